@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way (DESIGN.md):
+//   Bench → Methods → Tasks, Models → Tokenizers, ModelFormats, Tensors → CBLAS
+let releaseFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "TaskVectorBench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bench", targets: ["Bench"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Methods", targets: ["Methods"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C shim (the only target that imports C)
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: Library modules
+        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: releaseFlags),
+        .target(name: "ModelFormats", swiftSettings: releaseFlags),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: releaseFlags),
+        .target(
+            name: "Models",
+            dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
+            swiftSettings: releaseFlags
+        ),
+        .target(name: "Tasks", dependencies: ["Tokenizers", "Tensors"], swiftSettings: releaseFlags),
+        .target(name: "Methods", dependencies: ["Models", "Tasks", "Tensors"], swiftSettings: releaseFlags),
+
+        // MARK: The `bench` executable
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "Methods", "Models", "Tasks", "Tensors", "ModelFormats", "Tokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: releaseFlags
+        ),
+
+        // MARK: Tests (one target per module; TestSupport holds shared helpers)
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors", "ModelFormats", "TestSupport"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
+        // Parity on real weights (SmolLM2, Gemma-3-270M); models are fetched by .ci/run.
+        .testTarget(
+            name: "RealModelTests",
+            dependencies: ["Models", "Methods", "Tasks", "Tokenizers", "ModelFormats", "Tensors", "TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

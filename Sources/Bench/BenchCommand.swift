@@ -1,0 +1,12 @@
+import ArgumentParser
+import Tensors
+
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "TaskVectorBench: in-context-learning task representations (SITE, LTV, FV, TV) on real models.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}

@@ -1,0 +1,2 @@
+/// Errors raised while preparing or running a method.
+public enum MethodError: Error {}

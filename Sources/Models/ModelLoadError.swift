@@ -1,0 +1,2 @@
+/// Errors raised while loading a model.
+public enum ModelLoadError: Error {}

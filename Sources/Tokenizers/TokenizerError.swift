@@ -1,0 +1,2 @@
+/// Errors raised while building or running a tokenizer.
+public enum TokenizerError: Error {}
