@@ -14,6 +14,13 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         s3 = seeder.next()
     }
 
+    /// A generator in an explicit state (for the published test vectors).
+    /// - Precondition: the state is not all zero (the one state xoshiro never leaves).
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
+        (s0, s1, s2, s3) = state
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -31,6 +31,11 @@ extension TaskItem: Decodable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         input = try container.decode(String.self, forKey: .input)
+        guard container.contains(.output) else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.output,
+                DecodingError.Context(codingPath: container.codingPath, debugDescription: "no \"output\""))
+        }
         if let text = try? container.decode(String.self, forKey: .output) {
             output = .text(text)
         } else if let number = try? container.decode(Int.self, forKey: .output) {
