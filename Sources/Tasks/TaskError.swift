@@ -42,7 +42,7 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
         case .unknownSplit(let name):
             return "unknown split '\(name)': expected train, valid or test"
         case .missingFile(let path):
-            return "missing task file \(path) (run `bench datasets fetch`)"
+            return "missing file \(path) (task files are provisioned by `bench datasets fetch`)"
         case .unreadableFile(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .fileTooLarge(let path, let bytes, let limit):

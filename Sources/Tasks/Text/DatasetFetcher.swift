@@ -113,8 +113,10 @@ public struct DatasetFetcher {
         }
     }
 
-    /// A blocking download with URLSession; anything but HTTP 200 is an error.
+    /// A blocking download with URLSession; anything but HTTP 200 is an error. `file://` URLs
+    /// (which URLSession on Linux does not serve) are read directly.
     public static func urlSessionDownload(_ url: URL) throws -> Data {
+        if url.isFileURL { return try TaskFileReader.readBytes(url) }
         final class Box: @unchecked Sendable {
             var result: Result<Data, TaskError> = .failure(.downloadFailed(url: "", reason: "no response"))
         }

@@ -1,6 +1,8 @@
 /// SHA-256 (FIPS 180-4), enough to verify task files against `datasets/manifest.json`.
+/// Internal: Models has its own for model files; one shared copy would belong lower down
+/// (ModelFormats), which is not this module's to change.
 /// Streams in 64-byte blocks; no allocation per block.
-public struct SHA256: Sendable {
+struct SHA256: Sendable {
     private var hash: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
         0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -19,16 +21,16 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public init() {}
+    init() {}
 
     /// The digest of `bytes` as 64 lower-case hexadecimal characters.
-    public static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(Array(bytes))
         return hasher.finalizeHex()
     }
 
-    public mutating func update(_ bytes: [UInt8]) {
+    mutating func update(_ bytes: [UInt8]) {
         totalBytes &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {
@@ -51,7 +53,7 @@ public struct SHA256: Sendable {
     }
 
     /// Pads, processes the last block(s) and returns the digest as lower-case hex.
-    public mutating func finalizeHex() -> String {
+    mutating func finalizeHex() -> String {
         let bitLength = totalBytes &* 8
         var tail = pending
         tail.append(0x80)
