@@ -1,0 +1,71 @@
+/// Builds k-shot prompts with demonstrations sampled from the train split, reproducibly.
+///
+/// Each query draws its own demonstrations from a generator seeded by
+/// (seed, task name, split, query index), so a prompt does not depend on which other prompts
+/// were built or in what order, and the same (task, split, seed, shots) gives the same prompts
+/// on every run and machine. Demonstrations are drawn without replacement; when the queries
+/// come from the train split too, the query's own item is never one of its demonstrations.
+/// The demonstrations of k shots are the first k of those of any larger shot count.
+public struct PromptSampler: Sendable {
+    public let task: TextTask
+    /// The pool demonstrations come from (the task's train split).
+    public let train: [TaskItem]
+
+    public init(task: TextTask, train: [TaskItem]) {
+        self.task = task
+        self.train = train
+    }
+
+    /// The prompt for item `index` of `items` (the items of `split`).
+    /// - Throws: `TaskError.itemOutOfRange`, `.notEnoughItems` when `shots` exceeds the pool.
+    /// - Precondition: `shots >= 0`.
+    public func prompt(
+        forItem index: Int, of items: [TaskItem], split: TaskSplit, shots: Int, seed: UInt64
+    ) throws -> TextPrompt {
+        precondition(shots >= 0, "shots must be non-negative, got \(shots)")
+        guard items.indices.contains(index) else {
+            throw TaskError.itemOutOfRange(task: task.name, split: split.rawValue, index: index, count: items.count)
+        }
+        let excluded = split == .train ? index : nil
+        let available = train.count - (excluded == nil ? 0 : 1)
+        guard shots <= available else {
+            throw TaskError.notEnoughItems(
+                task: task.name, split: TaskSplit.train.rawValue, requested: shots, available: available)
+        }
+        var generator = Xoshiro256StarStar(seed: SplitMix64.mix([
+            seed, SplitMix64.stableHash(task.name), SplitMix64.stableHash(split.rawValue), UInt64(index),
+        ]))
+        let chosen = generator.sampleWithoutReplacement(shots, from: train.count, excluding: excluded)
+        let demonstrations = chosen.map { train[$0] }
+        let query = items[index]
+        return TextPrompt(
+            text: task.promptFormat.prompt(demonstrations: demonstrations, query: query),
+            target: task.promptFormat.target(query.output), query: query, demonstrations: demonstrations,
+            queryIndex: index, demonstrationIndices: chosen)
+    }
+
+    /// Prompts for every item of `items` (the items of `split`), in item order.
+    public func prompts(for items: [TaskItem], split: TaskSplit, shots: Int, seed: UInt64) throws -> [TextPrompt] {
+        try items.indices.map { try prompt(forItem: $0, of: items, split: split, shots: shots, seed: seed) }
+    }
+
+    /// The prompt from explicit demonstration indices into the train split (as `bench prompt
+    /// --demos` and the reference fixtures give them).
+    /// - Throws: `TaskError.itemOutOfRange` for a bad query or demonstration index.
+    public func prompt(
+        forItem index: Int, of items: [TaskItem], split: TaskSplit, demonstrationIndices: [Int]
+    ) throws -> TextPrompt {
+        guard items.indices.contains(index) else {
+            throw TaskError.itemOutOfRange(task: task.name, split: split.rawValue, index: index, count: items.count)
+        }
+        for demo in demonstrationIndices where !train.indices.contains(demo) {
+            throw TaskError.itemOutOfRange(task: task.name, split: TaskSplit.train.rawValue, index: demo, count: train.count)
+        }
+        let demonstrations = demonstrationIndices.map { train[$0] }
+        let query = items[index]
+        return TextPrompt(
+            text: task.promptFormat.prompt(demonstrations: demonstrations, query: query),
+            target: task.promptFormat.target(query.output), query: query, demonstrations: demonstrations,
+            queryIndex: index, demonstrationIndices: demonstrationIndices)
+    }
+}
