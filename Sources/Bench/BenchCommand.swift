@@ -7,6 +7,6 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "TaskVectorBench: in-context-learning task representations (SITE, LTV, FV, TV) on real models.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [ModelsCommand.self, DoctorCommand.self]
     )
 }

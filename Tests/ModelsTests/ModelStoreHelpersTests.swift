@@ -1,8 +1,9 @@
+// Helpers for the ModelStore suites (named *Tests.swift to stay inside this test file pattern).
 import Foundation
 @testable import Models
 
 /// A fresh directory under the system temporary folder, removed when the value is released.
-final class TemporaryDirectory {
+final class StoreTestDirectory {
     let url: URL
 
     init() throws {
