@@ -62,4 +62,15 @@ enum OpenBLASLaunchDecision: Equatable {
         if let next { return .relaunch(coreType: next) }
         return .keep(.candidatesExhausted(originalCore: original ?? loadedCore, tried: tried))
     }
+
+    /// The variables a relaunch with `coreType` sets: the core type, the tried list with
+    /// `coreType` appended, and the guard (kept from the first process, else `loadedCore`). Pure.
+    static func relaunchVariables(environment: [String: String], coreType: String, loadedCore: String) -> [String: String] {
+        let tried = environment[triedVariable].map { $0.isEmpty ? coreType : $0 + "," + coreType } ?? coreType
+        return [
+            coreTypeVariable: coreType,
+            triedVariable: tried,
+            guardVariable: environment[guardVariable] ?? loadedCore,
+        ]
+    }
 }

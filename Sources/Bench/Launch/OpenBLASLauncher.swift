@@ -18,12 +18,9 @@ enum OpenBLASLauncher {
             }
             return
         }
-        let tried = (environment[OpenBLASLaunchDecision.triedVariable].map { $0 + "," } ?? "") + coreType
-        setenv(OpenBLASLaunchDecision.coreTypeVariable, coreType, 1)
-        setenv(OpenBLASLaunchDecision.triedVariable, tried, 1)
-        if environment[OpenBLASLaunchDecision.guardVariable] == nil {
-            setenv(OpenBLASLaunchDecision.guardVariable, loadedCore, 1)
-        }
+        let variables = OpenBLASLaunchDecision.relaunchVariables(
+            environment: environment, coreType: coreType, loadedCore: loadedCore)
+        for (name, value) in variables { setenv(name, value, 1) }
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // execv returns only on failure: run on, slowly, and say why.
         let reason = String(cString: strerror(errno))
