@@ -7,6 +7,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "TaskVectorBench: in-context-learning task representations (SITE, LTV, FV, TV) on real models.",
         version: "0.1.0",
-        subcommands: [DatasetsCommand.self, TasksCommand.self, PromptCommand.self]
+        subcommands: [
+            ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
+        ]
     )
 }

@@ -1,0 +1,30 @@
+import Foundation
+import Tensors
+
+/// A timed square SGEMM, the number `bench doctor` reports to prove the OpenBLAS core choice.
+struct SGEMMMeasurement: Equatable {
+    var size: Int
+    /// The fastest of the timed runs.
+    var seconds: Double
+
+    var gflops: Double { 2 * pow(Double(size), 3) / seconds / 1e9 }
+
+    /// Times C (n, n) = A (n, n) · B (n, n) `repeats` times after one untimed warm-up; keeps the best.
+    /// - Precondition: `size >= 1`, `repeats >= 1`.
+    static func measure(size: Int, repeats: Int) -> SGEMMMeasurement {
+        precondition(size >= 1 && repeats >= 1, "size \(size) and repeats \(repeats) must be positive")
+        let count = size * size
+        let a: [Float] = (0..<count).map { i in Float((i * 7 + 3) % 101) / 101 - 0.5 }
+        let b: [Float] = (0..<count).map { i in Float((i * 13 + 5) % 97) / 97 - 0.5 }
+        var c = [Float](repeating: 0, count: count)
+        var best = Double.infinity
+        for run in 0...repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            BLAS.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size,
+                       a: a, lda: size, b: b, ldb: size, c: &c, ldc: size)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { best = min(best, seconds) }
+        }
+        return SGEMMMeasurement(size: size, seconds: best)
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import Bench
+
+@Suite struct CommandParsingTests {
+    @Test func modelsDefaultsToList() throws {
+        let command = try BenchCommand.parseAsRoot(["models"])
+        #expect(command is ModelsCommand.List)
+    }
+
+    @Test func modelsListTakesTheModelsFolder() throws {
+        let command = try #require(try BenchCommand.parseAsRoot(["models", "list", "--models-dir", "/data/m"]) as? ModelsCommand.List)
+        #expect(command.location.modelsDirectory == "/data/m")
+        #expect(command.location.store().directory.path == "/data/m")
+    }
+
+    @Test func modelsFetchTakesNames() throws {
+        let command = try #require(
+            try BenchCommand.parseAsRoot(["models", "fetch", "smollm2-135m", "gemma3-270m", "--models-dir", "m"])
+                as? ModelsCommand.Fetch)
+        #expect(command.names == ["smollm2-135m", "gemma3-270m"])
+        #expect(command.location.store().directory.path
+            == URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("m").standardizedFileURL.path)
+    }
+
+    @Test func modelsFetchRefusesNoNameAndUnknownNames() {
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["models", "fetch"]) }
+        do {
+            _ = try BenchCommand.parseAsRoot(["models", "fetch", "smollm2-135m", "gpt-5"])
+            Issue.record("an unknown model name parsed")
+        } catch {
+            let message = BenchCommand.message(for: error)
+            #expect(message.contains("unknown model 'gpt-5'"))
+            #expect(message.contains("smollm2-135m, gemma3-270m"))
+        }
+    }
+
+    @Test func doctorTakesThreadsAndModelsFolder() throws {
+        let command = try #require(
+            try BenchCommand.parseAsRoot(["doctor", "--threads", "3", "--models-dir", "/x", "--no-baseline"]) as? DoctorCommand)
+        #expect(command.threadOptions.threads == 3)
+        #expect(command.threadOptions.resolvedThreads == 3)
+        #expect(command.location.modelsDirectory == "/x")
+        #expect(command.noBaseline)
+        #expect(command.probeSGEMM == nil)
+    }
+
+    @Test func threadsDefaultToTheAvailableCores() throws {
+        let command = try #require(try BenchCommand.parseAsRoot(["doctor"]) as? DoctorCommand)
+        #expect(command.threadOptions.threads == nil)
+        #expect(command.threadOptions.resolvedThreads == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(!command.noBaseline)
+    }
+
+    @Test(arguments: [["doctor", "--threads", "0"], ["doctor", "--threads", "-2"], ["doctor", "--threads", "many"],
+                      ["doctor", "--probe-sgemm", "0"], ["doctor", "--probe-sgemm", "100000"]])
+    func badNumbersAreRefused(arguments: [String]) {
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(arguments) }
+    }
+
+    @Test func helpMentionsTheOptions() {
+        let root = BenchCommand.helpMessage()
+        #expect(root.contains("models"))
+        #expect(root.contains("doctor"))
+
+        let doctor = BenchCommand.helpMessage(for: DoctorCommand.self)
+        #expect(doctor.contains("--threads"))
+        #expect(doctor.contains("--models-dir"))
+        #expect(doctor.contains("--no-baseline"))
+        #expect(doctor.contains("SGEMM"))
+        #expect(!doctor.contains("--probe-sgemm"), "the child-process option stays hidden")
+
+        let fetch = BenchCommand.helpMessage(for: ModelsCommand.Fetch.self)
+        #expect(fetch.contains("--models-dir"))
+        #expect(fetch.contains("$BENCH_MODELS"))
+        #expect(fetch.contains("<names>"))
+
+        let list = BenchCommand.helpMessage(for: ModelsCommand.List.self)
+        #expect(list.contains("--models-dir"))
+    }
+}
+
+@Suite struct DoctorPartsTests {
+    @Test func gflopsCountsTwoFlopsPerMultiplyAdd() {
+        #expect(SGEMMMeasurement(size: 1000, seconds: 2).gflops == 1)
+        #expect(SGEMMMeasurement(size: 512, seconds: 0.001).gflops == 2 * 512 * 512 * 512 / 1e6)
+    }
+
+    @Test func measuringASmallProductGivesAFiniteRate() {
+        let measurement = SGEMMMeasurement.measure(size: 64, repeats: 2)
+        #expect(measurement.size == 64)
+        #expect(measurement.seconds > 0 && measurement.seconds < 1)
+        #expect(measurement.gflops.isFinite)
+    }
+
+    @Test(arguments: [(0, "0 B"), (999, "999 B"), (1_500, "1.5 kB"), (98_362_432, "98.4 MB"), (2_530_000_000, "2.53 GB")]
+        as [(UInt64, String)])
+    func byteSizes(bytes: UInt64, text: String) {
+        #expect(formatBytes(bytes) == text)
+    }
+}
