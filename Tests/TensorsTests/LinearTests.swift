@@ -62,3 +62,32 @@ import Testing
         expectGradientsMatch([b]) { tape, v in tape.linear(x, weight: Variable(constant: w), bias: v[0]) }
     }
 }
+
+@Suite struct LinearKernelTests {
+    @Test func backwardAccumulatesIntoItsOutputs() {
+        // linearBackward adds to dx and dw (documented "+="); the tape relies on zeroed buffers.
+        var rng = SplitMix64(seed: 130)
+        let n = 3, i = 4, o = 2
+        let x = rng.normal([n, i]).scalars, w = rng.normal([o, i]).scalars, dy = rng.normal([n, o]).scalars
+        var dx = [Float](repeating: 1, count: n * i), dw = [Float](repeating: -1, count: o * i)
+        dx.withUnsafeMutableBufferPointer { dxp in
+            dw.withUnsafeMutableBufferPointer { dwp in
+                linearBackward(dx: dxp.baseAddress!, dw: dwp.baseAddress!, dy: dy, x: x, w: w, rows: n, inputs: i, outputs: o)
+            }
+        }
+        for r in 0..<n {
+            for k in 0..<i {
+                var s = 0.0
+                for c in 0..<o { s += Double(dy[r * o + c]) * Double(w[c * i + k]) }
+                #expect(abs(Double(dx[r * i + k]) - (1 + s)) < 1e-5)
+            }
+        }
+        for c in 0..<o {
+            for k in 0..<i {
+                var s = 0.0
+                for r in 0..<n { s += Double(dy[r * o + c]) * Double(x[r * i + k]) }
+                #expect(abs(Double(dw[c * i + k]) - (s - 1)) < 1e-5)
+            }
+        }
+    }
+}

@@ -61,3 +61,24 @@ import Testing
         expectGradientsMatch([w]) { tape, v in tape.rmsNorm(x, weight: v[0], epsilon: 1e-6) }
     }
 }
+
+@Suite struct RMSNormKernelTests {
+    @Test func backwardAccumulatesIntoItsOutputs() {
+        var rng = SplitMix64(seed: 220)
+        let n = 2, c = 5
+        let x = rng.normal([n, c]).scalars, w = rng.normal([c]).scalars, dy = rng.normal([n, c]).scalars
+        var y = [Float](repeating: 0, count: n * c), rstd = [Float](repeating: 0, count: n)
+        rmsNormForward(&y, rstd: &rstd, x, w, rows: n, columns: c, epsilon: 1e-6, offset: 1)
+        var fresh = (dx: [Float](repeating: 0, count: n * c), dw: [Float](repeating: 0, count: c))
+        var primed = (dx: [Float](repeating: 2, count: n * c), dw: [Float](repeating: -3, count: c))
+        rmsNormBackward(dx: &fresh.dx, dw: &fresh.dw, dy: dy, x: x, w: w, rstd: rstd, rows: n, columns: c, offset: 1)
+        rmsNormBackward(dx: &primed.dx, dw: &primed.dw, dy: dy, x: x, w: w, rstd: rstd, rows: n, columns: c, offset: 1)
+        #expect(maxAbsDifference(primed.dx, fresh.dx.map { $0 + 2 }) < 1e-6)
+        #expect(maxAbsDifference(primed.dw, fresh.dw.map { $0 - 3 }) < 1e-6)
+        // rstd is the reciprocal RMS of each row.
+        for r in 0..<n {
+            let meanSquare = (0..<c).reduce(0.0) { $0 + Double(x[r * c + $1]) * Double(x[r * c + $1]) } / Double(c)
+            #expect(abs(Double(rstd[r]) - 1 / (meanSquare + 1e-6).squareRoot()) < 1e-5)
+        }
+    }
+}
