@@ -10,4 +10,50 @@ import Testing
         BLAS.sgemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2, c: &c, ldc: 2)
         #expect(c == [58, 64, 139, 154])
     }
+
+    /// C (M, N) = alpha op(A) op(B) + beta C with every operand a strided block of a wider matrix,
+    /// as attention uses it (one head's columns of a (T, H·Dh) buffer).
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func stridedTransposedProductsWithAlphaAndBeta(transposeA: Bool, transposeB: Bool) {
+        let m = 3, n = 4, k = 5, lda = 9, ldb = 11, ldc = 6
+        let alpha: Float = 0.5, beta: Float = -2
+        var rng = SplitMix64(seed: 1200)
+        // Stored A is (M, K) or, transposed, (K, M); likewise B is (K, N) or (N, K).
+        let aRows = transposeA ? k : m, bRows = transposeB ? n : k
+        let a = rng.normal([aRows, lda]).scalars, b = rng.normal([bRows, ldb]).scalars
+        let c0 = rng.normal([m, ldc]).scalars
+        var c = c0
+        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc)
+        for i in 0..<m {
+            for j in 0..<ldc {
+                guard j < n else {
+                    #expect(c[i * ldc + j] == c0[i * ldc + j], "column \(j) beyond N was written")
+                    continue
+                }
+                var s = 0.0
+                for p in 0..<k {
+                    let av = transposeA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    s += Double(av) * Double(bv)
+                }
+                let expected = Double(alpha) * s + Double(beta) * Double(c0[i * ldc + j])
+                #expect(abs(Double(c[i * ldc + j]) - expected) < 1e-5, "C[\(i), \(j)]")
+            }
+        }
+    }
+
+    @Test func emptyProductsLeaveCUntouched() {
+        let a: [Float] = [1], b: [Float] = [1]
+        var c: [Float] = [42]
+        BLAS.sgemm(transposeA: false, transposeB: false, m: 0, n: 1, k: 1, a: a, lda: 1, b: b, ldb: 1, c: &c, ldc: 1)
+        BLAS.sgemm(transposeA: false, transposeB: false, m: 1, n: 0, k: 1, a: a, lda: 1, b: b, ldb: 1, c: &c, ldc: 1)
+        #expect(c == [42])
+    }
+
+    @Test func openBLASReportsItsCore() {
+        #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
+        #expect(!BLAS.configuration.isEmpty && BLAS.configuration != "unknown")
+        #expect(BLAS.threadCount >= 1)
+    }
 }
