@@ -32,6 +32,7 @@ public struct AttentionGeometry: Sendable, Equatable {
 
     public init(heads: Int, keyValueHeads: Int, headDimensions: Int, scale: Float, window: Int? = nil) {
         precondition(heads % keyValueHeads == 0, "attention: \(heads) heads are not a multiple of \(keyValueHeads) KV heads")
+        precondition(window.map { $0 >= 1 } ?? true, "attention: a window of \(window!) keys sees nothing; use nil for no window")
         self.heads = heads
         self.keyValueHeads = keyValueHeads
         self.headDimensions = headDimensions
