@@ -56,6 +56,30 @@ import Testing
         }
     }
 
+    @Test func attentionRejectsRowsAndKeysThatDoNotFit() async {
+        // The kernels use raw pointers: a sequence reaching past q's rows, k and v with other row
+        // counts than q, or keys that are not whole rows must trap before any of them is read.
+        await #expect(processExitsWith: .failure) {
+            let g = AttentionGeometry(heads: 1, keyValueHeads: 1, headDimensions: 2, scale: 1)
+            _ = Tape().attention(query: Variable(constant: Tensor.zeros([1, 2])), key: Variable(constant: Tensor.zeros([1, 2])),
+                                 value: Variable(constant: Tensor.zeros([1, 2])),
+                                 sequences: [AttentionSequence(rows: 0..<2, keys: [0, 0, 0, 0], values: [0, 0, 0, 0])], geometry: g)
+        }
+        await #expect(processExitsWith: .failure) {
+            let g = AttentionGeometry(heads: 1, keyValueHeads: 1, headDimensions: 2, scale: 1)
+            _ = Tape().attention(query: Variable(constant: Tensor.zeros([2, 2])), key: Variable(constant: Tensor.zeros([1, 2])),
+                                 value: Variable(constant: Tensor.zeros([1, 2])),
+                                 sequences: [AttentionSequence(rows: 0..<2, keys: [0, 0, 0, 0], values: [0, 0, 0, 0])], geometry: g)
+        }
+        await #expect(processExitsWith: .failure) {
+            // Three key scalars for rows of two: previously read as one key, silently.
+            let g = AttentionGeometry(heads: 1, keyValueHeads: 1, headDimensions: 2, scale: 1)
+            _ = Tape().attention(query: Variable(constant: Tensor.zeros([1, 2])), key: Variable(constant: Tensor.zeros([1, 2])),
+                                 value: Variable(constant: Tensor.zeros([1, 2])),
+                                 sequences: [AttentionSequence(rows: 0..<1, keys: [0, 0, 0], values: [0, 0, 0])], geometry: g)
+        }
+    }
+
     @Test func gradientsNeedAScalarLoss() async {
         await #expect(processExitsWith: .failure) {
             let tape = Tape()
