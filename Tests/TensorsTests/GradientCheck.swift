@@ -31,7 +31,7 @@ struct GradientChecker {
     /// truncation (ε² f‴/6) and rounding (ulp(L)/ε) both near 1e-5 relative.
     var epsilon: Float = 1e-2
     /// Largest accepted relative error of a whole gradient vector. Correct gradients in this suite
-    /// measure 1e-8 to 1.4e-4 (set TVB_GRADIENT_CHECK_VERBOSE=1 to print them); a 1% error in one
+    /// measure 0 (linear ops) to 1.4e-4 (TVB_GRADIENT_CHECK_VERBOSE=1 prints them); a 1% error in one
     /// element, or a gradient 1% too large, fails (GradientCheckTests).
     var tolerance: Double = 1e-3
     /// A numeric gradient below this norm proves nothing; the check fails instead of passing.
