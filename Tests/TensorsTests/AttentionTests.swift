@@ -199,3 +199,33 @@ struct AttentionCase: CustomStringConvertible, Sendable {
         }
     }
 }
+
+@Suite struct AttentionEdgeTests {
+    @Test func sequencesMayBeListedInAnyRowOrder() {
+        let c = AttentionTests.cases[2]
+        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
+        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        func run(_ s: [AttentionSequence]) -> Tensor {
+            Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
+                             sequences: s, geometry: c.geometry).value
+        }
+        #expect(run(Array(sequences.reversed())) == run(sequences))
+        // Gradients too: the saved probabilities must be matched to their sequence in backward.
+        expectGradientsMatch([q, k, v], names: ["q", "k", "v"]) { tape, x in
+            tape.attention(query: x[0], key: x[1], value: x[2],
+                           sequences: Array(c.sequences(k: x[1].value, v: x[2].value, cachedKeys: cachedKeys, cachedValues: cachedValues).reversed()),
+                           geometry: c.geometry)
+        }
+    }
+
+    @Test func largeScoresStayFiniteAndMatchTheNaiveLoop() {
+        // Scores of order ±100: exp without the row maximum would overflow Float.
+        let c = AttentionCase(heads: 2, keyValueHeads: 1, headDimensions: 4, cached: [3], new: [2], scale: 8, seed: 520)
+        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
+        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        let y = Tape().attention(query: Variable(constant: q.map { $0 * 4 }), key: Variable(constant: k), value: Variable(constant: v),
+                                 sequences: sequences, geometry: c.geometry).value
+        #expect(y.scalars.filter { !$0.isFinite }.isEmpty)
+        #expect(maxAbsDifference(y.scalars, c.naiveOutput(q: q.map { $0 * 4 }, sequences: sequences)) < 1e-4)
+    }
+}

@@ -1,3 +1,4 @@
+// Shapes: the tensors here are small (N, C) operands; the tape itself is shape-agnostic.
 // The tape records only what depends on a parameter, accumulates gradients, and reports zeros
 // for what the loss does not depend on.
 import Testing

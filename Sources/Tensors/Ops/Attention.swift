@@ -32,6 +32,7 @@ public struct AttentionGeometry: Sendable, Equatable {
 
     public init(heads: Int, keyValueHeads: Int, headDimensions: Int, scale: Float, window: Int? = nil) {
         precondition(heads % keyValueHeads == 0, "attention: \(heads) heads are not a multiple of \(keyValueHeads) KV heads")
+        precondition(window.map { $0 >= 1 } ?? true, "attention: a window of \(window!) keys sees nothing; use nil for no window")
         self.heads = heads
         self.keyValueHeads = keyValueHeads
         self.headDimensions = headDimensions
@@ -52,6 +53,8 @@ extension Tape {
         precondition(q.shape.last == qWidth && k.shape.last == kvWidth && v.shape.last == kvWidth,
                      "attention: q \(q.shape), k \(k.shape), v \(v.shape) for H \(h), Hkv \(hkv), Dh \(dh)")
         let n = q.value.count / qWidth
+        precondition(k.value.count == n * kvWidth && v.value.count == n * kvWidth,
+                     "attention: q \(q.shape) has \(n) rows but k is \(k.shape), v \(v.shape)")
         let keepProbabilities = q.requiresGradient || k.requiresGradient || v.requiresGradient
         var probabilities: [[Float]] = []  // per (sequence, head): (T, S)
         var y = Tensor(shape: [n, qWidth])
@@ -60,6 +63,11 @@ extension Tape {
                 for sequence in sequences {
                     let t = sequence.rows.count, s = sequence.keys.count / kvWidth
                     precondition(s >= t && sequence.values.count == sequence.keys.count, "attention: \(s) keys for \(t) new tokens")
+                    // The kernels below index q, y, k and v through raw pointers: check the bounds here.
+                    precondition(sequence.rows.lowerBound >= 0 && sequence.rows.upperBound <= n,
+                                 "attention: sequence rows \(sequence.rows) outside the \(n) rows of q")
+                    precondition(sequence.keys.count % kvWidth == 0,
+                                 "attention: \(sequence.keys.count) key scalars are not whole rows of \(kvWidth)")
                     var scores = [Float](repeating: 0, count: t * s)
                     sequence.keys.withUnsafeBufferPointer { kp in
                         sequence.values.withUnsafeBufferPointer { vp in

@@ -25,10 +25,16 @@ public struct Adam: Sendable {
             firstMoments = parameters.map { [Float](repeating: 0, count: $0.count) }
             secondMoments = firstMoments
         }
+        precondition(
+            firstMoments.count == parameters.count,
+            "Adam: \(parameters.count) parameters, but the first update had \(firstMoments.count)")
         step += 1
         let correction1 = 1 - pow(beta1, Float(step)), correction2 = 1 - pow(beta2, Float(step))
         for p in parameters.indices {
             precondition(parameters[p].shape == gradients[p].shape, "Adam: parameter \(p) is \(parameters[p].shape), gradient \(gradients[p].shape)")
+            precondition(
+                parameters[p].count == firstMoments[p].count,
+                "Adam: parameter \(p) has \(parameters[p].count) elements, but \(firstMoments[p].count) at the first update")
             let g = gradients[p].scalars
             for i in 0..<g.count {
                 firstMoments[p][i] = beta1 * firstMoments[p][i] + (1 - beta1) * g[i]
