@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Models
+
+/// `--model` and `--models-dir`: which model to load, and where catalog models live.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A known model name (bench models list), a .gguf file, a Hugging Face folder, or ORG/NAME in the Hugging Face cache.")
+    var model: String = "smollm2-135m"
+
+    @OptionGroup var location: ModelsDirectoryOptions
+
+    /// Loads the model, fetching a missing catalog model first (and saying so on stderr).
+    func load() throws -> LanguageModel {
+        let store = location.store()
+        let locator = ModelLocator(store: store)
+        let found = try locator.locate(model) { message in printError(message) }
+        let name = store.catalog.models.contains { $0.name == model } ? model : nil
+        return try LanguageModel.load(found, name: name)
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints a JSON object with sorted keys on one line.
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Models
+import Tensors
+
+/// `bench perf`: throughput of the engine on one model.
+struct PerfCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perf",
+        abstract: "Measure prefill and decode throughput, the last-token path's forward+backward, and peak memory.",
+        discussion: """
+            Prefill runs batches of 128-token prompts and asks for the last position's logits only;
+            decode continues prompts of 32 tokens one token per step; the last-token path prefills a
+            24-token prompt, then runs its last token with soft injection into every head and
+            back-propagates the loss to the mixing weights. Each figure is the best of --repeats runs.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var threads: ThreadOptions
+
+    @Option(help: "Runs per measurement; the best is reported.")
+    var repeats: Int = 3
+
+    @Option(help: "New tokens per sequence in the decode measurements.")
+    var decodeTokens: Int = 32
+
+    func validate() throws {
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let loadStart = Date()
+        let lm = try model.load()
+        let decoder = lm.decoder
+        print("model: \(lm.name)  (\(decoder.configuration.layerCount) layers, D \(decoder.configuration.hiddenSize), V \(decoder.configuration.vocabularySize))")
+        print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
+        print(String(format: "load: %.2f s", Date().timeIntervalSince(loadStart)))
+
+        let v = decoder.configuration.vocabularySize
+        func tokens(_ count: Int, seed: Int) -> [Int] { (0..<count).map { (($0 + 1) * 7919 + seed * 104_729) % v } }
+        func best(_ body: () -> Void) -> Double {
+            (0..<repeats).map { _ in
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }.min()!
+        }
+
+        for batch in [1, 8] {
+            let prompts = (0..<batch).map { tokens(128, seed: $0) }
+            let seconds = best { _ = decoder.forward(prompts, caches: prompts.map { _ in decoder.makeCache() }) }
+            print(String(format: "prefill %d×128: %8.1f tok/s  (%.3f s)", batch, Double(batch * 128) / seconds, seconds))
+        }
+
+        for batch in [1, 32] {
+            let prompts = (0..<batch).map { tokens(32, seed: $0) }
+            var seconds = Double.infinity
+            for _ in 0..<repeats {
+                let caches = prompts.map { _ in decoder.makeCache() }
+                _ = decoder.forward(prompts, caches: caches)
+                var next = prompts.map { [$0[0]] }
+                let start = DispatchTime.now().uptimeNanoseconds
+                for step in 0..<decodeTokens {
+                    _ = decoder.forward(next, caches: caches)
+                    next = (0..<batch).map { [tokens(1, seed: step + $0)[0]] }
+                }
+                seconds = min(seconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            print(String(format: "decode batch %d: %8.1f tok/s aggregate  (%.1f ms per step)",
+                         batch, Double(batch * decodeTokens) / seconds, 1000 * seconds / Double(decodeTokens)))
+        }
+
+        let c = decoder.configuration
+        for batch in [1, 16] {
+            let prompts = (0..<batch).map { tokens(24, seed: $0) }
+            let caches = prompts.map { _ in decoder.makeCache() }
+            _ = decoder.forward(prompts.map { Array($0.dropLast()) }, caches: caches, logits: .none)
+            let embedding = Tensor(shape: [batch, c.attentionWidth], repeating: 0.01)
+            let seconds = best {
+                let tape = Tape()
+                let alphaLogits = tape.parameter(Tensor(shape: [c.layerCount * batch, c.attentionHeads]))
+                let weights = tape.sigmoid(alphaLogits)
+                let interventions = (0..<c.layerCount).map { layer in
+                    Intervention(.attentionHeads(layer: layer), .mixHeads(
+                        target: Variable(constant: embedding),
+                        weights: tape.rows(weights, Array((layer * batch)..<((layer + 1) * batch)))))
+                }
+                let output = decoder.forward(prompts.map { [$0.last!] }, caches: caches, tape: tape, interventions: interventions)
+                let loss = tape.sum(tape.crossEntropy(logits: output.logits!, targets: Array(repeating: 1, count: batch)))
+                _ = tape.gradients(of: loss)[alphaLogits]
+                for cache in caches { cache.truncate(to: 23) }
+            }
+            print(String(format: "last-token path, batch %d: %.1f ms forward+backward (%.2f ms per sequence)",
+                         batch, seconds * 1000, seconds * 1000 / Double(batch)))
+        }
+        print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes()))
+    }
+}
+
+/// The process's peak resident set size (getrusage; kilobytes on Linux).
+func peakResidentMebibytes() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
