@@ -222,6 +222,34 @@ func safetensorsBytes(header: String, data: [UInt8]) -> [UInt8] {
         #expect(reason.contains("overflow"))
     }
 
+    /// Seeded random corruption of a valid file never crashes the reader.
+    @Test func randomCorruptionNeverCrashes() throws {
+        let directory = try TemporaryDirectory()
+        let valid = directory.url.appendingPathComponent("valid.safetensors")
+        try SafetensorsWriter.write([("a", [2, 3], [1, 2, 3, 4, 5, 6]), ("b", [4], [7, 8, 9, 10])], to: valid,
+                                    metadata: ["k": "v"])
+        let original = try [UInt8](Data(contentsOf: valid))
+        var rng = SeededGenerator(seed: 99)
+        var refused = 0
+        for round in 0..<300 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let position = Int.random(in: 0..<min(bytes.count, 8 + 200), using: &rng)
+                bytes[position] = UInt8.random(in: 0...255, using: &rng)
+            }
+            let url = try directory.write(bytes, named: "fuzz\(round % 4).safetensors")
+            let result = Result { () throws(ModelFormatError) in try SafetensorsFile(contentsOf: url) }
+            switch result {
+            case .success(let file):
+                for info in file.tensors.values where info.dtype.isFloatingPoint { _ = try file.floats(of: info) }
+            case .failure(let error):
+                refused += 1
+                #expect(error.description.hasPrefix(url.path + ": "), "\(error)")
+            }
+        }
+        #expect(refused > 50)
+    }
+
     @Test func overlappingRanges() throws {
         let (e, path) = try error(header: """
         {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}
