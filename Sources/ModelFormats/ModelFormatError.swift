@@ -51,6 +51,8 @@ public enum ModelFormatError: Error, Equatable, Sendable {
     case overlappingTensors(path: String, first: String, second: String)
     /// A tensor's dtype cannot be converted to Float.
     case notFloatingPoint(path: String, tensor: String, dtype: String)
+    /// A tensor's dtype is floating point where integers were asked for.
+    case notInteger(path: String, tensor: String, dtype: String)
     /// A shard named in a safetensors index is not on disk.
     case missingShard(path: String, shard: String, tensor: String)
     /// A folder holds neither `model.safetensors` nor `model.safetensors.index.json`.
@@ -73,7 +75,7 @@ extension ModelFormatError: CustomStringConvertible {
              .unsupportedDequantization(let path, _, _), .rowsOutOfRange(let path, _, _, _),
              .invalidHeader(let path, _), .unknownDType(let path, _, _),
              .byteCountMismatch(let path, _, _, _), .overlappingTensors(let path, _, _),
-             .notFloatingPoint(let path, _, _), .missingShard(let path, _, _),
+             .notFloatingPoint(let path, _, _), .notInteger(let path, _, _), .missingShard(let path, _, _),
              .noSafetensors(let path), .cannotWrite(let path, _):
             return path
         }
@@ -129,6 +131,8 @@ extension ModelFormatError: CustomStringConvertible {
             return "\(path): tensors '\(first)' and '\(second)' overlap"
         case .notFloatingPoint(let path, let tensor, let dtype):
             return "\(path): tensor '\(tensor)' has dtype \(dtype), which is not floating point"
+        case .notInteger(let path, let tensor, let dtype):
+            return "\(path): tensor '\(tensor)' has dtype \(dtype), which is not an integer type"
         case .missingShard(let path, let shard, let tensor):
             return "\(path): shard '\(shard)' (listed for tensor '\(tensor)') does not exist"
         case .noSafetensors(let path):

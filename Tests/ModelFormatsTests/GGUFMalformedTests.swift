@@ -348,4 +348,41 @@ import ModelFormats
         }
         #expect(file.rawBytes(of: try file.tensorInfo(named: "grid")).count == 66)
     }
+
+    /// Seeded random corruption of a valid file: every variant either parses (and then decodes
+    /// every tensor) or throws a ModelFormatError; none crashes.
+    @Test func randomCorruptionNeverCrashes() throws {
+        var writer = Self.validWriter()
+        writer.add("tokenizer.ggml.tokens", .array([.string("a"), .string("bc"), .string("")]))
+        writer.add("tokenizer.ggml.scores", .array([.float32(0), .float32(-1), .float32(-2)]))
+        writer.add("nested", .array([.array([.int16(1)]), .array([])]))
+        var rng = SeededGenerator(seed: 2024)
+        let q4 = BlockEncoders.encode(.q4_K, blocks: 2, using: &rng)
+        writer.addTensor("q4", dimensions: [256, 2], type: .q4_K, data: q4.bytes)
+        let original = writer.bytes()
+        let directory = try TemporaryDirectory()
+        var parsed = 0, refused = 0
+        for round in 0..<400 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let position = Int.random(in: 0..<bytes.count, using: &rng)
+                bytes[position] = round % 3 == 0 ? 0xFF : UInt8.random(in: 0...255, using: &rng)
+            }
+            if round % 5 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng))) }
+            let url = try directory.write(bytes, named: "fuzz\(round % 8).gguf")
+            let result = Result { () throws(ModelFormatError) in try GGUFFile(contentsOf: url) }
+            switch result {
+            case .success(let file):
+                parsed += 1
+                for info in file.tensors where info.type.isDequantizable {
+                    _ = try file.dequantize(info)
+                }
+            case .failure(let error):
+                refused += 1
+                #expect(error.description.hasPrefix(url.path + ": "), "\(error)")
+            }
+        }
+        #expect(parsed + refused == 400)
+        #expect(refused > 100)
+    }
 }

@@ -27,6 +27,10 @@ public final class GGUFFile: @unchecked Sendable {
     static let defaultAlignment = 32
     static let maximumDimensions = 4
     static let maximumNesting = 8
+    /// Counts are checked against the bytes left, but one GGUFValue takes more memory than its
+    /// smallest encoding (24 bytes against 1 for a uint8), so up-front reservations are capped
+    /// too; beyond the cap, storage grows only with elements actually read.
+    static let maximumReservation = 1 << 16
 
     public var path: String { file.path }
     /// Size of the file in bytes.
@@ -56,8 +60,8 @@ public final class GGUFFile: @unchecked Sendable {
 
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        metadata.reserveCapacity(metadataCount)
-        keys.reserveCapacity(metadataCount)
+        metadata.reserveCapacity(min(metadataCount, Self.maximumReservation))
+        keys.reserveCapacity(min(metadataCount, Self.maximumReservation))
         for index in 0..<metadataCount {
             let key = try cursor.readString("metadata key #\(index)")
             let rawType = try cursor.read(UInt32.self, "type of metadata key '\(key)'")
@@ -81,10 +85,10 @@ public final class GGUFFile: @unchecked Sendable {
 
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
-        tensors.reserveCapacity(tensorCount)
-        index.reserveCapacity(tensorCount)
+        tensors.reserveCapacity(min(tensorCount, Self.maximumReservation))
+        index.reserveCapacity(min(tensorCount, Self.maximumReservation))
         var rawOffsets: [UInt64] = []
-        rawOffsets.reserveCapacity(tensorCount)
+        rawOffsets.reserveCapacity(min(tensorCount, Self.maximumReservation))
         for number in 0..<tensorCount {
             let (info, rawOffset) = try Self.readTensorInfo(number: number, alignment: alignment, cursor: &cursor)
             guard index.updateValue(tensors.count, forKey: info.name) == nil else {
@@ -171,7 +175,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         let count = try cursor.checkCount(rawCount, minimumSize: size, "length of array '\(key)'")
         var elements: [GGUFValue] = []
-        elements.reserveCapacity(count)
+        elements.reserveCapacity(min(count, maximumReservation))
         if elementType == 8 {
             // The hot case: vocabularies of 50k–262k strings.
             for _ in 0..<count { elements.append(.string(try cursor.readString("element of '\(key)'"))) }

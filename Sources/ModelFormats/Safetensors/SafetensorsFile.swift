@@ -100,7 +100,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             throw .invalidHeader(path: path, reason: "entry '\(name)' needs data_offsets [begin, end] with begin <= end")
         }
         guard offsets[1] <= dataSize else {
-            throw .tensorOutOfBounds(path: path, tensor: name, start: UInt64(dataStart + offsets[0]),
+            throw .tensorOutOfBounds(path: path, tensor: name, start: UInt64(dataStart) + UInt64(offsets[0]),
                                      end: UInt64(dataStart) + UInt64(offsets[1]), fileSize: dataStart + dataSize)
         }
         var expected = dtype.size
@@ -125,8 +125,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         var result: [Int] = []
         result.reserveCapacity(array.count)
         for item in array {
-            guard let number = item as? NSNumber, let integer = Int(exactly: number.doubleValue),
-                  integer >= 0 else { return nil }
+            // `as? Int` succeeds only for exactly representable integers (not 2.5, not 1e30).
+            guard let integer = item as? Int, integer >= 0 else { return nil }
             result.append(integer)
         }
         return result
@@ -149,6 +149,30 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// - Throws: `missingTensor`, or `notFloatingPoint` for integer dtypes.
     public func floats(named name: String) throws(ModelFormatError) -> [Float] {
         try floats(of: info(named: name))
+    }
+
+    /// The elements of an integer or bool tensor as Int, in file (row-major) order. U64 values
+    /// above Int.max wrap (bit pattern kept).
+    /// - Throws: `missingTensor`, or `notInteger` for floating-point dtypes.
+    public func ints(named name: String) throws(ModelFormatError) -> [Int] {
+        let info = try info(named: name)
+        let bytes = rawBytes(of: info)
+        let count = info.elementCount
+        guard let base = bytes.baseAddress, count > 0 else {
+            if info.dtype.isFloatingPoint { throw .notInteger(path: path, tensor: name, dtype: info.dtype.rawValue) }
+            return []
+        }
+        switch info.dtype {
+        case .i8: return (0..<count).map { Int(base.loadUnaligned(fromByteOffset: $0, as: Int8.self)) }
+        case .u8, .bool: return (0..<count).map { Int(base.loadUnaligned(fromByteOffset: $0, as: UInt8.self)) }
+        case .i16: return (0..<count).map { Int(Int16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self))) }
+        case .u16: return (0..<count).map { Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+        case .i32: return (0..<count).map { Int(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        case .u32: return (0..<count).map { Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        case .i64: return (0..<count).map { Int(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+        case .u64: return (0..<count).map { Int(truncatingIfNeeded: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+        case .f64, .f32, .f16, .bf16: throw .notInteger(path: path, tensor: name, dtype: info.dtype.rawValue)
+        }
     }
 
     /// The elements of `info` converted to Float, in file (row-major) order.
