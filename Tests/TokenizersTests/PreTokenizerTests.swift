@@ -72,3 +72,19 @@ import Testing
         }
     }
 }
+
+@Suite struct SpecialTokenMatcherTests {
+    static func segments(_ text: String, _ tokens: [String]) -> [SpecialTokenMatcher.Segment] {
+        let matcher = SpecialTokenMatcher(tokens: tokens.enumerated().map { (Array($0.element.utf8), $0.offset) })
+        return Array(text.utf8).withUnsafeBufferPointer { matcher.segments(of: $0) }
+    }
+
+    @Test func longestTokenAtTheLeftmostPosition() {
+        // tokens: 0 "<a>", 1 "<a><b>", 2 "\n", 3 "\n\n", 4 "<a>" again (id 0 wins)
+        let tokens = ["<a>", "<a><b>", "\n", "\n\n", "<a>"]
+        #expect(Self.segments("x<a><b>y\n\n\nz<a>", tokens) ==
+            [.text(0..<1), .token(1), .text(7..<8), .token(3), .token(2), .text(11..<12), .token(0)])
+        #expect(Self.segments("<a", tokens) == [.text(0..<2)])
+        #expect(Self.segments("", tokens) == [])
+    }
+}
