@@ -102,29 +102,16 @@ public struct RegressionSampler: Sendable {
     }
 
     /// Projects the last point of one prompt, (N, d), off the span of the others and restores
-    /// its norm. Gram–Schmidt in Double on the in-context xs (N - 1 < d, so they are
-    /// independent almost surely).
+    /// its norm (N - 1 < d, so the in-context xs leave a complement almost surely).
     static func orthogonalizeQuery(_ prompt: UnsafeMutableBufferPointer<Float>, points n: Int, dimension d: Int) {
         var basis: [[Double]] = []
         for point in 0..<(n - 1) {
             var v = (0..<d).map { Double(prompt[point * d + $0]) }
-            for _ in 0..<2 {
-                for u in basis {
-                    let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
-                    for i in 0..<d { v[i] -= dot * u[i] }
-                }
-            }
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 1e-12 { basis.append(v.map { $0 / norm }) }
+            if GramSchmidt.orthonormalize(&v, against: basis) { basis.append(v) }
         }
         var query = (0..<d).map { Double(prompt[(n - 1) * d + $0]) }
         let originalNorm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        for _ in 0..<2 {
-            for u in basis {
-                let dot = zip(u, query).reduce(0) { $0 + $1.0 * $1.1 }
-                for i in 0..<d { query[i] -= dot * u[i] }
-            }
-        }
+        GramSchmidt.subtractProjections(&query, onto: basis)
         let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let scale = norm > 0 ? originalNorm / norm : 0
         for i in 0..<d { prompt[(n - 1) * d + i] = Float(query[i] * scale) }

@@ -40,24 +40,39 @@ public struct SkewedCovariance: Equatable, Sendable {
         }
     }
 
-    /// An orthogonal matrix from Gram–Schmidt on a Gaussian matrix (rows orthonormalised), with
-    /// modified Gram–Schmidt run twice for accuracy. Q's distribution is Haar up to the signs,
-    /// which do not matter for a covariance.
+    /// An orthogonal matrix, (d, d) row-major: the rows of a Gaussian matrix orthonormalised.
+    /// Q's distribution is Haar up to the signs of its rows, which a covariance does not see.
     static func randomRotation<G: RandomNumberGenerator>(dimension d: Int, using generator: inout G) -> [Double] {
-        var q = (0..<(d * d)).map { _ in generator.nextGaussian() }
-        for row in 0..<d {
-            for _ in 0..<2 {
-                for previous in 0..<row {
-                    var dot = 0.0
-                    for i in 0..<d { dot += q[row * d + i] * q[previous * d + i] }
-                    for i in 0..<d { q[row * d + i] -= dot * q[previous * d + i] }
-                }
-            }
-            var norm = 0.0
-            for i in 0..<d { norm += q[row * d + i] * q[row * d + i] }
-            norm = norm.squareRoot()
-            for i in 0..<d { q[row * d + i] /= norm }
+        var basis: [[Double]] = []
+        while basis.count < d {
+            var row = (0..<d).map { _ in generator.nextGaussian() }
+            // A Gaussian row in the span of the others has probability 0; redraw if it happens.
+            if GramSchmidt.orthonormalize(&row, against: basis) { basis.append(row) }
         }
-        return q
+        return basis.flatMap { $0 }
+    }
+}
+
+/// Modified Gram–Schmidt, run twice ("twice is enough", Giraud et al.) for accuracy in Double.
+enum GramSchmidt {
+    /// Removes from `v` its components along the orthonormal `basis`.
+    static func subtractProjections(_ v: inout [Double], onto basis: [[Double]]) {
+        for _ in 0..<2 {
+            for u in basis {
+                var dot = 0.0
+                for i in v.indices { dot += u[i] * v[i] }
+                for i in v.indices { v[i] -= dot * u[i] }
+            }
+        }
+    }
+
+    /// Makes `v` orthogonal to `basis` and of unit norm.
+    /// - Returns: false (leaving `v` unnormalised) when nothing of `v` is left outside the span.
+    static func orthonormalize(_ v: inout [Double], against basis: [[Double]]) -> Bool {
+        subtractProjections(&v, onto: basis)
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 1e-12 else { return false }
+        for i in v.indices { v[i] /= norm }
+        return true
     }
 }

@@ -30,9 +30,7 @@ public struct PromptSampler: Sendable {
         shuffledLabels: Bool = false
     ) throws -> TextPrompt {
         precondition(shots >= 0, "shots must be non-negative, got \(shots)")
-        guard items.indices.contains(index) else {
-            throw TaskError.itemOutOfRange(task: task.name, split: split.rawValue, index: index, count: items.count)
-        }
+        let query = try item(index, of: items, split: split)
         let excluded = split == .train ? index : nil
         let available = train.count - (excluded == nil ? 0 : 1)
         guard shots <= available else {
@@ -49,11 +47,7 @@ public struct PromptSampler: Sendable {
             let outputs = demonstrations.map(\.output)
             for (position, source) in order.enumerated() { demonstrations[position].output = outputs[source] }
         }
-        let query = items[index]
-        return TextPrompt(
-            text: task.promptFormat.prompt(demonstrations: demonstrations, query: query),
-            target: task.promptFormat.target(query.output), query: query, demonstrations: demonstrations,
-            queryIndex: index, demonstrationIndices: chosen)
+        return assemble(query: query, index: index, demonstrations: demonstrations, demonstrationIndices: chosen)
     }
 
     /// Prompts for every item of `items` (the items of `split`), in item order.
@@ -71,17 +65,25 @@ public struct PromptSampler: Sendable {
     public func prompt(
         forItem index: Int, of items: [TaskItem], split: TaskSplit, demonstrationIndices: [Int]
     ) throws -> TextPrompt {
+        let query = try item(index, of: items, split: split)
+        let demonstrations = try demonstrationIndices.map { try item($0, of: train, split: .train) }
+        return assemble(
+            query: query, index: index, demonstrations: demonstrations, demonstrationIndices: demonstrationIndices)
+    }
+
+    private func item(_ index: Int, of items: [TaskItem], split: TaskSplit) throws -> TaskItem {
         guard items.indices.contains(index) else {
             throw TaskError.itemOutOfRange(task: task.name, split: split.rawValue, index: index, count: items.count)
         }
-        for demo in demonstrationIndices where !train.indices.contains(demo) {
-            throw TaskError.itemOutOfRange(task: task.name, split: TaskSplit.train.rawValue, index: demo, count: train.count)
-        }
-        let demonstrations = demonstrationIndices.map { train[$0] }
-        let query = items[index]
-        return TextPrompt(
-            text: task.promptFormat.prompt(demonstrations: demonstrations, query: query),
-            target: task.promptFormat.target(query.output), query: query, demonstrations: demonstrations,
-            queryIndex: index, demonstrationIndices: demonstrationIndices)
+        return items[index]
+    }
+
+    private func assemble(
+        query: TaskItem, index: Int, demonstrations: [TaskItem], demonstrationIndices: [Int]
+    ) -> TextPrompt {
+        var prompt = TextPrompt(format: task.promptFormat, demonstrations: demonstrations, query: query)
+        prompt.queryIndex = index
+        prompt.demonstrationIndices = demonstrationIndices
+        return prompt
     }
 }
