@@ -67,9 +67,9 @@ struct PromptCommand: ParsableCommand {
         let textTask = try TaskRegistry.site57.task(named: task)
         let querySplit = try TaskSplit(parsing: split)
         let directory = location.dataDirectory()
-        let train = try textTask.load(.train, from: directory)
-        let items = querySplit == .train ? train : try textTask.load(querySplit, from: directory)
-        let sampler = PromptSampler(task: textTask, train: train)
+        let splits = try textTask.loadSplits(from: directory)
+        let items = splits[querySplit]
+        let sampler = PromptSampler(task: textTask, train: splits.train)
         let prompt: TextPrompt
         if let demonstrationIndices = try parsedDemos() {
             prompt = try sampler.prompt(forItem: index, of: items, split: querySplit, demonstrationIndices: demonstrationIndices)
