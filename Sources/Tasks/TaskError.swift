@@ -33,6 +33,8 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
     case downloadFailed(url: String, reason: String)
     /// Writing a file into the data directory failed.
     case writeFailed(path: String, reason: String)
+    /// A function-regression setup that cannot be sampled (sizes, shift parameters).
+    case invalidRegressionSetup(reason: String)
 
     public var description: String {
         switch self {
@@ -69,6 +71,8 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
             return "download of \(url) failed: \(reason)"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .invalidRegressionSetup(let reason):
+            return "invalid regression setup: \(reason)"
         }
     }
 }

@@ -12,6 +12,18 @@ enum Fixtures {
 
     static func manifest() throws -> DatasetManifest { try DatasetManifest.load(from: manifestURL) }
 
+    /// The names in the shared task folder; throws a message naming the folder when it is absent.
+    static func sharedTaskFolders() throws -> [String] {
+        let folder = site57.taskFolder.path
+        guard FileManager.default.fileExists(atPath: folder) else { throw FixtureMissing(path: folder) }
+        return try FileManager.default.contentsOfDirectory(atPath: folder)
+    }
+
+    struct FixtureMissing: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "fixture folder \(path) is missing (../shared must sit beside the checkout, or set TVB_SHARED)" }
+    }
+
     /// A fresh empty directory under the system temporary folder.
     static func temporaryDirectory(_ label: String = #function) throws -> URL {
         let url = FileManager.default.temporaryDirectory

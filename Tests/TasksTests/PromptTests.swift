@@ -115,3 +115,25 @@ private struct ReferenceFile: Decodable { var cases: [ReferenceCase] }
         }
     }
 }
+
+@Suite struct ShuffledLabelTests {
+    @Test func shuffledLabelsPermuteOutputsOfTheSameDemonstrations() throws {
+        let task = try TaskRegistry.site57.task(named: "antonym")
+        let train = try task.load(.train, from: Fixtures.site57)
+        let test = try task.load(.test, from: Fixtures.site57)
+        let sampler = PromptSampler(task: task, train: train)
+        var anyMoved = false
+        for index in 0..<20 {
+            let clean = try sampler.prompt(forItem: index, of: test, split: .test, shots: 10, seed: 3)
+            let shuffled = try sampler.prompt(forItem: index, of: test, split: .test, shots: 10, seed: 3, shuffledLabels: true)
+            #expect(shuffled.demonstrationIndices == clean.demonstrationIndices)
+            #expect(shuffled.demonstrations.map(\.input) == clean.demonstrations.map(\.input))
+            #expect(shuffled.demonstrations.map(\.output.text).sorted() == clean.demonstrations.map(\.output.text).sorted())
+            #expect(shuffled.target == clean.target)
+            #expect(shuffled.text.hasSuffix(PromptFormat.site.query(test[index].input)))
+            if shuffled.demonstrations != clean.demonstrations { anyMoved = true }
+            #expect(try sampler.prompt(forItem: index, of: test, split: .test, shots: 10, seed: 3, shuffledLabels: true) == shuffled)
+        }
+        #expect(anyMoved)
+    }
+}

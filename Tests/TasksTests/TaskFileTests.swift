@@ -8,8 +8,10 @@ import Testing
         let expected: [String: [Int]] = ["antonym": [1678, 216, 504], "country_capital": [137, 18, 42]]
         for (name, counts) in expected {
             let task = try registry.task(named: name)
-            let sizes = try TaskSplit.allCases.map { try task.load($0, from: Fixtures.site57).count }
-            #expect(sizes == counts, "\(name)")
+            let splits = try task.loadSplits(from: Fixtures.site57)
+            #expect(splits.counts == counts, "\(name)")
+            #expect(splits[.valid] == splits.valid)
+            #expect(try task.load(.test, from: Fixtures.site57) == splits.test)
         }
     }
 

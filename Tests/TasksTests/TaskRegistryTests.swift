@@ -8,7 +8,7 @@ import Testing
         #expect(registry.tasks.count == 57)
         let manifestNames = try Fixtures.manifest().tasks.map(\.name)
         #expect(Set(manifestNames) == Set(registry.tasks.map(\.name)))
-        let folders = try FileManager.default.contentsOfDirectory(atPath: Fixtures.site57.taskFolder.path)
+        let folders = try Fixtures.sharedTaskFolders()
             .filter { !$0.hasSuffix(".md") && $0 != "LICENSE" }
         #expect(Set(folders) == Set(registry.tasks.map(\.name)), "task folders in \(Fixtures.site57.taskFolder.path)")
     }

@@ -32,6 +32,9 @@ struct PromptCommand: ParsableCommand {
     @Option(help: "Seed of the demonstration sampler.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Permute the sampled demonstrations' outputs (the corrupted prompts of FV and LTV).")
+    var shuffledLabels = false
+
     @Flag(help: "Print JSON instead of plain text.")
     var json = false
 
@@ -42,6 +45,7 @@ struct PromptCommand: ParsableCommand {
 
     func validate() throws {
         if demos != nil && shots != nil { throw ValidationError("give --demos or --shots, not both") }
+        if shuffledLabels && shots == nil { throw ValidationError("--shuffled-labels needs --shots") }
         if let shots, shots < 0 { throw ValidationError("--shots must be non-negative, got \(shots)") }
         if index < 0 { throw ValidationError("--index must be non-negative, got \(index)") }
         _ = try parsedDemos()
@@ -63,14 +67,15 @@ struct PromptCommand: ParsableCommand {
         let textTask = try TaskRegistry.site57.task(named: task)
         let querySplit = try TaskSplit(parsing: split)
         let directory = location.dataDirectory()
-        let train = try textTask.load(.train, from: directory)
-        let items = querySplit == .train ? train : try textTask.load(querySplit, from: directory)
-        let sampler = PromptSampler(task: textTask, train: train)
+        let splits = try textTask.loadSplits(from: directory)
+        let items = splits[querySplit]
+        let sampler = PromptSampler(task: textTask, train: splits.train)
         let prompt: TextPrompt
         if let demonstrationIndices = try parsedDemos() {
             prompt = try sampler.prompt(forItem: index, of: items, split: querySplit, demonstrationIndices: demonstrationIndices)
         } else {
-            prompt = try sampler.prompt(forItem: index, of: items, split: querySplit, shots: shots ?? 0, seed: seed)
+            prompt = try sampler.prompt(
+                forItem: index, of: items, split: querySplit, shots: shots ?? 0, seed: seed, shuffledLabels: shuffledLabels)
         }
         let report = PromptReport(
             task: textTask.name, split: querySplit.rawValue, index: index, seed: shots == nil ? nil : seed,

@@ -20,7 +20,7 @@ struct TasksCommand: ParsableCommand {
         func run() throws {
             let directory = location.dataDirectory()
             let rows = try TaskRegistry.site57.tasks.map { task in
-                (task, try TaskSplit.allCases.map { try task.load($0, from: directory).count })
+                (task, try task.loadSplits(from: directory).counts)
             }
             let width = max(4, rows.map(\.0.name.count).max() ?? 0)
             func pad(_ text: String, _ count: Int) -> String { text + String(repeating: " ", count: max(0, count - text.count)) }

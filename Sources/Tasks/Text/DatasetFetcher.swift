@@ -54,7 +54,8 @@ public struct DatasetFetcher {
             case .directory(let folder):
                 let url = folder.appendingPathComponent(file.path)
                 origin = url.path
-                // Reading at most a byte more than expected is enough to call a file too long.
+                // More than twice the expected size is refused before reading, so a huge or lying
+                // file costs no memory; anything closer is read and fails the size check.
                 data = try TaskFileReader.readBytes(url, limit: max(file.bytes, 1) * 2)
             case .baseURL(let base):
                 let url = base.appendingPathComponent(file.path)

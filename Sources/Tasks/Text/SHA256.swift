@@ -3,10 +3,10 @@
 /// (ModelFormats), which is not this module's to change.
 /// Streams in 64-byte blocks; no allocation per block.
 struct SHA256: Sendable {
-    private var hash: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
-        0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
+    // The eight working words of the hash state (FIPS 180-4 H0...H7), kept as scalars: an
+    // array here costs a uniqueness check per access in debug builds.
+    private var h0: UInt32 = 0x6a09_e667, h1: UInt32 = 0xbb67_ae85, h2: UInt32 = 0x3c6e_f372, h3: UInt32 = 0xa54f_f53a
+    private var h4: UInt32 = 0x510e_527f, h5: UInt32 = 0x9b05_688c, h6: UInt32 = 0x1f83_d9ab, h7: UInt32 = 0x5be0_cd19
     private var pending: [UInt8] = []
     private var totalBytes: UInt64 = 0
 
@@ -70,7 +70,7 @@ struct SHA256: Sendable {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for word in hash {
+        for word in [h0, h1, h2, h3, h4, h5, h6, h7] {
             for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((word >> UInt32(shift)) & 0xf)]) }
         }
         return String(decoding: out, as: UTF8.self)
@@ -84,27 +84,26 @@ struct SHA256: Sendable {
                         | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
                 }
                 for i in 16..<64 {
-                    let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                    let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                    let x15 = w[i - 15], x2 = w[i - 2]
+                    let s0 = (x15 >> 7 | x15 << 25) ^ (x15 >> 18 | x15 << 14) ^ (x15 >> 3)
+                    let s1 = (x2 >> 17 | x2 << 15) ^ (x2 >> 19 | x2 << 13) ^ (x2 >> 10)
                     w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
                 }
-                var a = hash[0], b = hash[1], c = hash[2], d = hash[3]
-                var e = hash[4], f = hash[5], g = hash[6], h = hash[7]
+                var a = h0, b = h1, c = h2, d = h3
+                var e = h4, f = h5, g = h6, h = h7
                 for i in 0..<64 {
-                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
                     let choice = (e & f) ^ (~e & g)
                     let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
-                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
                     let majority = (a & b) ^ (a & c) ^ (b & c)
                     let t2 = s0 &+ majority
                     h = g; g = f; f = e; e = d &+ t1
                     d = c; c = b; b = a; a = t1 &+ t2
                 }
-                hash[0] &+= a; hash[1] &+= b; hash[2] &+= c; hash[3] &+= d
-                hash[4] &+= e; hash[5] &+= f; hash[6] &+= g; hash[7] &+= h
+                h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+                h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
             }
         }
     }
-
-    private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }

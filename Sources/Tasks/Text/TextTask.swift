@@ -25,4 +25,36 @@ public struct TextTask: Hashable, Sendable {
     public func load(_ split: TaskSplit, from directory: DataDirectory) throws -> [TaskItem] {
         try TaskFileReader.read(directory.fileURL(task: name, split: split))
     }
+
+    /// Reads all three splits.
+    /// - Throws: as `load(_:from:)`, for the first split that fails.
+    public func loadSplits(from directory: DataDirectory) throws -> TaskSplits {
+        TaskSplits(
+            train: try load(.train, from: directory), valid: try load(.valid, from: directory),
+            test: try load(.test, from: directory))
+    }
+}
+
+/// The three splits of one task, as read from its files.
+public struct TaskSplits: Equatable, Sendable {
+    public var train: [TaskItem]
+    public var valid: [TaskItem]
+    public var test: [TaskItem]
+
+    public init(train: [TaskItem], valid: [TaskItem], test: [TaskItem]) {
+        self.train = train
+        self.valid = valid
+        self.test = test
+    }
+
+    public subscript(split: TaskSplit) -> [TaskItem] {
+        switch split {
+        case .train: return train
+        case .valid: return valid
+        case .test: return test
+        }
+    }
+
+    /// Item counts in train, valid, test order.
+    public var counts: [Int] { TaskSplit.allCases.map { self[$0].count } }
 }
