@@ -36,4 +36,10 @@ struct ModelsDirectoryOptions: ParsableArguments {
             flag: modelsDirectory, environment: ProcessInfo.processInfo.environment,
             currentDirectory: FileManager.default.currentDirectoryPath))
     }
+
+    /// The path of the named model, fetched first when absent (saying so on stderr).
+    /// - Throws: `ModelStoreError` (unknown name listing the known ones, hash mismatch, fetch failure).
+    func ensureModel(named name: String) throws -> URL {
+        try store().ensure(name, log: standardError)
+    }
 }
