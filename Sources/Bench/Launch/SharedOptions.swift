@@ -37,9 +37,4 @@ struct ModelsDirectoryOptions: ParsableArguments {
             currentDirectory: FileManager.default.currentDirectoryPath))
     }
 
-    /// The path of the named model, fetched first when absent (saying so on stderr).
-    /// - Throws: `ModelStoreError` (unknown name listing the known ones, hash mismatch, fetch failure).
-    func ensureModel(named name: String) throws -> URL {
-        try store().ensure(name, log: standardError)
-    }
 }
