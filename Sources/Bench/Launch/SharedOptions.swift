@@ -36,5 +36,4 @@ struct ModelsDirectoryOptions: ParsableArguments {
             flag: modelsDirectory, environment: ProcessInfo.processInfo.environment,
             currentDirectory: FileManager.default.currentDirectoryPath))
     }
-
 }
