@@ -34,7 +34,7 @@ let package = Package(
             dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
             swiftSettings: releaseFlags
         ),
-        .target(name: "Tasks", dependencies: ["Tokenizers", "Tensors"], swiftSettings: releaseFlags),
+        .target(name: "Tasks", dependencies: ["ModelFormats", "Tokenizers", "Tensors"], swiftSettings: releaseFlags),
         .target(name: "Methods", dependencies: ["Models", "Tasks", "Tensors"], swiftSettings: releaseFlags),
 
         // MARK: The `bench` executable

@@ -1,3 +1,4 @@
+import ModelFormats
 import Foundation
 import Testing
 @testable import Models

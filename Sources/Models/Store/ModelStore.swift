@@ -1,3 +1,4 @@
+import ModelFormats
 import Foundation
 
 /// What the models directory holds for one catalog entry.

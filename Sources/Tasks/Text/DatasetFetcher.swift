@@ -1,3 +1,4 @@
+import ModelFormats
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

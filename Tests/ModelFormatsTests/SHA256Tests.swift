@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-@testable import Models
+import ModelFormats
 
-@Suite struct ModelStoreSHA256Tests {
+@Suite struct SHA256Tests {
     /// FIPS 180-4 examples and the NIST one-million-'a' vector.
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
@@ -47,16 +47,15 @@ import Testing
         let message = (0..<length).map { UInt8(($0 * 7 + 3) % 256) }
         #expect(SHA256.hexDigest(of: message) == digest)
 
-        let directory = try StoreTestDirectory()
-        let file = directory.url.appendingPathComponent("message.bin")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha256-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
         try Data(message).write(to: file)
         #expect(try SHA256.hexDigest(ofFileAt: file) == digest)
     }
 
     @Test func missingFileThrowsWithItsPath() throws {
-        let directory = try StoreTestDirectory()
-        let missing = directory.url.appendingPathComponent("nope.gguf")
-        #expect(throws: ModelStoreError.io(path: missing.path, reason: "cannot open for reading")) {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("missing-\(UUID().uuidString).gguf")
+        #expect(throws: ModelFormatError.cannotOpen(path: missing.path, reason: "cannot open for reading")) {
             try SHA256.hexDigest(ofFileAt: missing)
         }
     }

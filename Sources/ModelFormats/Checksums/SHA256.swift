@@ -73,10 +73,10 @@ public struct SHA256: Sendable {
     }
 
     /// The digest of the file at `url`, read in 4 MiB pieces, as 64 lower-case hex digits.
-    /// - Throws: `ModelStoreError.io` when the file cannot be opened or read.
+    /// - Throws: `ModelFormatError.cannotOpen` when the file cannot be opened or read.
     public static func hexDigest(ofFileAt url: URL) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw ModelStoreError.io(path: url.path, reason: "cannot open for reading")
+            throw ModelFormatError.cannotOpen(path: url.path, reason: "cannot open for reading")
         }
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -85,7 +85,7 @@ public struct SHA256: Sendable {
             do {
                 chunk = try handle.read(upToCount: 4 << 20)
             } catch {
-                throw ModelStoreError.io(path: url.path, reason: "read failed: \(error)")
+                throw ModelFormatError.cannotOpen(path: url.path, reason: "read failed: \(error)")
             }
             guard let chunk, !chunk.isEmpty else { break }
             chunk.withUnsafeBytes { hasher.update($0) }
@@ -93,7 +93,7 @@ public struct SHA256: Sendable {
         return hex(hasher.finalize())
     }
 
-    static func hex(_ digest: [UInt8]) -> String {
+    public static func hex(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(digest.count * 2)

@@ -1,0 +1,27 @@
+import Models
+import Tasks
+
+/// Zero-shot (k = 0) and k-shot in-context learning: the prompt alone, no intervention.
+public struct PromptOnlyMethod: TaskMethod {
+    /// Demonstrations per prompt, resampled from train for every query.
+    public var shots: Int
+
+    public init(shots: Int) { self.shots = shots }
+
+    public static let zeroShot = PromptOnlyMethod(shots: 0)
+    /// The papers' in-context-learning baseline: 10 demonstrations.
+    public static let tenShot = PromptOnlyMethod(shots: 10)
+
+    public var name: String { shots == 0 ? "zero-shot" : "icl-\(shots)" }
+    public var settings: [String: String] { ["shots": "\(shots)"] }
+
+    public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        Prepared(shots: shots)
+    }
+
+    struct Prepared: PreparedMethod {
+        let shots: Int
+        func interventions(batchSize: Int) -> [Intervention] { [] }
+        var preparation: PreparationCost { PreparationCost() }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Models
+import Tasks
+import Tensors
+
+/// How an answer is scored (DESIGN.md, "Prompt format and scoring").
+public enum ScoringMode: String, CaseIterable, Codable, Sendable {
+    /// Greedy generation of 1–20 tokens, normalised and prefix-matched against the target.
+    case exactMatch = "exact-match"
+    /// The arg-max at the last prompt position is the target's first token.
+    case firstToken = "first-token"
+}
+
+/// Settings of one evaluation.
+public struct EvaluationOptions: Sendable {
+    public var scoring: ScoringMode
+    /// Evaluate at most this many test items (the first ones), nil for all.
+    public var maxItems: Int?
+    /// Prompts run together.
+    public var batchSize: Int
+    public var maxNewTokens: Int
+    /// Seeds the demonstrations of k-shot test prompts.
+    public var seed: UInt64
+
+    public init(scoring: ScoringMode = .exactMatch, maxItems: Int? = nil, batchSize: Int = 32, maxNewTokens: Int = 20, seed: UInt64 = 0) {
+        self.scoring = scoring
+        self.maxItems = maxItems
+        self.batchSize = batchSize
+        self.maxNewTokens = maxNewTokens
+        self.seed = seed
+    }
+}
+
+/// One test item's outcome.
+public struct ItemOutcome: Sendable, Equatable, Codable {
+    public var index: Int
+    public var target: String
+    /// The decoded continuation (exact match) or the predicted token's text (first token).
+    public var prediction: String
+    public var correct: Bool
+}
+
+/// The result of a method on a task's test items.
+public struct TaskEvaluation: Sendable, Codable {
+    public var correct: Int
+    public var count: Int
+    public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
+    /// Wall time of the test pass.
+    public var seconds: Double
+    /// Prompt tokens run through the model (generated tokens not counted).
+    public var promptTokens: Int
+    public var outcomes: [ItemOutcome]
+}
+
+/// Answers test items with a prepared method and scores them.
+public struct Evaluator {
+    public let model: LanguageModel
+    public init(model: LanguageModel) { self.model = model }
+
+    /// - Parameters:
+    ///   - items: the test items.
+    ///   - train: the pool k-shot prompts draw demonstrations from.
+    public func evaluate(
+        _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
+    ) throws -> TaskEvaluation {
+        let start = Date()
+        let used = Array(items.prefix(options.maxItems ?? items.count))
+        let sampler = PromptSampler(task: task, train: train)
+        let prompts = try used.indices.map {
+            try sampler.prompt(forItem: $0, of: used, split: .test, shots: method.shots, seed: options.seed)
+        }
+        let ids = prompts.map { model.encode($0.text) }
+        let scorer = task.answerScorer
+        var outcomes = [ItemOutcome]()
+        switch options.scoring {
+        case .exactMatch:
+            let generated = model.generate(ids, options: GenerationOptions(
+                maxNewTokens: options.maxNewTokens, suppressEndOfSequenceAtFirstStep: true,
+                stopWhen: { AnswerScorer.canStopEarly(generatedText: $0) }, batchSize: options.batchSize)
+            ) { range in method.interventions(batchSize: range.count) }
+            for (i, g) in generated.enumerated() {
+                outcomes.append(ItemOutcome(index: i, target: prompts[i].target, prediction: g.text,
+                                            correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target)))
+            }
+        case .firstToken:
+            let targets = try prompts.map { try $0.targetToken(tokenize: model.encode) }
+            let v = model.decoder.configuration.vocabularySize
+            var start = 0
+            while start < ids.count {
+                let range = start..<min(ids.count, start + options.batchSize)
+                let batch = Array(ids[range])
+                let logits = model.decoder.forward(
+                    batch, caches: batch.map { _ in model.decoder.makeCache() },
+                    interventions: method.interventions(batchSize: batch.count)).logits!.value
+                for (row, i) in range.enumerated() {
+                    let rowLogits = Array(logits.scalars[(row * v)..<((row + 1) * v)])
+                    let predicted = rowLogits.indices.max { rowLogits[$0] < rowLogits[$1] }!
+                    outcomes.append(ItemOutcome(
+                        index: i, target: prompts[i].target,
+                        prediction: model.tokenizer.decode([predicted], skipSpecialTokens: false),
+                        correct: AnswerScorer.isFirstTokenMatch(logits: rowLogits, targetToken: targets[i])))
+                }
+                start = range.upperBound
+            }
+        }
+        return TaskEvaluation(
+            correct: outcomes.filter(\.correct).count, count: outcomes.count,
+            seconds: Date().timeIntervalSince(start), promptTokens: ids.reduce(0) { $0 + $1.count }, outcomes: outcomes)
+    }
+}

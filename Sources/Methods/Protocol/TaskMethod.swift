@@ -1,0 +1,68 @@
+// Shape legend: B prompts in a batch, D model dim, H heads, Dh head dim, L layers.
+import Models
+import Tasks
+import Tensors
+
+/// Everything a method may use to prepare for one (model, task): the train and valid splits,
+/// never the test split.
+public struct MethodContext {
+    public let model: LanguageModel
+    public let task: TextTask
+    public let train: [TaskItem]
+    public let valid: [TaskItem]
+    /// Seeds every sampled prompt and initialisation.
+    public let seed: UInt64
+
+    public init(model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64) {
+        self.model = model
+        self.task = task
+        self.train = train
+        self.valid = valid
+        self.seed = seed
+    }
+
+    /// Samples demonstrations from the train split.
+    public var sampler: PromptSampler { PromptSampler(task: task, train: train) }
+}
+
+/// A way to answer a task: zero-shot, in-context learning, or a task representation injected
+/// into the model. A method prepares once per (model, task), then answers prompts.
+public protocol TaskMethod {
+    /// Short name for results, e.g. "site" or "icl".
+    var name: String { get }
+    /// Every setting that changes what `prepare` builds, as "key=value" strings; their hash
+    /// names the cached artifact.
+    var settings: [String: String] { get }
+    /// Builds the method's state from the train and valid splits.
+    func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod
+}
+
+/// A method ready to answer test prompts.
+public protocol PreparedMethod {
+    /// Shots in the prompts this method answers (demonstrations are sampled per query).
+    var shots: Int { get }
+    /// Interventions at the last prompt token of a batch of `batchSize` prompts.
+    func interventions(batchSize: Int) -> [Intervention]
+    /// What preparation cost.
+    var preparation: PreparationCost { get }
+}
+
+/// Work done while preparing.
+public struct PreparationCost: Sendable, Equatable, Codable {
+    public var seconds: Double
+    /// Tokens run through the model (prompt tokens prefilled plus last tokens re-run).
+    public var tokensProcessed: Int
+    /// True when the artifact came from the cache.
+    public var fromCache: Bool
+
+    public init(seconds: Double = 0, tokensProcessed: Int = 0, fromCache: Bool = false) {
+        self.seconds = seconds
+        self.tokensProcessed = tokensProcessed
+        self.fromCache = fromCache
+    }
+}
+
+/// A canonical "k=v;k=v" rendering of settings (sorted by key).
+public func canonicalSettings(_ settings: [String: String]) -> String {
+    settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ";")
+}
