@@ -46,7 +46,7 @@ struct DatasetsCommand: ParsableCommand {
             let source = try resolveSource(manifest: manifest)
             print("fetching \(manifest.files.count) files from \(describe(source)) into \(destination.taskFolder.path)")
             let fetcher = DatasetFetcher(manifest: manifest, destination: destination)
-            let summary = try fetcher.fetch(from: source)
+            let summary = try fetcher.fetch(from: source) { print("  " + $0) }
             print("\(summary.written.count) written, \(summary.alreadyPresent.count) already present and verified")
         }
 
