@@ -184,6 +184,10 @@ import Testing
         #expect(throws: TaskError.invalidManifest(path: duplicate.path, reason: "task country-capital listed twice")) {
             try DatasetManifest.load(from: duplicate)
         }
+        let absent = folder.appendingPathComponent("absent.json")
+        #expect(throws: TaskError.invalidManifest(path: absent.path, reason: "no such file (run from the repository root, or pass --manifest)")) {
+            try DatasetManifest.load(from: absent)
+        }
         let notJSON = folder.appendingPathComponent("broken.json")
         try Fixtures.write("{", to: notJSON)
         #expect { try DatasetManifest.load(from: notJSON) } throws: { error in
