@@ -124,20 +124,32 @@ import Testing
         defer { try? FileManager.default.removeItem(at: destination) }
         let base = URL(string: "https://example.invalid/dataset")!
         var requested: [String] = []
-        let fetcher = DatasetFetcher(manifest: manifest, destination: DataDirectory(root: destination)) { url in
+        var limits: [Int] = []
+        let fetcher = DatasetFetcher(manifest: manifest, destination: DataDirectory(root: destination)) { url, limit in
             requested.append(url.absoluteString)
+            limits.append(limit)
             let relative = String(url.absoluteString.dropFirst(base.absoluteString.count + 1))
             return try Data(contentsOf: Fixtures.site57.taskFolder.appendingPathComponent(relative))
         }
         let summary = try fetcher.fetch(from: .baseURL(base))
         #expect(summary.written.count == 3)
         #expect(requested == ["train", "valid", "test"].map { "https://example.invalid/dataset/country-capital/\($0).json" })
+        #expect(limits == manifest.files.map { 2 * $0.bytes })
 
-        let failing = DatasetFetcher(manifest: manifest, destination: DataDirectory(root: try Fixtures.temporaryDirectory())) { url in
+        let failing = DatasetFetcher(manifest: manifest, destination: DataDirectory(root: try Fixtures.temporaryDirectory())) { url, _ in
             throw TaskError.downloadFailed(url: url.absoluteString, reason: "HTTP 404")
         }
         #expect(throws: TaskError.downloadFailed(url: "https://example.invalid/dataset/country-capital/train.json", reason: "HTTP 404")) {
             try failing.fetch(from: .baseURL(base))
+        }
+    }
+
+    @Test func boundedDownloadReadsFileURLsUnderTheLimit() throws {
+        let url = Fixtures.site57.fileURL(task: "country-capital", split: .valid)
+        let data = try BoundedDownload.fetch(url, byteLimit: 1 << 20)
+        #expect(data == (try Data(contentsOf: url)))
+        #expect(throws: TaskError.fileTooLarge(path: url.path, bytes: data.count, limit: 100)) {
+            try BoundedDownload.fetch(url, byteLimit: 100)
         }
     }
 
@@ -171,6 +183,10 @@ import Testing
         let duplicate = try write(manifest)
         #expect(throws: TaskError.invalidManifest(path: duplicate.path, reason: "task country-capital listed twice")) {
             try DatasetManifest.load(from: duplicate)
+        }
+        let absent = folder.appendingPathComponent("absent.json")
+        #expect(throws: TaskError.invalidManifest(path: absent.path, reason: "no such file (run from the repository root, or pass --manifest)")) {
+            try DatasetManifest.load(from: absent)
         }
         let notJSON = folder.appendingPathComponent("broken.json")
         try Fixtures.write("{", to: notJSON)

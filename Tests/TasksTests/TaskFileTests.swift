@@ -91,3 +91,14 @@ import Testing
         }
     }
 }
+
+@Suite struct TaskItemCodingTests {
+    @Test func itemsAndPromptsRoundTripThroughJSON() throws {
+        let items = [TaskItem(input: "oven", output: .integer(4)), TaskItem(input: "Portugal", output: .text("Lisbon"))]
+        let data = try JSONEncoder().encode(items)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""output":4"#))
+        #expect(try TaskFileReader.decode(data, path: "memory") == items)
+        let prompt = TextPrompt(demonstrations: [items[0]], query: items[1])
+        #expect(try JSONDecoder().decode(TextPrompt.self, from: JSONEncoder().encode(prompt)) == prompt)
+    }
+}

@@ -46,24 +46,21 @@ struct DatasetsCommand: ParsableCommand {
             let source = try resolveSource(manifest: manifest)
             print("fetching \(manifest.files.count) files from \(describe(source)) into \(destination.taskFolder.path)")
             let fetcher = DatasetFetcher(manifest: manifest, destination: destination)
-            let summary = try fetcher.fetch(from: source)
+            let summary = try fetcher.fetch(from: source) { print("  " + $0) }
             print("\(summary.written.count) written, \(summary.alreadyPresent.count) already present and verified")
         }
 
         private func resolveSource(manifest: DatasetManifest) throws -> DatasetSource {
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
             if let sourceDirectory {
-                var folder = sourceDirectory.hasPrefix("/")
-                    ? URL(fileURLWithPath: sourceDirectory, isDirectory: true)
-                    : cwd.appendingPathComponent(sourceDirectory, isDirectory: true)
+                var folder = DataDirectory.absolute(sourceDirectory, from: cwd)
                 // Accept a data directory too (the folder that holds site57/).
                 let nested = folder.appendingPathComponent("site57", isDirectory: true)
                 if FileManager.default.fileExists(atPath: nested.path) { folder = nested }
                 return .directory(folder)
             }
             if let baseURL, let url = URL(string: baseURL) { return .baseURL(url) }
-            let shared = cwd.deletingLastPathComponent().appendingPathComponent("shared/datasets/site57", isDirectory: true)
-            if FileManager.default.fileExists(atPath: shared.path) { return .directory(shared) }
+            if let shared = DataDirectory.sharedCopy(currentDirectory: cwd) { return .directory(shared.taskFolder) }
             guard let upstream = URL(string: manifest.upstream) else {
                 throw ValidationError("the manifest's upstream URL '\(manifest.upstream)' is not a URL")
             }
@@ -124,9 +121,7 @@ struct ManifestOption: ParsableArguments {
     var manifest: String = "datasets/manifest.json"
 
     func load() throws -> DatasetManifest {
-        let url = manifest.hasPrefix("/")
-            ? URL(fileURLWithPath: manifest)
-            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(manifest)
-        return try DatasetManifest.load(from: url)
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        return try DatasetManifest.load(from: DataDirectory.absolute(manifest, from: cwd))
     }
 }

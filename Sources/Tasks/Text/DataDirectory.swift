@@ -38,16 +38,21 @@ public struct DataDirectory: Hashable, Sendable {
         let chosen = destination(flag: flag, environment: environment, currentDirectory: currentDirectory)
         let explicit = (flag?.isEmpty == false) || (environment[environmentKey]?.isEmpty == false)
         if explicit || isDirectory(chosen.taskFolder) { return chosen }
+        return sharedCopy(currentDirectory: currentDirectory) ?? chosen
+    }
+
+    /// `../shared/datasets` (the read-only copy beside a checkout) when its `site57` exists.
+    public static func sharedCopy(currentDirectory: URL) -> DataDirectory? {
         let shared = DataDirectory(
             root: currentDirectory.deletingLastPathComponent()
                 .appendingPathComponent("shared", isDirectory: true)
                 .appendingPathComponent("datasets", isDirectory: true))
-        return isDirectory(shared.taskFolder) ? shared : chosen
+        return isDirectory(shared.taskFolder) ? shared : nil
     }
 
-    private static func absolute(_ path: String, from base: URL) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path, isDirectory: true)
-            : base.appendingPathComponent(path, isDirectory: true)
+    /// `path` as an absolute URL, relative paths taken from `base`.
+    public static func absolute(_ path: String, from base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
     }
 
     private static func isDirectory(_ url: URL) -> Bool {

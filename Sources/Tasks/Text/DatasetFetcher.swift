@@ -18,12 +18,13 @@ public enum DatasetSource: Sendable {
 public struct DatasetFetcher {
     public let manifest: DatasetManifest
     public let destination: DataDirectory
-    /// Downloads one URL; the default uses URLSession and accepts only HTTP 200.
-    public var download: (URL) throws -> Data
+    /// Downloads one URL, refusing a body longer than the byte limit it is given; the default
+    /// (`BoundedDownload.fetch`) uses URLSession and accepts only HTTP 200.
+    public var download: (_ url: URL, _ byteLimit: Int) throws -> Data
 
     public init(
         manifest: DatasetManifest, destination: DataDirectory,
-        download: @escaping (URL) throws -> Data = DatasetFetcher.urlSessionDownload
+        download: @escaping (_ url: URL, _ byteLimit: Int) throws -> Data = BoundedDownload.fetch
     ) {
         self.manifest = manifest
         self.destination = destination
@@ -49,19 +50,20 @@ public struct DatasetFetcher {
                 summary.alreadyPresent.append(file.path)
                 continue
             }
+            // More than twice the expected size is refused before it is read in full, so a huge
+            // or lying source costs no memory; anything closer is read and fails the size check.
+            let byteLimit = max(file.bytes, 1) * 2
             let data: Data
             let origin: String
             switch source {
             case .directory(let folder):
                 let url = folder.appendingPathComponent(file.path)
                 origin = url.path
-                // More than twice the expected size is refused before reading, so a huge or lying
-                // file costs no memory; anything closer is read and fails the size check.
-                data = try TaskFileReader.readBytes(url, limit: max(file.bytes, 1) * 2)
+                data = try TaskFileReader.readBytes(url, limit: byteLimit)
             case .baseURL(let base):
                 let url = base.appendingPathComponent(file.path)
                 origin = url.absoluteString
-                data = try download(url)
+                data = try download(url, byteLimit)
             }
             try Self.check(data, against: file, origin: origin)
             try Self.writeAtomically(data, to: target)
@@ -113,31 +115,5 @@ public struct DatasetFetcher {
             try? FileManager.default.removeItem(at: temporary)
             throw TaskError.writeFailed(path: target.path, reason: "rename failed: \(reason)")
         }
-    }
-
-    /// A blocking download with URLSession; anything but HTTP 200 is an error. `file://` URLs
-    /// (which URLSession on Linux does not serve) are read directly.
-    public static func urlSessionDownload(_ url: URL) throws -> Data {
-        if url.isFileURL { return try TaskFileReader.readBytes(url) }
-        final class Box: @unchecked Sendable {
-            var result: Result<Data, TaskError> = .failure(.downloadFailed(url: "", reason: "no response"))
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: url) { data, response, error in
-            defer { done.signal() }
-            if let error {
-                box.result = .failure(.downloadFailed(url: url.absoluteString, reason: error.localizedDescription))
-            } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                box.result = .failure(.downloadFailed(url: url.absoluteString, reason: "HTTP \(http.statusCode)"))
-            } else if let data {
-                box.result = .success(data)
-            } else {
-                box.result = .failure(.downloadFailed(url: url.absoluteString, reason: "empty response"))
-            }
-        }
-        task.resume()
-        done.wait()
-        return try box.result.get()
     }
 }

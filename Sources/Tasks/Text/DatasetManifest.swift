@@ -30,10 +30,16 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var files: [FileEntry] { tasks.flatMap(\.files) }
 
     /// Reads and validates a manifest.
-    /// - Throws: `TaskError.missingFile`, `.invalidManifest` (not JSON, a duplicate task, a path
+    /// - Throws: `TaskError.invalidManifest` (missing, not JSON, a duplicate task, a path
     ///   that is not `<task>/<split>.json`, a bad digest or count).
     public static func load(from url: URL) throws -> DatasetManifest {
-        let data = try TaskFileReader.readBytes(url, limit: 16 << 20)
+        let data: Data
+        do {
+            data = try TaskFileReader.readBytes(url, limit: 16 << 20)
+        } catch TaskError.missingFile {
+            throw TaskError.invalidManifest(
+                path: url.path, reason: "no such file (run from the repository root, or pass --manifest)")
+        }
         let manifest: DatasetManifest
         do {
             manifest = try JSONDecoder().decode(DatasetManifest.self, from: data)

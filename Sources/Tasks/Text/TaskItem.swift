@@ -25,7 +25,7 @@ public struct TaskItem: Equatable, Hashable, Sendable {
     }
 }
 
-extension TaskItem: Decodable {
+extension TaskItem: Codable {
     private enum CodingKeys: String, CodingKey { case input, output }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +46,16 @@ extension TaskItem: Decodable {
                 DecodingError.Context(
                     codingPath: container.codingPath + [CodingKeys.output],
                     debugDescription: "\"output\" must be a string or an integer"))
+        }
+    }
+
+    /// Writes the task-file form back: an integer output stays a JSON number.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(input, forKey: .input)
+        switch output {
+        case .text(let text): try container.encode(text, forKey: .output)
+        case .integer(let number): try container.encode(number, forKey: .output)
         }
     }
 }

@@ -1,5 +1,5 @@
 /// A prompt ready for a model, with the answer it is scored against and where it came from.
-public struct TextPrompt: Hashable, Sendable {
+public struct TextPrompt: Hashable, Codable, Sendable {
     /// The whole prompt, ending in "A:" (no BOS: the tokenizer adds it where the model wants one).
     public var text: String
     /// The answer as the model should continue the prompt, leading space kept (" Lisbon", "4").
