@@ -70,6 +70,18 @@ enum Fixtures {
         return try JSONDecoder().decode(File.self, from: data(url)).prompts
     }
 
+    struct PromptCase: Decodable {
+        let prompt: String
+        let target: String
+        let first_target_token: [String: Int]
+    }
+
+    /// The 114 prompts of `reference/prompts.json` with each model's first target token.
+    static func promptCases() throws -> [PromptCase] {
+        struct File: Decodable { let cases: [PromptCase] }
+        return try JSONDecoder().decode(File.self, from: data(SharedPaths.reference.appendingPathComponent("prompts.json"))).cases
+    }
+
     static func ggmlVocabTokenizer(_ name: String) throws -> Tokenizer {
         let url = tokenizerDirectory.appendingPathComponent("ggml-vocab-\(name).gguf")
         guard FileManager.default.fileExists(atPath: url.path) else { throw FixtureMissing(path: url.path) }
