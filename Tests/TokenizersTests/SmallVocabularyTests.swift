@@ -92,3 +92,42 @@ import Testing
         #expect(noPrefix.decode([6, 8]) == "a a")
     }
 }
+
+/// Which byte-level pre-tokenizer a tokenizer.json's normalizer and pre-tokenizer amount to.
+@Suite struct HuggingFacePreTokenizerSelectionTests {
+    static func tokenizer(normalizer: String = "null", preTokenizer: String) throws -> Tokenizer {
+        let json = """
+        {"normalizer": \(normalizer), "pre_tokenizer": \(preTokenizer),
+         "model": {"type": "BPE", "vocab": {"e": 0, "\u{00C3}": 1, "\u{00A9}": 2, "\u{00C3}\u{00A9}": 3, "\u{00CC}": 4, "\u{0123}": 5, "1": 6, "2": 7, "\u{0120}": 8},
+                   "merges": [["\u{00C3}", "\u{00A9}"]]}}
+        """
+        let directory = try TemporaryDirectory()
+        return try Tokenizer(huggingFaceTokenizerJSON: try directory.write("tokenizer.json", json))
+    }
+
+    static let byteLevel = #"{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#
+    static let byteLevelNoRegex = #"{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}"#
+
+    @Test func selectsThePreTokenizer() throws {
+        #expect(try Self.tokenizer(preTokenizer: Self.byteLevel).vocabulary.model == .byteLevelBPE(.gpt2))
+        let llama3 = #"{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, "#
+            + Self.byteLevelNoRegex + "]}"
+        #expect(try Self.tokenizer(preTokenizer: llama3).vocabulary.model == .byteLevelBPE(.llama3))
+        let qwen2 = llama3.replacingOccurrences(of: #"\\p{N}{1,3}"#, with: #"\\p{N}"#)
+        #expect(try Self.tokenizer(preTokenizer: qwen2).vocabulary.model == .byteLevelBPE(.qwen2))
+        let digits = #"{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, "# + Self.byteLevel + "]}"
+        #expect(try Self.tokenizer(preTokenizer: digits).vocabulary.model == .byteLevelBPE(.smollm))
+        let prefixed = #"{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}"#
+        #expect(throws: TokenizerError.self) { try Self.tokenizer(preTokenizer: prefixed) }
+    }
+
+    @Test func nfcNormalizerComposesBeforeEncoding() throws {
+        #expect(ByteLevelMapping.encode([0xCC, 0x81]) == "\u{00CC}\u{0123}")
+        let nfc = try Self.tokenizer(normalizer: #"{"type": "NFC"}"#, preTokenizer: Self.byteLevel)
+        // "e" + U+0301 composes to "é" (C3 A9), which merges to one token.
+        #expect(nfc.encode("e\u{301}") == [3])
+        let plain = try Self.tokenizer(preTokenizer: Self.byteLevel)
+        #expect(plain.encode("e\u{301}") == [0, 4, 5])
+        #expect(plain.decode([0, 4, 5]) == "e\u{301}")
+    }
+}
