@@ -12,10 +12,9 @@ extension Tokenizer {
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialTokens && vocabulary.addsBOS, let bos = vocabulary.bosTokenId { output.append(bos) }
         let normalized = vocabulary.normalizesToNFC ? text.precomposedStringWithCanonicalMapping : text
-        var utf8 = Array(normalized.utf8)
+        let utf8 = Array(normalized.utf8)
         var workspace = EncodingWorkspace()
-        utf8.withUnsafeMutableBufferPointer { mutableText in
-            let text = UnsafeBufferPointer(mutableText)
+        utf8.withUnsafeBufferPointer { text in
             for segment in specialTokens.segments(of: text) {
                 switch segment {
                 case .token(let id):
@@ -49,9 +48,14 @@ extension Tokenizer {
     /// `buffer` ← ("▁" if `prefixed`) + text with every " " replaced by "▁".
     private func escapeSpaces(_ text: UnsafeBufferPointer<UInt8>, prefixed: Bool, into buffer: inout [UInt8]) {
         buffer.removeAll(keepingCapacity: true)
-        if prefixed { buffer.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        func appendSpaceMark() {
+            buffer.append(0xE2)
+            buffer.append(0x96)
+            buffer.append(0x81)
+        }
+        if prefixed { appendSpaceMark() }
         for byte in text {
-            if byte == 0x20 { buffer.append(contentsOf: [0xE2, 0x96, 0x81]) } else { buffer.append(byte) }
+            if byte == 0x20 { appendSpaceMark() } else { buffer.append(byte) }
         }
     }
 
