@@ -25,8 +25,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // Vector kernels over 16-bit weights. AVX2 + FMA + F16C is the project's CPU baseline.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
+
         // MARK: Library modules
-        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: releaseFlags),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], swiftSettings: releaseFlags),
         .target(name: "ModelFormats", swiftSettings: releaseFlags),
         .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: releaseFlags),
         .target(
