@@ -25,9 +25,20 @@ public enum CausalIndirectEffect {
         prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
     ) -> (effects: Tensor, tokens: Int) {
         let c = prompts.model.decoder.configuration
+        let heads = (0..<(c.layerCount * c.attentionHeads)).map { AttentionHead(layer: $0 / c.attentionHeads, head: $0 % c.attentionHeads) }
+        let result = compute(heads, prompts: prompts, meanHeadOutputs: meanHeadOutputs, rowsPerCall: rowsPerCall)
+        return (Tensor(shape: [c.layerCount, c.attentionHeads], scalars: result.effects), result.tokens)
+    }
+
+    /// The CIE of `heads` only, in their order; see `compute(prompts:meanHeadOutputs:rowsPerCall:)`.
+    public static func compute(
+        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
+    ) -> (effects: [Float], tokens: Int) {
+        let c = prompts.model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, p = prompts.count
         precondition(prompts.targets.count == p, "CIE needs the prompts' target tokens")
         precondition(meanHeadOutputs.shape == [l, h * dh], "CIE: mean head outputs \(meanHeadOutputs.shape), expected [\(l), \(h * dh)]")
+        precondition(heads.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) }, "CIE: heads outside \(l) layers × \(h) heads")
         precondition(rowsPerCall > 0, "CIE: rowsPerCall must be positive, got \(rowsPerCall)")
 
         var unpatched = [Double](repeating: 0, count: p)   // (P)
@@ -39,39 +50,38 @@ public enum CausalIndirectEffect {
             start += indices.count
         }
 
-        // Row r patches head r / P of prompt r % P.
-        let rowCount = l * h * p
-        var sums = [Double](repeating: 0, count: l * h)    // (L·H)
+        // Row r patches heads[r / P] in prompt r % P.
+        let rowCount = heads.count * p
+        var sums = [Double](repeating: 0, count: heads.count)
         start = 0
         while start < rowCount {
             let rows = start..<min(rowCount, start + rowsPerCall)
-            let indices = rows.map { $0 % p }
             let probabilities = targetProbabilities(
-                prompts, indices, interventions: headReplacements(rows: rows, prompts: p, means: meanHeadOutputs, heads: h, headDimensions: dh))
+                prompts, rows.map { $0 % p },
+                interventions: headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh))
             for (offset, r) in rows.enumerated() {
                 sums[r / p] += probabilities[offset] - unpatched[r % p]
             }
             start = rows.upperBound
         }
-        let effects = Tensor(shape: [l, h], scalars: sums.map { Float($0 / Double(p)) })
-        return (effects, p + rowCount)
+        return (sums.map { Float($0 / Double(p)) }, p + rowCount)
     }
 
-    /// One `.replaceHead` intervention per layer that a row of `rows` patches; rows that patch
-    /// another layer carry head −1 (and a zero value row) in it.
-    static func headReplacements(rows: Range<Int>, prompts p: Int, means: Tensor, heads h: Int, headDimensions dh: Int) -> [Intervention] {
-        let firstLayer = (rows.lowerBound / p) / h, lastLayer = ((rows.upperBound - 1) / p) / h
-        return (firstLayer...lastLayer).map { layer in
-            var heads = [Int](repeating: -1, count: rows.count)
-            var values = [Float](repeating: 0, count: rows.count * dh)   // (R, Dh)
-            for (offset, r) in rows.enumerated() where (r / p) / h == layer {
-                let head = (r / p) % h
-                heads[offset] = head
-                let source = (layer * h + head) * dh
-                values.replaceSubrange((offset * dh)..<((offset + 1) * dh), with: means.scalars[source..<(source + dh)])
+    /// One `.replaceHead` intervention per layer of `rowHeads` (the head each row patches, R);
+    /// rows that patch another layer carry head −1 (and a zero value row) in it.
+    /// - Parameter means: (L, H·Dh).
+    static func headReplacements(_ rowHeads: [AttentionHead], means: Tensor, headDimensions dh: Int) -> [Intervention] {
+        let width = means.shape[1]
+        return Set(rowHeads.map(\.layer)).sorted().map { layer in
+            var heads = [Int](repeating: -1, count: rowHeads.count)
+            var values = [Float](repeating: 0, count: rowHeads.count * dh)   // (R, Dh)
+            for (row, head) in rowHeads.enumerated() where head.layer == layer {
+                heads[row] = head.head
+                let source = layer * width + head.head * dh
+                values.replaceSubrange((row * dh)..<((row + 1) * dh), with: means.scalars[source..<(source + dh)])
             }
             return Intervention(.attentionHeads(layer: layer), .replaceHead(
-                heads: heads, value: Variable(constant: Tensor(shape: [rows.count, dh], scalars: values))))
+                heads: heads, value: Variable(constant: Tensor(shape: [rowHeads.count, dh], scalars: values))))
         }
     }
 
