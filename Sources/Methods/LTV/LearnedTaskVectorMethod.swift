@@ -30,7 +30,8 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         var prepared = [Prepared?](repeating: nil, count: contexts.count)
         var toTrain = [Int]()
         for (i, context) in contexts.enumerated() {
-            if let cache, let artifact = cache.load(model: model.name, method: name, task: context.task.name, settings: settings),
+            if let cache, let artifact = cache.load(model: model.name, method: name, task: context.task.name,
+                                                    settings: artifactSettings(context)),
                let restored = Prepared(artifact: artifact, seed: context.seed, decoder: model.decoder) {
                 prepared[i] = restored
             } else {
@@ -48,13 +49,21 @@ public struct LearnedTaskVectorMethod: TaskMethod {
                 let result = Prepared(result: run.results[j], projectedHeadMeans: problems[j].projectedHeadMeans,
                                       preparation: cost, seed: contexts[i].seed)
                 if let cache {
-                    try cache.save(model: model.name, method: name, task: contexts[i].task.name, settings: settings,
-                                   artifact: result.artifact)
+                    try cache.save(model: model.name, method: name, task: contexts[i].task.name,
+                                   settings: artifactSettings(contexts[i]), artifact: result.artifact)
                 }
                 prepared[i] = result
             }
         }
         return prepared.map { $0! }
+    }
+
+    /// The settings naming a task's artifact: the method's, the seed and the model.
+    func artifactSettings(_ context: MethodContext) -> [String: String] {
+        var s = settings
+        s["seed"] = "\(context.seed)"
+        s["model"] = context.model.name
+        return s
     }
 
     /// Trained weights and the vectors they give.
