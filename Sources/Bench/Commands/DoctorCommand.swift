@@ -51,17 +51,7 @@ struct DoctorCommand: ParsableCommand {
         let store = location.store()
         print("Models (\(store.directory.path))")
         for spec in store.catalog.models {
-            let state: String
-            do {
-                switch try store.state(of: spec.name) {
-                case .absent: state = "absent (bench models fetch \(spec.name))"
-                case let .verified(size): state = "present, verified, \(formatBytes(size))"
-                case let .mismatched(_, found): state = "SHA-256 MISMATCH (found \(found))"
-                }
-            } catch {
-                state = "unreadable: \(error)"
-            }
-            print("  \(spec.name.padding(toLength: 14, withPad: " ", startingAt: 0))\(state)")
+            print("  " + modelStatusLine(store, spec))
         }
 
         print("SGEMM (float32, best of 3)")
