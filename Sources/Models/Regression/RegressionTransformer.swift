@@ -48,11 +48,9 @@ public struct RegressionTransformer: Sendable {
         public var captures: [InterventionSite: Tensor]
     }
 
-    /// The intervention position of the query's x in prompts of `points` points laid out by
-    /// `RegressionBatch.promptTensor` (the last row) or `trainingTensor` (the second-last row).
-    public static func queryRow(points: Int, includesQueryY: Bool) -> Int {
-        includesQueryY ? 2 * points - 2 : 2 * points - 1
-    }
+    /// The intervention position (row index within a prompt) of the query's x, row 2N − 2 in both
+    /// `RegressionBatch.promptTensor` (where it is the last row, `.last`) and `trainingTensor`.
+    public static func queryRow(points: Int) -> Int { 2 * points - 2 }
 
     /// Forward with the stored weights as constants (evaluation; interventions may still carry
     /// tape parameters, whose gradients then flow).
