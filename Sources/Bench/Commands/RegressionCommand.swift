@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Methods
+import ModelFormats
 import Models
 import Tasks
 import Tensors
@@ -10,7 +11,7 @@ struct RegressionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regression",
         abstract: "Train and evaluate the in-context function-regression transformer.",
-        subcommands: [Train.self])
+        subcommands: [Train.self, Eval.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -85,6 +86,61 @@ struct RegressionCommand: ParsableCommand {
             }
             print(String(format: "done: step %d in %.1f s this session; checkpoint %@", trainer.step,
                          Date().timeIntervalSince(start), training.checkpointURL.path))
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Squared error / d per prompt length of a trained model and the baselines, in distribution and under each shift.",
+            discussion: """
+                Writes <output>/eval.csv (condition, estimator, in-context examples, squared error / d, prompts)
+                and <output>/eval.svg (one panel per condition), and prints the CSV. Conditions: in
+                distribution, prompts twice as long as trained, skewed covariance, x and y scaled by 1/2 and
+                2, noisy y (σ 0.5), and the orthogonal query (scored at the query only, per prompt length).
+                """)
+
+        @Option(help: "A model.safetensors or checkpoint.safetensors written by `bench regression train`.")
+        var checkpoint: String
+
+        @Option(help: "Prompts per condition and prompt length.")
+        var prompts: Int = 1280
+
+        @Option(help: "Seed of the evaluation prompts (independent of the training data).")
+        var seed: UInt64 = 1
+
+        @Option(help: "Folder for eval.csv and eval.svg (default: the checkpoint's folder).")
+        var output: String?
+
+        @OptionGroup var threads: ThreadOptions
+
+        func validate() throws {
+            if prompts < 1 { throw ValidationError("--prompts must be at least 1") }
+        }
+
+        func run() throws {
+            threads.apply()
+            let url = URL(fileURLWithPath: checkpoint)
+            let file = try SafetensorsFile(contentsOf: url)
+            let model = try RegressionTransformer(checkpoint: file)
+            let options = try RegressionCheckpoint.options(in: file)
+            let conditions = RegressionEvaluationCondition.standard(
+                dimensions: options.dimensions, points: options.points, maxPoints: model.configuration.maxPoints)
+            let rows = try RegressionEvaluation.evaluate(
+                model, functionClass: options.functionClass, conditions: conditions, prompts: prompts, seed: seed)
+            let folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let csv = RegressionEvaluation.csv(rows)
+            try csv.write(to: folder.appendingPathComponent("eval.csv"), atomically: true, encoding: .utf8)
+            try RegressionPlot.svg(rows).write(to: folder.appendingPathComponent("eval.svg"), atomically: true, encoding: .utf8)
+            print(csv, terminator: "")
+            let step = file.metadata["step"].map { " after \($0) steps" } ?? ""
+            print("model: \(options.size.rawValue), \(options.functionClass.rawValue), d \(options.dimensions), K \(options.points)\(step)")
+            for k in [options.dimensions / 2, 2 * options.dimensions] {
+                let at = rows.filter { $0.condition == "in-distribution" && $0.inContextExamples == k }
+                let summary = at.map { String(format: "%@ %.4f", $0.estimator, $0.squaredErrorPerDimension) }.joined(separator: ", ")
+                print("in distribution, k = \(k): \(summary)")
+            }
+            print("wrote \(folder.appendingPathComponent("eval.csv").path) and eval.svg")
         }
     }
 }
