@@ -44,9 +44,9 @@ import TestSupport
         let c = decoder.configuration
         let layer = 1, head = 2, dh = c.headDimensions
         var weights = decoder.weights
-        var projection = weights.layers[layer].outputProjection
+        var projection = weights.layers[layer].outputProjection.tensor()
         for row in 0..<c.hiddenSize { for j in (head * dh)..<((head + 1) * dh) { projection.scalars[row * c.attentionWidth + j] = 0 } }
-        weights.layers[layer].outputProjection = projection
+        weights.layers[layer].outputProjection = WeightMatrix(projection)
         let ablated = try Decoder(configuration: c, weights: weights)
         // Every position of both sequences, one intervention per position index.
         let longest = tokens.map(\.count).max()!
