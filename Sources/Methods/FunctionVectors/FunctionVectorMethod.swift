@@ -27,7 +27,7 @@ public struct FunctionVectorMethod: TaskMethod {
     /// The layer after which the vector is added; nil for L/3 (rounded down).
     public var layer: Int?
     public var heads: HeadSelection
-    /// Rows of one forward call of the CIE; bounds memory, changes no result.
+    /// Rows of one forward call of the CIE; bounds memory; results agree up to float rounding.
     public var rowsPerCall: Int
 
     public init(
@@ -105,7 +105,7 @@ public struct FunctionVectorMethod: TaskMethod {
            stored.shape == [l, h * dh] {
             means = stored
         } else {
-            let clean = try prompts(context, count: cleanPrompts, purpose: "clean", shuffledLabels: false)
+            let clean = try sampleCleanPrompts(context)
             let result = LastTokenMeans.compute(
                 model: context.model, prompts: clean.map { context.model.encode($0.text) },
                 sites: (0..<l).map { .attentionHeads(layer: $0) })
@@ -118,7 +118,7 @@ public struct FunctionVectorMethod: TaskMethod {
         switch heads {
         case .topByEffect:
             let corrupted = try LastTokenPrompts(
-                model: context.model, textPrompts: prompts(context, count: corruptedPrompts, purpose: "corrupted", shuffledLabels: true))
+                model: context.model, textPrompts: sampleCorruptedPrompts(context))
             let cie = CausalIndirectEffect.compute(prompts: corrupted, meanHeadOutputs: means, rowsPerCall: rowsPerCall)
             tokens += corrupted.prefilledTokens + cie.tokens
             effects = cie.effects
@@ -167,6 +167,18 @@ public struct FunctionVectorMethod: TaskMethod {
         var method = self
         method.heads = .topByEffect
         return method
+    }
+
+    /// The clean prompts `prepare` averages head outputs over.
+    /// - Throws: `TaskError.notEnoughItems` when the train split is too small.
+    public func sampleCleanPrompts(_ context: MethodContext) throws -> [TextPrompt] {
+        try prompts(context, count: cleanPrompts, purpose: "clean", shuffledLabels: false)
+    }
+
+    /// The shuffled-label prompts `prepare` measures the CIE on.
+    /// - Throws: `TaskError.notEnoughItems` when the train split is too small.
+    public func sampleCorruptedPrompts(_ context: MethodContext) throws -> [TextPrompt] {
+        try prompts(context, count: corruptedPrompts, purpose: "corrupted", shuffledLabels: true)
     }
 
     /// `count` prompts of `shots` shots whose queries are distinct train items drawn with the
