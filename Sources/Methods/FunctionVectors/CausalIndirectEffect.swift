@@ -23,7 +23,7 @@ public enum CausalIndirectEffect {
     /// - Returns: the effects (L, H), and the tokens run (one per row).
     /// - Precondition: `prompts` has targets; `meanHeadOutputs` is (L, H·Dh) of the model.
     public static func compute(
-        prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
+        prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
     ) -> (effects: Tensor, tokens: Int) {
         let c = prompts.model.decoder.configuration
         let heads = (0..<(c.layerCount * c.attentionHeads)).map { AttentionHead(layer: $0 / c.attentionHeads, head: $0 % c.attentionHeads) }
@@ -33,7 +33,7 @@ public enum CausalIndirectEffect {
 
     /// The CIE of `heads` only, in their order; see `compute(prompts:meanHeadOutputs:rowsPerCall:)`.
     public static func compute(
-        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
+        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
     ) -> (effects: [Float], tokens: Int) {
         let c = prompts.model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, p = prompts.count

@@ -27,12 +27,14 @@ public struct FunctionVectorMethod: TaskMethod {
     /// The layer after which the vector is added; nil for L/3 (rounded down).
     public var layer: Int?
     public var heads: HeadSelection
-    /// Rows of one forward call of the CIE; bounds memory; results agree up to float rounding.
+    /// Rows of one forward call of the CIE (see `CausalIndirectEffect.compute`): larger calls run
+    /// faster (125 rows took 0.7× the time of 50 on SmolLM2) but hold about rowsPerCall prompt
+    /// caches at once; results agree up to float rounding.
     public var rowsPerCall: Int
 
     public init(
         cleanPrompts: Int = 100, shots: Int = 10, corruptedPrompts: Int = 25, topHeads: Int = 10,
-        layer: Int? = nil, heads: HeadSelection = .topByEffect, rowsPerCall: Int = 64
+        layer: Int? = nil, heads: HeadSelection = .topByEffect, rowsPerCall: Int = 128
     ) {
         self.cleanPrompts = cleanPrompts
         self.shots = shots
