@@ -43,6 +43,22 @@ enum ByteLevelMapping {
         return bytes
     }
 
+    /// Appends the raw bytes of a byte-level token text to `bytes`; when a scalar is outside the
+    /// map, appends the text's UTF-8 instead (an added token such as "<|im_start|>" or one with
+    /// a space is its own spelling).
+    static func appendDecoded(_ text: String, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        for scalar in text.unicodeScalars {
+            let value = Int(scalar.value)
+            guard value < byteForScalar.count, byteForScalar[value] >= 0 else {
+                bytes.removeSubrange(start...)
+                bytes.append(contentsOf: text.utf8)
+                return
+            }
+            bytes.append(UInt8(byteForScalar[value]))
+        }
+    }
+
     /// The byte-level spelling of raw bytes (used to build merge strings in tests and tools).
     static func encode(_ bytes: [UInt8]) -> String {
         var result = String.UnicodeScalarView()

@@ -3,42 +3,65 @@
 /// equivalent spellings such as NFC and NFD "é", which are distinct tokens).
 struct PieceTable: Sendable {
     /// All pieces back to back.
-    private(set) var bytes: [UInt8] = []
+    private let bytes: [UInt8]
     /// Piece i is `bytes[offsets[i] ..< offsets[i + 1]]`.
-    private(set) var offsets: [Int] = [0]
+    private let offsets: [Int]
     /// Hash slots holding id + 1 (0 = empty); capacity is a power of two, at least twice the count.
-    private var slots: [Int32] = []
+    private let slots: [Int32]
 
     var count: Int { offsets.count - 1 }
 
-    /// Builds the table; when two ids share a spelling, lookups find the lower id.
-    init(pieces: [[UInt8]]) {
-        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
-        offsets.reserveCapacity(pieces.count + 1)
-        for piece in pieces {
+    /// Collects pieces one by one; `finish()` builds the index.
+    struct Builder {
+        var bytes: [UInt8] = []
+        var offsets: [Int] = [0]
+
+        init(capacity: Int) {
+            offsets.reserveCapacity(capacity + 1)
+            bytes.reserveCapacity(capacity * 8)
+        }
+
+        /// Ends the piece whose bytes were appended to `bytes` since the last call.
+        mutating func endPiece() { offsets.append(bytes.count) }
+
+        mutating func append<C: Collection>(_ piece: C) where C.Element == UInt8 {
             bytes.append(contentsOf: piece)
             offsets.append(bytes.count)
         }
+
+        func finish() -> PieceTable { PieceTable(bytes: bytes, offsets: offsets) }
+    }
+
+    /// When two ids share a spelling, lookups find the lower id.
+    private init(bytes: [UInt8], offsets: [Int]) {
+        self.bytes = bytes
+        self.offsets = offsets
+        let count = offsets.count - 1
         var capacity = 16
-        while capacity < 2 * pieces.count { capacity *= 2 }
-        slots = [Int32](repeating: 0, count: capacity)
+        while capacity < 2 * count { capacity *= 2 }
+        var slots = [Int32](repeating: 0, count: capacity)
         let mask = capacity - 1
         bytes.withUnsafeBufferPointer { all in
-            for id in 0..<pieces.count {
-                let piece = UnsafeBufferPointer(rebasing: all[offsets[id]..<offsets[id + 1]])
-                var slot = Self.hash(piece) & mask
-                var duplicate = false
-                while slots[slot] != 0 {
-                    let other = Int(slots[slot]) - 1
-                    if Self.equal(piece, UnsafeBufferPointer(rebasing: all[offsets[other]..<offsets[other + 1]])) {
-                        duplicate = true
-                        break
+            offsets.withUnsafeBufferPointer { offsets in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    for id in 0..<count {
+                        let piece = UnsafeBufferPointer(rebasing: all[offsets[id]..<offsets[id + 1]])
+                        var slot = Self.hash(piece) & mask
+                        var duplicate = false
+                        while slots[slot] != 0 {
+                            let other = Int(slots[slot]) - 1
+                            if Self.equal(piece, UnsafeBufferPointer(rebasing: all[offsets[other]..<offsets[other + 1]])) {
+                                duplicate = true
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                        if !duplicate { slots[slot] = Int32(id + 1) }
                     }
-                    slot = (slot + 1) & mask
                 }
-                if !duplicate { slots[slot] = Int32(id + 1) }
             }
         }
+        self.slots = slots
     }
 
     /// FNV-1a.
@@ -61,14 +84,18 @@ struct PieceTable: Sendable {
     /// The id spelled exactly `piece`, or -1.
     func id(of piece: UnsafeBufferPointer<UInt8>) -> Int {
         let mask = slots.count - 1
-        var slot = Self.hash(piece) & mask
         return bytes.withUnsafeBufferPointer { all in
-            while slots[slot] != 0 {
-                let id = Int(slots[slot]) - 1
-                if Self.equal(piece, UnsafeBufferPointer(rebasing: all[offsets[id]..<offsets[id + 1]])) { return id }
-                slot = (slot + 1) & mask
+            offsets.withUnsafeBufferPointer { offsets in
+                slots.withUnsafeBufferPointer { slots in
+                    var slot = Self.hash(piece) & mask
+                    while slots[slot] != 0 {
+                        let id = Int(slots[slot]) - 1
+                        if Self.equal(piece, UnsafeBufferPointer(rebasing: all[offsets[id]..<offsets[id + 1]])) { return id }
+                        slot = (slot + 1) & mask
+                    }
+                    return -1
+                }
             }
-            return -1
         }
     }
 

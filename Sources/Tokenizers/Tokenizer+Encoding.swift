@@ -12,10 +12,9 @@ extension Tokenizer {
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialTokens && vocabulary.addsBOS, let bos = vocabulary.bosTokenId { output.append(bos) }
         let normalized = vocabulary.normalizesToNFC ? text.precomposedStringWithCanonicalMapping : text
-        var utf8 = Array(normalized.utf8)
+        let utf8 = Array(normalized.utf8)
         var workspace = EncodingWorkspace()
-        utf8.withUnsafeMutableBufferPointer { mutableText in
-            let text = UnsafeBufferPointer(mutableText)
+        utf8.withUnsafeBufferPointer { text in
             for segment in specialTokens.segments(of: text) {
                 switch segment {
                 case .token(let id):
@@ -49,9 +48,14 @@ extension Tokenizer {
     /// `buffer` ← ("▁" if `prefixed`) + text with every " " replaced by "▁".
     private func escapeSpaces(_ text: UnsafeBufferPointer<UInt8>, prefixed: Bool, into buffer: inout [UInt8]) {
         buffer.removeAll(keepingCapacity: true)
-        if prefixed { buffer.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        func appendSpaceMark() {
+            buffer.append(0xE2)
+            buffer.append(0x96)
+            buffer.append(0x81)
+        }
+        if prefixed { appendSpaceMark() }
         for byte in text {
-            if byte == 0x20 { buffer.append(contentsOf: [0xE2, 0x96, 0x81]) } else { buffer.append(byte) }
+            if byte == 0x20 { appendSpaceMark() } else { buffer.append(byte) }
         }
     }
 
@@ -121,22 +125,11 @@ extension Tokenizer {
     private func mergeByRank(_ workspace: inout EncodingWorkspace, output: inout [Int]) {
         let count = workspace.symbols.count
         guard count > 0 else { return }
-        workspace.queue.removeAll()
-        func queuePair(_ left: Int32, _ right: Int32, _ symbols: SymbolList, _ queue: inout MergeQueue) {
-            guard let rule = merges.rule(symbols.id[Int(left)], symbols.id[Int(right)]) else { return }
-            queue.push(MergeCandidate(
+        Self.mergeAll(&workspace) { left, right, symbols in
+            guard let rule = merges.rule(symbols.id[Int(left)], symbols.id[Int(right)]) else { return nil }
+            return MergeCandidate(
                 cost: Float(rule.rank), left: left, right: right,
-                length: symbols.length[Int(left)] + symbols.length[Int(right)], result: rule.result))
-        }
-        for i in 0..<count - 1 { queuePair(Int32(i), Int32(i + 1), workspace.symbols, &workspace.queue) }
-        while let candidate = workspace.queue.pop() {
-            guard workspace.symbols.isCurrent(candidate) else { continue }
-            workspace.symbols.merge(candidate)
-            let left = candidate.left
-            let previous = workspace.symbols.previous[Int(left)]
-            let next = workspace.symbols.next[Int(left)]
-            if previous >= 0 { queuePair(previous, left, workspace.symbols, &workspace.queue) }
-            if Int(next) < count { queuePair(left, next, workspace.symbols, &workspace.queue) }
+                length: symbols.length[Int(left)] + symbols.length[Int(right)], result: rule.result)
         }
         var index = 0
         while index < count {
@@ -169,25 +162,15 @@ extension Tokenizer {
             }
             let count = workspace.symbols.count
             guard count > 0 else { return }
-            workspace.queue.removeAll()
-            func queuePair(_ left: Int32, _ right: Int32, _ symbols: SymbolList, _ queue: inout MergeQueue) {
+            Self.mergeAll(&workspace) { left, right, symbols in
+                // Adjacent symbols are adjacent bytes: the merged piece is one slice of the text.
                 let start = Int(symbols.start[Int(left)])
                 let end = Int(symbols.start[Int(right)] + symbols.length[Int(right)])
                 let id = pieces.id(of: UnsafeBufferPointer(rebasing: text[start..<end]))
-                guard id >= 0 else { return }
-                queue.push(MergeCandidate(
+                guard id >= 0 else { return nil }
+                return MergeCandidate(
                     cost: -(scores.isEmpty ? 0 : scores[id]), left: left, right: right,
-                    length: Int32(end - start), result: Int32(id)))
-            }
-            for i in 0..<count - 1 { queuePair(Int32(i), Int32(i + 1), workspace.symbols, &workspace.queue) }
-            while let candidate = workspace.queue.pop() {
-                guard workspace.symbols.isCurrent(candidate) else { continue }
-                workspace.symbols.merge(candidate)
-                let left = candidate.left
-                let previous = workspace.symbols.previous[Int(left)]
-                let next = workspace.symbols.next[Int(left)]
-                if previous >= 0 { queuePair(previous, left, workspace.symbols, &workspace.queue) }
-                if Int(next) < count { queuePair(left, next, workspace.symbols, &workspace.queue) }
+                    length: Int32(end - start), result: Int32(id))
             }
             var index = 0
             while index < count {
@@ -207,6 +190,28 @@ extension Tokenizer {
                 }
                 index = Int(workspace.symbols.next[index])
             }
+        }
+    }
+
+    /// Queues a candidate for every adjacent pair, then applies the best current candidate until
+    /// none is left; after each merge the merged symbol's new neighbour pairs are queued.
+    /// - Parameter candidate: the merge of symbols (left, right), or nil when they cannot merge.
+    private static func mergeAll(
+        _ workspace: inout EncodingWorkspace, candidate: (Int32, Int32, SymbolList) -> MergeCandidate?
+    ) {
+        let count = workspace.symbols.count
+        workspace.queue.removeAll()
+        for i in 0..<max(count - 1, 0) {
+            if let pair = candidate(Int32(i), Int32(i + 1), workspace.symbols) { workspace.queue.push(pair) }
+        }
+        while let best = workspace.queue.pop() {
+            guard workspace.symbols.isCurrent(best) else { continue }
+            workspace.symbols.merge(best)
+            let left = best.left
+            let previous = workspace.symbols.previous[Int(left)]
+            let next = workspace.symbols.next[Int(left)]
+            if previous >= 0, let pair = candidate(previous, left, workspace.symbols) { workspace.queue.push(pair) }
+            if Int(next) < count, let pair = candidate(left, next, workspace.symbols) { workspace.queue.push(pair) }
         }
     }
 

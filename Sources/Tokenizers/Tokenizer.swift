@@ -48,48 +48,54 @@ public struct Tokenizer: Sendable {
         }
         self.vocabulary = vocabulary
 
-        var algorithmPieces: [[UInt8]] = []
-        var outputPieces: [[UInt8]] = []
-        algorithmPieces.reserveCapacity(count)
-        outputPieces.reserveCapacity(count)
         let isByteLevel: Bool
         if case .byteLevelBPE = vocabulary.model { isByteLevel = true } else { isByteLevel = false }
-        for (token, type) in zip(vocabulary.tokens, vocabulary.tokenTypes) {
-            let utf8 = Array(token.utf8)
+        var textBuilder = PieceTable.Builder(capacity: count)
+        var algorithmBuilder = PieceTable.Builder(capacity: isByteLevel ? count : 0)
+        var outputBuilder = PieceTable.Builder(capacity: count)
+        var byteTokens = [Int32](repeating: -1, count: 256)
+        for (id, (token, type)) in zip(vocabulary.tokens, vocabulary.tokenTypes).enumerated() {
+            textBuilder.append(token.utf8)
             if isByteLevel {
-                let raw = type.isMatchedLiterally ? utf8 : (ByteLevelMapping.decode(token) ?? utf8)
-                algorithmPieces.append(raw)
-                outputPieces.append(raw)
-            } else {
-                algorithmPieces.append(utf8)
-                switch type {
-                case .byte:
-                    outputPieces.append(Self.fallbackByte(token).map { [$0] } ?? utf8)
-                case .control, .userDefined, .unknown:
-                    outputPieces.append(utf8)
-                default:
-                    outputPieces.append(Self.unescapingSpaces(utf8))
+                // Literal tokens are their own spelling; the others undo the GPT-2 byte map.
+                if type.isMatchedLiterally {
+                    algorithmBuilder.append(token.utf8)
+                } else {
+                    ByteLevelMapping.appendDecoded(token, to: &algorithmBuilder.bytes)
+                    algorithmBuilder.endPiece()
                 }
+                outputBuilder.append(algorithmBuilder.bytes[algorithmBuilder.offsets[id]...])
+                continue
+            }
+            switch type {
+            case .byte:
+                if let byte = Self.fallbackByte(token) {
+                    outputBuilder.append(CollectionOfOne(byte))
+                    if byteTokens[Int(byte)] < 0 { byteTokens[Int(byte)] = Int32(id) }
+                } else {
+                    outputBuilder.append(token.utf8)
+                }
+            case .control, .userDefined, .unknown:
+                outputBuilder.append(token.utf8)
+            default:
+                Self.appendUnescapingSpaces(token, to: &outputBuilder.bytes)
+                outputBuilder.endPiece()
             }
         }
-        texts = PieceTable(pieces: vocabulary.tokens.map { Array($0.utf8) })
-        let pieces = PieceTable(pieces: algorithmPieces)
+        texts = textBuilder.finish()
+        let pieces = isByteLevel ? algorithmBuilder.finish() : texts
         self.pieces = pieces
-        decodedPieces = PieceTable(pieces: outputPieces)
-
-        var byteTokens = [Int32](repeating: -1, count: 256)
+        decodedPieces = outputBuilder.finish()
         if isByteLevel {
             for byte in 0..<256 { byteTokens[byte] = Int32(pieces.id(of: [UInt8(byte)])) }
-        } else {
-            for (id, (token, type)) in zip(vocabulary.tokens, vocabulary.tokenTypes).enumerated() where type == .byte {
-                if let byte = Self.fallbackByte(token), byteTokens[Int(byte)] < 0 { byteTokens[Int(byte)] = Int32(id) }
-            }
         }
         self.byteTokens = byteTokens
 
         merges = try MergeTable(
             merges: vocabulary.merges,
-            pieceOf: { isByteLevel ? (ByteLevelMapping.decode($0) ?? Array($0.utf8)) : Array($0.utf8) },
+            appendPiece: { text, bytes in
+                if isByteLevel { ByteLevelMapping.appendDecoded(text, to: &bytes) } else { bytes.append(contentsOf: text.utf8) }
+            },
             lookup: pieces, source: source)
         specialTokens = SpecialTokenMatcher(
             tokens: vocabulary.tokens.indices.compactMap { id in
@@ -122,20 +128,22 @@ public struct Tokenizer: Sendable {
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
     }
 
-    /// "▁" (E2 96 81) → " ".
-    static func unescapingSpaces(_ bytes: [UInt8]) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if i + 2 < bytes.count && bytes[i] == 0xE2 && bytes[i + 1] == 0x96 && bytes[i + 2] == 0x81 {
-                result.append(0x20)
-                i += 3
-            } else {
-                result.append(bytes[i])
-                i += 1
+    /// Appends `token`'s UTF-8 with every "▁" (E2 96 81) turned into " ".
+    static func appendUnescapingSpaces(_ token: String, to bytes: inout [UInt8]) {
+        var pending = 0  // how many bytes of E2 96 81 have been seen
+        for byte in token.utf8 {
+            switch (pending, byte) {
+            case (0, 0xE2), (1, 0x96):
+                pending += 1
+            case (2, 0x81):
+                bytes.append(0x20)
+                pending = 0
+            default:
+                if pending > 0 { bytes.append(contentsOf: [0xE2, 0x96].prefix(pending)) }
+                pending = 0
+                if byte == 0xE2 { pending = 1 } else { bytes.append(byte) }
             }
         }
-        return result
+        if pending > 0 { bytes.append(contentsOf: [0xE2, 0x96].prefix(pending)) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Testing
 @testable import Bench
 
@@ -98,5 +99,21 @@ import Testing
         as [(UInt64, String)])
     func byteSizes(bytes: UInt64, text: String) {
         #expect(formatBytes(bytes) == text)
+    }
+}
+
+@Suite struct ModelStatusLineTests {
+    @Test func absentAndMismatchedModelsAreNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tvb-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = ModelStore(directory: directory)
+        let smol = try ModelCatalog.standard.spec(named: "smollm2-135m")
+        #expect(modelStatusLine(store, smol)
+            == "smollm2-135m  absent      \(directory.path)/SmolLM2-135M-Instruct.Q4_1.gguf  (bench models fetch smollm2-135m)")
+
+        try Data("tampered".utf8).write(to: store.path(of: smol))
+        #expect(modelStatusLine(store, smol) == "smollm2-135m  MISMATCH    \(directory.path)/SmolLM2-135M-Instruct.Q4_1.gguf  8 B  "
+            + "sha256 d121be3103007b41edf96f8262925f8c7d61894afe9a041843b631f69445bc57, expected \(smol.sha256)")
     }
 }

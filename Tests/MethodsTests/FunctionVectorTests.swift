@@ -119,7 +119,7 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
             let start = head.head * c.headDimensions
             for k in 0..<c.headDimensions { input[start + k] = first.meanHeadOutputs.scalars[head.layer * c.attentionWidth + start + k] }
             let projected = Tape().linear(Variable(constant: Tensor(shape: [1, c.attentionWidth], scalars: input)),
-                                          weight: Variable(constant: f.model.decoder.weights.layers[head.layer].outputProjection))
+                                          weight: Variable(constant: f.model.decoder.weights.layers[head.layer].outputProjection.tensor()))
             for d in 0..<c.hiddenSize { expected[d] += projected.value.scalars[d] }
         }
         #expect(relativeError(first.vector.scalars, expected) < 1e-5)

@@ -9,8 +9,9 @@ import TestSupport
     @Test(arguments: [0, 1])
     func encodesTheReferenceStringsQuickly(model: Int) throws {
         let (folder, url) = ModelTokenizationTests.models[model]
+        _ = try Fixtures.modelTokenizer(url)  // fails with a clear message when the model is missing
         let loadStart = ContinuousClock.now
-        let tokenizer = try Fixtures.modelTokenizer(url)
+        let tokenizer = try Tokenizer(contentsOfGGUF: url)
         let loadTime = ContinuousClock.now - loadStart
         let cases = try Fixtures.tokenizationCases(folder)
         let repetitions = 5

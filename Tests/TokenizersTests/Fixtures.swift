@@ -70,17 +70,29 @@ enum Fixtures {
         return try JSONDecoder().decode(File.self, from: data(url)).prompts
     }
 
+    struct PromptCase: Decodable {
+        let prompt: String
+        let target: String
+        let first_target_token: [String: Int]
+    }
+
+    /// The 114 prompts of `reference/prompts.json` with each model's first target token.
+    static func promptCases() throws -> [PromptCase] {
+        struct File: Decodable { let cases: [PromptCase] }
+        return try JSONDecoder().decode(File.self, from: data(SharedPaths.reference.appendingPathComponent("prompts.json"))).cases
+    }
+
     static func ggmlVocabTokenizer(_ name: String) throws -> Tokenizer {
         let url = tokenizerDirectory.appendingPathComponent("ggml-vocab-\(name).gguf")
         guard FileManager.default.fileExists(atPath: url.path) else { throw FixtureMissing(path: url.path) }
-        return try Tokenizer(contentsOfGGUF: url)
+        return try TokenizerCache.shared.tokenizer(for: url) { try Tokenizer(contentsOfGGUF: url) }
     }
 
     static func modelTokenizer(_ url: URL) throws -> Tokenizer {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FixtureMissing(path: "\(url.path) (models/ must link the GGUF files)")
         }
-        return try Tokenizer(contentsOfGGUF: url)
+        return try TokenizerCache.shared.tokenizer(for: url) { try Tokenizer(contentsOfGGUF: url) }
     }
 
     /// The first mismatching case as a readable message, or nil when all match.
@@ -97,5 +109,22 @@ enum Fixtures {
             }
         }
         return first.map { "\(failures)/\(cases.count) mismatches; first: \($0)" }
+    }
+}
+
+/// Tokenizers loaded once per test process (several suites use the same large vocabularies;
+/// a `Tokenizer` is an immutable value, so sharing it between tests is safe).
+final class TokenizerCache: @unchecked Sendable {
+    static let shared = TokenizerCache()
+    private let lock = NSLock()
+    private var loaded: [URL: Tokenizer] = [:]
+
+    func tokenizer(for url: URL, load: () throws -> Tokenizer) throws -> Tokenizer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = loaded[url] { return cached }
+        let tokenizer = try load()
+        loaded[url] = tokenizer
+        return tokenizer
     }
 }

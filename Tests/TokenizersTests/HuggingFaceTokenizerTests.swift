@@ -10,7 +10,7 @@ import TestSupport
     static func tokenizer(_ folder: String) throws -> Tokenizer {
         let url = Fixtures.tokenizerDirectory.appendingPathComponent(folder).appendingPathComponent("tokenizer.json")
         guard FileManager.default.fileExists(atPath: url.path) else { throw Fixtures.FixtureMissing(path: url.path) }
-        return try Tokenizer(huggingFaceTokenizerJSON: url)
+        return try TokenizerCache.shared.tokenizer(for: url) { try Tokenizer(huggingFaceTokenizerJSON: url) }
     }
 
     @Test(arguments: folders)

@@ -62,3 +62,28 @@ import TestSupport
         #expect(gemma.decode([2, 9259, 1]) == gemma.decode([9259]))
     }
 }
+
+/// DESIGN.md's target token: the first token of tokenize(prompt + target) after the tokens of
+/// tokenize(prompt), for the 114 prompts of prompts.json (0-shot and k-shot), from both the
+/// GGUF and the tokenizer.json of each model.
+@Suite struct FirstTargetTokenTests {
+    @Test(arguments: [0, 1])
+    func matchesPromptsJSON(model: Int) throws {
+        let (folder, url) = ModelTokenizationTests.models[model]
+        let fromGGUF = try Fixtures.modelTokenizer(url)
+        let fromJSON = try HuggingFaceTokenizerTests.tokenizer(folder)
+        let cases = try Fixtures.promptCases()
+        #expect(cases.count == 114)
+        for (name, tokenizer) in [("gguf", fromGGUF), ("tokenizer.json", fromJSON)] {
+            var mismatches: [String] = []
+            for item in cases {
+                let expected = try #require(item.first_target_token[folder], "no first_target_token for \(folder)")
+                let promptIds = tokenizer.encode(item.prompt)
+                let fullIds = tokenizer.encode(item.prompt + item.target)
+                let found = fullIds.count > promptIds.count ? fullIds[promptIds.count] : -1
+                if found != expected { mismatches.append("\(String(reflecting: item.target)): expected \(expected), got \(found)") }
+            }
+            #expect(mismatches.isEmpty, "\(folder) \(name): \(mismatches.count) mismatches, first \(mismatches.first ?? "")")
+        }
+    }
+}

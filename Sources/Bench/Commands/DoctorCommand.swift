@@ -51,17 +51,7 @@ struct DoctorCommand: ParsableCommand {
         let store = location.store()
         print("Models (\(store.directory.path))")
         for spec in store.catalog.models {
-            let state: String
-            do {
-                switch try store.state(of: spec.name) {
-                case .absent: state = "absent (bench models fetch \(spec.name))"
-                case let .verified(size): state = "present, verified, \(formatBytes(size))"
-                case let .mismatched(_, found): state = "SHA-256 MISMATCH (found \(found))"
-                }
-            } catch {
-                state = "unreadable: \(error)"
-            }
-            print("  \(spec.name.padding(toLength: 14, withPad: " ", startingAt: 0))\(state)")
+            print("  " + modelStatusLine(store, spec))
         }
 
         print("SGEMM (float32, best of 3)")
@@ -70,7 +60,10 @@ struct DoctorCommand: ParsableCommand {
             print("  512^3  with \(core): \(rate(small.gflops))")
         } else if let (baseCore, baseGFLOPs) = baselineProbe(size: 512) {
             print("  512^3  with OpenBLAS's own core (\(baseCore)): \(rate(baseGFLOPs))")
-            print("  512^3  with \(core): \(rate(small.gflops)) (\(String(format: "%.1f", small.gflops / baseGFLOPs))x)")
+            let comparison = baseCore.lowercased() == core.lowercased()
+                ? "the same core: the spread is timing noise"
+                : String(format: "%.1fx", small.gflops / baseGFLOPs)
+            print("  512^3  with \(core): \(rate(small.gflops)) (\(comparison))")
         } else {
             print("  512^3  with \(core): \(rate(small.gflops)) (the baseline child process failed)")
         }

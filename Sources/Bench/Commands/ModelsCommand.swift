@@ -21,21 +21,7 @@ struct ModelsCommand: ParsableCommand {
             let store = location.store()
             print("models folder: \(store.directory.path)")
             for spec in store.catalog.models {
-                let path = store.path(of: spec).path
-                let line: String
-                do {
-                    switch try store.state(of: spec.name) {
-                    case .absent:
-                        line = "absent      \(path)"
-                    case let .verified(size):
-                        line = "present     \(path)  \(formatBytes(size))"
-                    case let .mismatched(size, found):
-                        line = "MISMATCH    \(path)  \(formatBytes(size))  sha256 \(found), expected \(spec.sha256)"
-                    }
-                } catch {
-                    line = "unreadable  \(error)"
-                }
-                print("\(spec.name.padding(toLength: 14, withPad: " ", startingAt: 0))\(line)")
+                print(modelStatusLine(store, spec))
                 print("              \(spec.summary)")
             }
         }
@@ -71,6 +57,26 @@ struct ModelsCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `NAME  STATE  PATH  SIZE` for one catalog model, hashing the file unless its stamp vouches for it
+/// (`bench models list`, `bench doctor`).
+func modelStatusLine(_ store: ModelStore, _ spec: ModelSpec) -> String {
+    let path = store.path(of: spec).path
+    let status: String
+    do {
+        switch try store.state(of: spec.name) {
+        case .absent:
+            status = "absent      \(path)  (bench models fetch \(spec.name))"
+        case let .verified(size):
+            status = "present     \(path)  \(formatBytes(size))"
+        case let .mismatched(size, found):
+            status = "MISMATCH    \(path)  \(formatBytes(size))  sha256 \(found), expected \(spec.sha256)"
+        }
+    } catch {
+        status = "unreadable  \(error)"
+    }
+    return spec.name.padding(toLength: 14, withPad: " ", startingAt: 0) + status
 }
 
 /// `98.4 MB` style sizes (decimal units, as `ls -h --si`).

@@ -1,6 +1,9 @@
 import Foundation
 import ModelFormats
 import Tensors
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Prepared-method artifacts under `<root>/<model>/<method>/<task>/`: `artifact.safetensors` with
 /// the tensors and `artifact.json` with the settings, their hash and free-form facts. An artifact
@@ -55,7 +58,7 @@ public struct ArtifactCache: Sendable {
         try SafetensorsWriter.write(
             artifact.tensors.keys.sorted().map { (name: $0, shape: artifact.tensors[$0]!.shape, values: artifact.tensors[$0]!.scalars) },
             to: temporary)
-        _ = try FileManager.default.replaceItemAt(tensorsURL, withItemAt: temporary)
+        try moveIntoPlace(temporary, tensorsURL)
         let json: [String: Any] = [
             "model": model, "method": method, "task": task, "settings": settings,
             "settings_hash": Self.hash(settings), "facts": artifact.facts,
@@ -63,6 +66,13 @@ public struct ArtifactCache: Sendable {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         let jsonTemporary = folder.appendingPathComponent(".artifact.json.tmp")
         try data.write(to: jsonTemporary)
-        _ = try FileManager.default.replaceItemAt(folder.appendingPathComponent("artifact.json"), withItemAt: jsonTemporary)
+        try moveIntoPlace(jsonTemporary, folder.appendingPathComponent("artifact.json"))
+    }
+}
+
+/// Renames `source` over `destination` atomically (POSIX rename), replacing any file there.
+func moveIntoPlace(_ source: URL, _ destination: URL) throws {
+    if rename(source.path, destination.path) != 0 {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path, NSLocalizedDescriptionKey: "cannot rename \(source.path) to \(destination.path): errno \(errno)"])
     }
 }

@@ -148,7 +148,7 @@ public struct FunctionVectorMethod: TaskMethod {
         for head in heads {
             let projection = weights.layers[head.layer].outputProjection   // (D, H·Dh)
             let mean = meanHeadOutputs.scalars[(head.layer * width + head.head * dh)...].prefix(dh)
-            projection.scalars.withUnsafeBufferPointer { w in
+            projection.floats().withUnsafeBufferPointer { w in
                 for row in 0..<d {
                     var dot = 0.0
                     for (k, x) in mean.enumerated() { dot += Double(w[row * width + head.head * dh + k]) * Double(x) }

@@ -1,0 +1,120 @@
+// Shape legend: L layers, H heads.
+
+/// Every number of learned task vectors (Saglam et al.), with the two profiles of DESIGN.md.
+///
+/// All fields are recorded in `dictionary`, so the settings hash of a cached artifact changes
+/// with any of them, and a result row says exactly what was trained.
+public struct LTVSettings: Sendable, Equatable {
+    /// Where the defaults came from.
+    public enum Profile: String, Sendable, CaseIterable {
+        /// The step budget and prompt shape of SITE: zero-shot training prompts, 400 steps,
+        /// w = 0 at the start, Adam lr 0.01.
+        case sameBudget = "same-budget"
+        /// The reference's training recipe: shuffled-label 5-shot prompts, w ~ N(0, 1), lr 5e-5.
+        case paper
+    }
+
+    /// How w (L, H) starts.
+    public enum Initialisation: String, Sendable, CaseIterable {
+        /// w = 0: the first steps start from the unsteered model.
+        case zeros
+        /// w ~ N(0, 1), seeded by (seed, task).
+        case gaussian
+    }
+
+    public var profile: Profile
+    /// M: clean prompts whose last-token head outputs are averaged (paper: 50).
+    public var meanPrompts: Int
+    /// Demonstrations in each of those prompts (paper: 10).
+    public var meanShots: Int
+    /// Demonstrations in each training prompt (0 for the same-budget profile, 5 for the paper).
+    public var trainingShots: Int
+    /// Permute the training demonstrations' outputs among themselves (the paper's corrupted prompts).
+    public var shuffledLabels: Bool
+    /// Distinct training prompts prefilled (queries drawn from train without repetition; capped
+    /// by the split). Each holds a KV cache for the whole run, so this bounds memory.
+    public var trainingPrompts: Int
+    /// Adam steps.
+    public var steps: Int
+    /// Training prompts per step (per task when several tasks train together).
+    public var promptsPerStep: Int
+    public var learningRate: Float
+    public var initialisation: Initialisation
+    /// Validation uses the zero-shot prompts of the first `validationItems` valid items.
+    public var validationItems: Int
+    /// Validation loss every this many steps (and before the first step, and after the last);
+    /// the weights with the lowest validation loss are kept.
+    public var validateEvery: Int
+
+    /// - Precondition: counts are positive where a zero would make no sense (`meanPrompts`,
+    ///   `trainingPrompts`, `promptsPerStep`, `validateEvery`), none is negative, and the learning
+    ///   rate is positive and finite. The command line validates user input before building one.
+    public init(
+        profile: Profile, meanPrompts: Int = 50, meanShots: Int = 10, trainingShots: Int, shuffledLabels: Bool,
+        trainingPrompts: Int, steps: Int, promptsPerStep: Int = 1, learningRate: Float,
+        initialisation: Initialisation, validationItems: Int = 100, validateEvery: Int = 50
+    ) {
+        precondition(meanPrompts > 0 && meanShots >= 0, "LTVSettings: meanPrompts \(meanPrompts), meanShots \(meanShots)")
+        precondition(trainingShots >= 0 && trainingPrompts > 0 && promptsPerStep > 0,
+                     "LTVSettings: trainingShots \(trainingShots), trainingPrompts \(trainingPrompts), promptsPerStep \(promptsPerStep)")
+        precondition(steps >= 0 && validationItems >= 0 && validateEvery > 0,
+                     "LTVSettings: steps \(steps), validationItems \(validationItems), validateEvery \(validateEvery)")
+        precondition(learningRate > 0 && learningRate.isFinite, "LTVSettings: learning rate \(learningRate)")
+        self.profile = profile
+        self.meanPrompts = meanPrompts
+        self.meanShots = meanShots
+        self.trainingShots = trainingShots
+        self.shuffledLabels = shuffledLabels
+        self.trainingPrompts = trainingPrompts
+        self.steps = steps
+        self.promptsPerStep = promptsPerStep
+        self.learningRate = learningRate
+        self.initialisation = initialisation
+        self.validationItems = validationItems
+        self.validateEvery = validateEvery
+    }
+
+    /// SITE's budget: 400 steps of one zero-shot train prompt, validation every 50 steps on up
+    /// to 100 valid items, best kept. w starts at 0 (the unsteered model, like SITE's alpha
+    /// logits at 0 start from no injection). lr 0.01: w multiplies head means that are already
+    /// of the residual stream's scale, so steps of 1e-2 move the output visibly within 400 steps
+    /// without overshooting (checked on two tasks: see the LTV report).
+    public static let sameBudget = LTVSettings(
+        profile: .sameBudget, trainingShots: 0, shuffledLabels: false, trainingPrompts: 400, steps: 400,
+        learningRate: 0.01, initialisation: .zeros)
+
+    /// The reference recipe (shuffled-label 5-shot prompts, w ~ N(0, 1), lr 5e-5) with `steps`
+    /// steps (the paper trains up to 1e5). 100 distinct training prompts by default: 5-shot
+    /// prompts are long and every one keeps its KV cache.
+    public static func paper(steps: Int = 400) -> LTVSettings {
+        LTVSettings(
+            profile: .paper, trainingShots: 5, shuffledLabels: true, trainingPrompts: 100, steps: steps,
+            learningRate: 5e-5, initialisation: .gaussian)
+    }
+
+    /// Every field as "key" → "value" (the method's `settings`).
+    public var dictionary: [String: String] {
+        [
+            "profile": profile.rawValue,
+            "mean_prompts": "\(meanPrompts)",
+            "mean_shots": "\(meanShots)",
+            "training_shots": "\(trainingShots)",
+            "shuffled_labels": "\(shuffledLabels)",
+            "training_prompts": "\(trainingPrompts)",
+            "steps": "\(steps)",
+            "prompts_per_step": "\(promptsPerStep)",
+            "learning_rate": "\(learningRate)",
+            "initialisation": initialisation.rawValue,
+            "validation_items": "\(validationItems)",
+            "validate_every": "\(validateEvery)",
+            "selection": "best-validation",
+        ]
+    }
+
+    /// Steps after which validation runs: 0, every `validateEvery`, and the last.
+    var validationSteps: [Int] {
+        var result = Array(stride(from: 0, through: steps, by: validateEvery))
+        if result.last != steps { result.append(steps) }
+        return result
+    }
+}

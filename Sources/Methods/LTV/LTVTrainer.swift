@@ -1,0 +1,191 @@
+// Shape legend: T tasks, L layers, H heads, D model dim, R rows of a forward call.
+import Foundation
+import Models
+import Tasks
+import Tensors
+
+/// What training gave one task.
+public struct LTVTrainingResult {
+    public var name: String
+    /// The kept w (L, H): lowest validation loss (the last one without validation prompts).
+    public var weights: Tensor
+    /// w (L, H) after the last step.
+    public var finalWeights: Tensor
+    /// The step of `weights` (0: before training).
+    public var bestStep: Int
+    /// Validation loss of `weights` (nan without validation prompts).
+    public var bestValidationLoss: Float
+    /// Steps at which validation ran and the mean cross-entropy there.
+    public var validationSteps: [Int]
+    public var validationLosses: [Float]
+    /// The training loss of every step (mean over that step's prompts).
+    public var trainingLosses: [Float]
+}
+
+/// A training run of one or more tasks.
+public struct LTVTrainingRun {
+    /// One per problem, in order.
+    public var results: [LTVTrainingResult]
+    /// Tokens run: prompt prefixes prefilled, last tokens of steps and validations (head means not included).
+    public var tokensProcessed: Int
+    public var seconds: Double
+}
+
+/// Trains LTV weights with Adam, the model frozen, on the cross-entropy of the first target token.
+///
+/// Several tasks train at once as independent problems: one parameter (T·L, H), each step runs
+/// `promptsPerStep` prompts of every task in one batched last-token forward, each row steered by
+/// its own task's vectors, and the loss is the sum over tasks of each task's mean. A task's
+/// gradient therefore depends on its rows only, Adam acts element-wise, and each task's step
+/// order, initialisation and best-weights tracking are its own: the result of a task equals
+/// that of training it alone (up to floating-point summation order in batched matrix products).
+public enum LTVTrainer {
+    /// - Parameters:
+    ///   - problems: the tasks (at least one), all for `model` (same L and H).
+    ///   - settings: steps, learning rate, prompts per step, validation schedule.
+    ///   - validationBatchSize: rows per validation forward (one forward for ≤ 100 items of one task).
+    public static func train(
+        model: LanguageModel, problems: [LTVProblem], settings: LTVSettings, validationBatchSize: Int = 256
+    ) -> LTVTrainingRun {
+        precondition(!problems.isEmpty, "LTVTrainer: no problems")
+        let start = Date()
+        let c = model.decoder.configuration
+        let l = c.layerCount, h = c.attentionHeads, t = problems.count
+        precondition(problems.allSatisfy { $0.projectedHeadMeans.shape == [l, h, c.hiddenSize] },
+                     "LTVTrainer: P \(problems.map(\.projectedHeadMeans.shape)) for a model of L \(l), H \(h), D \(c.hiddenSize)")
+
+        // One LastTokenPrompts holds every task's training prompts, then every task's validation prompts.
+        var trainingOffsets = [Int](), validationOffsets = [Int]()
+        var prompts = [[Int]](), targets = [Int]()
+        for p in problems {
+            trainingOffsets.append(prompts.count)
+            prompts += p.trainingPrompts
+            targets += p.trainingTargets
+        }
+        for p in problems {
+            validationOffsets.append(prompts.count)
+            prompts += p.validationPrompts
+            targets += p.validationTargets
+        }
+        let cached = LastTokenPrompts(model: model, prompts: prompts, targets: targets)
+        var tokens = cached.prefilledTokens
+
+        let projections = problems.map { LTVVectors.transposedProjections($0.projectedHeadMeans) }
+        var weights = Tensor(shape: [t * l, h], scalars: problems.flatMap(\.initialWeights.scalars))
+        var orders = problems.map { StepOrder(count: $0.trainingPrompts.count, seed: $0.orderSeed) }
+        var adam = Adam(learningRate: settings.learningRate)
+        let k = settings.promptsPerStep
+
+        var results = problems.map {
+            LTVTrainingResult(name: $0.name, weights: $0.initialWeights, finalWeights: $0.initialWeights, bestStep: 0,
+                              bestValidationLoss: .nan, validationSteps: [], validationLosses: [], trainingLosses: [])
+        }
+        let schedule = Set(settings.validationSteps)
+
+        func validate(step: Int) {
+            let losses = validationLosses(
+                cached, weights: weights, projections: projections,
+                offsets: validationOffsets, counts: problems.map(\.validationPrompts.count), batchSize: validationBatchSize)
+            tokens += problems.reduce(0) { $0 + $1.validationPrompts.count }
+            for task in 0..<t where !problems[task].validationPrompts.isEmpty {
+                results[task].validationSteps.append(step)
+                results[task].validationLosses.append(losses[task])
+                if !(losses[task] >= results[task].bestValidationLoss) {  // also replaces the initial nan
+                    results[task].bestValidationLoss = losses[task]
+                    results[task].bestStep = step
+                    results[task].weights = taskRows(weights, task: task, layers: l)
+                }
+            }
+        }
+
+        if schedule.contains(0) { validate(step: 0) }
+        for step in stride(from: 1, through: settings.steps, by: 1) {
+            var indices = [Int]()
+            for task in 0..<t {
+                for _ in 0..<k { indices.append(trainingOffsets[task] + orders[task].next()) }
+            }
+            let tape = Tape()
+            let w = tape.parameter(weights)
+            let vectors = LTVVectors.layerVectors(
+                tape: tape, weights: w, transposedProjections: projections, rowsPerTask: [Int](repeating: k, count: t))
+            let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
+            let rowLosses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
+            let loss = tape.scale(tape.sum(rowLosses), by: 1 / Float(k))
+            var parameters = [weights]
+            adam.update(&parameters, gradients: [tape.gradients(of: loss)[w]])
+            weights = parameters[0]
+            tokens += indices.count
+            for task in 0..<t {
+                let rows = rowLosses.value.scalars[(task * k)..<((task + 1) * k)]
+                results[task].trainingLosses.append(rows.reduce(0, +) / Float(k))
+            }
+            if schedule.contains(step) { validate(step: step) }
+        }
+        for task in 0..<t {
+            results[task].finalWeights = taskRows(weights, task: task, layers: l)
+            if problems[task].validationPrompts.isEmpty {
+                results[task].weights = results[task].finalWeights
+                results[task].bestStep = settings.steps
+            }
+        }
+        return LTVTrainingRun(results: results, tokensProcessed: tokens, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// `.add` of each layer's vector at `.residual(layer:)`, at the last token.
+    static func interventions(_ vectors: [Variable]) -> [Intervention] {
+        vectors.enumerated().map { Intervention(.residual(layer: $0.offset), .add($0.element)) }
+    }
+
+    /// Mean validation cross-entropy of every task under `weights` (no tape records: w is a constant).
+    static func validationLosses(
+        _ cached: LastTokenPrompts, weights: Tensor, projections: [[Variable]], offsets: [Int], counts: [Int], batchSize: Int
+    ) -> [Float] {
+        // Rows are grouped by task in task order, so every chunk holds contiguous blocks per task.
+        let rows = zip(offsets, counts).flatMap { offset, count in (0..<count).map { offset + $0 } }
+        let owners = counts.enumerated().flatMap { task, count in [Int](repeating: task, count: count) }
+        var sums = [Double](repeating: 0, count: counts.count)
+        var start = 0
+        while start < rows.count {
+            let range = start..<min(rows.count, start + max(1, batchSize))
+            let perTask = (0..<counts.count).map { task in range.filter { owners[$0] == task }.count }
+            let tape = Tape()
+            let vectors = LTVVectors.layerVectors(
+                tape: tape, weights: Variable(constant: weights), transposedProjections: projections, rowsPerTask: perTask)
+            let indices = range.map { rows[$0] }
+            let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
+            let losses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
+            for (row, i) in range.enumerated() { sums[owners[i]] += Double(losses.value.scalars[row]) }
+            start = range.upperBound
+        }
+        return zip(sums, counts).map { $1 == 0 ? .nan : Float($0 / Double($1)) }
+    }
+
+    /// Rows task·L ..< (task+1)·L of (T·L, H): that task's w (L, H).
+    static func taskRows(_ weights: Tensor, task: Int, layers l: Int) -> Tensor {
+        let h = weights.shape[1]
+        return Tensor(shape: [l, h], scalars: Array(weights.scalars[(task * l * h)..<((task + 1) * l * h)]))
+    }
+}
+
+/// Visits 0 ..< count in seeded random orders, a fresh permutation each pass.
+struct StepOrder {
+    let count: Int
+    var generator: Xoshiro256StarStar
+    var order: [Int] = []
+    var position = 0
+
+    init(count: Int, seed: UInt64) {
+        precondition(count > 0, "StepOrder: nothing to visit")
+        self.count = count
+        generator = Xoshiro256StarStar(seed: seed)
+    }
+
+    mutating func next() -> Int {
+        if position == order.count {
+            order = generator.sampleWithoutReplacement(count, from: count)
+            position = 0
+        }
+        defer { position += 1 }
+        return order[position]
+    }
+}

@@ -1,0 +1,63 @@
+// Shape legend: T tasks, R rows of a forward call, L layers, H heads, D model dim.
+import Tensors
+
+/// The steering vectors of learned task vectors: v_l = Σ_h w[l, h] · P[l, h], one per layer.
+enum LTVVectors {
+    /// Per layer l, the (R, D) value to add at `.residual(layer: l)`, R = Σ rowsPerTask: a block
+    /// of `rowsPerTask[t]` equal rows w_t[l] · P_t[l] per task, in task order.
+    /// - Parameters:
+    ///   - weights: (T·L, H); row t·L + l is task t's w[l].
+    ///   - transposedProjections: [t][l], P_t[l]ᵀ as (D, H) constants, so that
+    ///     `linear(w_t[l] (1, H), weight: P_t[l]ᵀ)` is w_t[l] · P_t[l] (1, D).
+    static func layerVectors(
+        tape: Tape, weights: Variable, transposedProjections: [[Variable]], rowsPerTask: [Int]
+    ) -> [Variable] {
+        let t = transposedProjections.count, l = transposedProjections.first?.count ?? 0
+        precondition(weights.shape[0] == t * l && rowsPerTask.count == t,
+                     "layerVectors: weights \(weights.shape) for \(t) tasks of \(l) layers, \(rowsPerTask.count) row counts")
+        return (0..<l).map { layer in
+            let blocks = (0..<t).filter { rowsPerTask[$0] > 0 }.map { task -> Variable in
+                let v = tape.linear(tape.rows(weights, [task * l + layer]), weight: transposedProjections[task][layer])
+                return rowsPerTask[task] == 1 ? v : tape.broadcastRows(v, count: rowsPerTask[task])
+            }
+            return tape.stackRows(blocks)
+        }
+    }
+
+    /// P (L, H, D) as L constants P[l]ᵀ (D, H).
+    static func transposedProjections(_ projected: Tensor) -> [Variable] {
+        precondition(projected.rank == 3, "transposedProjections: P must be (L, H, D), got \(projected.shape)")
+        let l = projected.shape[0], h = projected.shape[1], d = projected.shape[2]
+        return (0..<l).map { layer in
+            var transposed = [Float](repeating: 0, count: d * h)
+            projected.scalars.withUnsafeBufferPointer { p in
+                for head in 0..<h {
+                    for i in 0..<d { transposed[i * h + head] = p[(layer * h + head) * d + i] }
+                }
+            }
+            return Variable(constant: Tensor(shape: [d, h], scalars: transposed))
+        }
+    }
+}
+
+extension Tape {
+    /// The rows of `parts` ((R_i, C) each) one block after another: (Σ R_i, C). The gradient
+    /// splits back into the blocks.
+    func stackRows(_ parts: [Variable]) -> Variable {
+        precondition(!parts.isEmpty, "stackRows: nothing to stack")
+        if parts.count == 1 { return parts[0] }
+        let c = parts[0].shape.last ?? 0
+        precondition(parts.allSatisfy { $0.value.rank == 2 && $0.shape[1] == c }, "stackRows: shapes \(parts.map(\.shape))")
+        var scalars = [Float]()
+        scalars.reserveCapacity(parts.reduce(0) { $0 + $1.value.count })
+        for part in parts { scalars.append(contentsOf: part.value.scalars) }
+        let counts = parts.map { $0.value.count }, shapes = parts.map(\.shape)
+        return record(Tensor(shape: [scalars.count / max(1, c), c], scalars: scalars), inputs: parts) { dy in
+            var start = 0
+            return zip(counts, shapes).map { count, shape in
+                defer { start += count }
+                return Tensor(shape: shape, scalars: Array(dy.scalars[start..<(start + count)]))
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+// Shape legend: B prompts in a batch, L layers, H heads, D model dim, K validations.
+import Foundation
+import Models
+import Tasks
+import Tensors
+
+/// Learned task vectors (Saglam et al., DESIGN.md "Methods"): per layer l,
+/// v_l = Σ_h w[l, h] · P[l, h], with P[l, h] head h's mean last-token output projected through
+/// its slice of layer l's output projection; v_l is added to the output of every layer at the
+/// last prompt token of a zero-shot prompt. w (L, H) is trained by Adam with the model frozen.
+public struct LearnedTaskVectorMethod: TaskMethod {
+    public var configuration: LTVSettings
+
+    public init(_ configuration: LTVSettings = .sameBudget) { self.configuration = configuration }
+
+    public var name: String { configuration.profile == .paper ? "ltv-paper" : "ltv" }
+    public var settings: [String: String] { configuration.dictionary }
+
+    public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        try prepareMany([context], cache: cache)[0]
+    }
+
+    /// Prepares several tasks (of one model) at once: those without a cached artifact train
+    /// together as independent problems (`LTVTrainer`), each giving what preparing it alone would.
+    /// - Throws: as `LTVProblem.make`, or a cache write failure.
+    /// - Precondition: every context has the same model.
+    public func prepareMany(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
+        guard let model = contexts.first?.model else { return [] }
+        precondition(contexts.allSatisfy { $0.model.name == model.name }, "prepareMany: contexts of different models")
+        var prepared = [Prepared?](repeating: nil, count: contexts.count)
+        var toTrain = [Int]()
+        for (i, context) in contexts.enumerated() {
+            if let cache, let artifact = cache.load(model: model.name, method: name, task: context.task.name,
+                                                    settings: artifactSettings(context)),
+               let restored = Prepared(artifact: artifact, seed: context.seed, decoder: model.decoder) {
+                prepared[i] = restored
+            } else {
+                toTrain.append(i)
+            }
+        }
+        if !toTrain.isEmpty {
+            let start = Date()
+            let problems = try toTrain.map { try LTVProblem.make(contexts[$0], settings: configuration) }
+            let run = LTVTrainer.train(model: model, problems: problems, settings: configuration)
+            let seconds = Date().timeIntervalSince(start) / Double(toTrain.count)
+            for (j, i) in toTrain.enumerated() {
+                let cost = PreparationCost(
+                    seconds: seconds, tokensProcessed: problems[j].meanTokens + run.tokensProcessed / toTrain.count)
+                let result = Prepared(result: run.results[j], projectedHeadMeans: problems[j].projectedHeadMeans,
+                                      preparation: cost, seed: contexts[i].seed)
+                if let cache {
+                    try cache.save(model: model.name, method: name, task: contexts[i].task.name,
+                                   settings: artifactSettings(contexts[i]), artifact: result.artifact)
+                }
+                prepared[i] = result
+            }
+        }
+        return prepared.map { $0! }
+    }
+
+    /// The settings naming a task's artifact: the method's, the seed and the model.
+    func artifactSettings(_ context: MethodContext) -> [String: String] {
+        var s = settings
+        s["seed"] = "\(context.seed)"
+        s["model"] = context.model.name
+        return s
+    }
+
+    /// Trained weights and the vectors they give.
+    public struct Prepared: PreparedMethod {
+        /// The kept w (L, H).
+        public let weights: Tensor
+        /// P (L, H, D).
+        public let projectedHeadMeans: Tensor
+        /// v_l (1, D) per layer.
+        public let vectors: [Tensor]
+        public let bestStep: Int
+        public let bestValidationLoss: Float
+        public let validationSteps: [Int]
+        public let validationLosses: [Float]
+        public let preparation: PreparationCost
+        /// The context seed it was prepared with.
+        public let seed: UInt64
+
+        public var shots: Int { 0 }
+
+        init(result: LTVTrainingResult, projectedHeadMeans: Tensor, preparation: PreparationCost, seed: UInt64) {
+            self.init(weights: result.weights, projectedHeadMeans: projectedHeadMeans, bestStep: result.bestStep,
+                      bestValidationLoss: result.bestValidationLoss, validationSteps: result.validationSteps,
+                      validationLosses: result.validationLosses, preparation: preparation, seed: seed)
+        }
+
+        init(weights: Tensor, projectedHeadMeans: Tensor, bestStep: Int, bestValidationLoss: Float,
+             validationSteps: [Int], validationLosses: [Float], preparation: PreparationCost, seed: UInt64) {
+            self.weights = weights
+            self.projectedHeadMeans = projectedHeadMeans
+            let tape = Tape()
+            vectors = LTVVectors.layerVectors(
+                tape: tape, weights: Variable(constant: weights),
+                transposedProjections: [LTVVectors.transposedProjections(projectedHeadMeans)], rowsPerTask: [1]
+            ).map(\.value)
+            self.bestStep = bestStep
+            self.bestValidationLoss = bestValidationLoss
+            self.validationSteps = validationSteps
+            self.validationLosses = validationLosses
+            self.preparation = preparation
+            self.seed = seed
+        }
+
+        /// `.add` of v_l, repeated for the B prompts, at `.residual(layer: l)` of every layer.
+        public func interventions(batchSize: Int) -> [Intervention] {
+            let tape = Tape()
+            return LTVTrainer.interventions(vectors.map { tape.broadcastRows(Variable(constant: $0), count: batchSize) })
+        }
+
+        // MARK: Artifact
+
+        /// Tensors: weights (L, H), projected_head_means (L, H, D), validation_steps and
+        /// validation_losses (K); facts: best step and loss, seed, preparation cost.
+        var artifact: ArtifactCache.Artifact {
+            ArtifactCache.Artifact(
+                tensors: [
+                    "weights": weights,
+                    "projected_head_means": projectedHeadMeans,
+                    "validation_steps": Tensor(shape: [validationSteps.count], scalars: validationSteps.map(Float.init)),
+                    "validation_losses": Tensor(shape: [validationLosses.count], scalars: validationLosses),
+                ],
+                facts: [
+                    "best_step": "\(bestStep)",
+                    "best_validation_loss": "\(bestValidationLoss)",
+                    "seed": "\(seed)",
+                    "preparation_seconds": "\(preparation.seconds)",
+                    "preparation_tokens": "\(preparation.tokensProcessed)",
+                ])
+        }
+
+        /// A cached artifact, when it was made with `seed` for a decoder of this shape; nil otherwise.
+        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder) {
+            let c = decoder.configuration
+            guard artifact.facts["seed"] == "\(seed)",
+                  let weights = artifact.tensors["weights"], weights.shape == [c.layerCount, c.attentionHeads],
+                  let projected = artifact.tensors["projected_head_means"],
+                  projected.shape == [c.layerCount, c.attentionHeads, c.hiddenSize],
+                  let steps = artifact.tensors["validation_steps"], let losses = artifact.tensors["validation_losses"],
+                  steps.count == losses.count,
+                  let bestStep = artifact.facts["best_step"].flatMap(Int.init),
+                  let bestLoss = artifact.facts["best_validation_loss"].flatMap(Float.init)
+            else { return nil }
+            self.init(
+                weights: weights, projectedHeadMeans: projected, bestStep: bestStep, bestValidationLoss: bestLoss,
+                validationSteps: steps.scalars.map { Int($0) }, validationLosses: losses.scalars,
+                preparation: PreparationCost(fromCache: true), seed: seed)
+        }
+    }
+}

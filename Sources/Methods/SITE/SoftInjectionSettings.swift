@@ -1,0 +1,28 @@
+/// SITE's settings (DESIGN.md, "Methods"; the paper's values are the defaults).
+public struct SoftInjectionSettings: Sendable, Equatable {
+    /// M: prompts whose head outputs are averaged into the task embedding.
+    public var embeddingPrompts = 50
+    /// N: demonstrations in each of those prompts.
+    public var embeddingShots = 10
+    /// Adam steps on the mixing logits.
+    public var steps = 400
+    public var learningRate: Float = 0.2
+    /// Zero-shot train prompts per step.
+    public var promptsPerStep = 1
+    /// Validation loss is measured on the first this-many valid items...
+    public var validationItems = 100
+    /// ...every this-many steps.
+    public var validateEvery = 50
+    /// Keep the logits of the best validation loss (the reference keeps the last, by a bug).
+    public var keepBest = true
+    /// One set of weights for all tasks trained together (the paper's task-agnostic variant).
+    public var taskAgnostic = false
+
+    public init() {}
+
+    public var dictionary: [String: String] {
+        ["embedding_prompts": "\(embeddingPrompts)", "embedding_shots": "\(embeddingShots)", "steps": "\(steps)",
+         "lr": "\(learningRate)", "prompts_per_step": "\(promptsPerStep)", "validation_items": "\(validationItems)",
+         "validate_every": "\(validateEvery)", "keep_best": "\(keepBest)", "task_agnostic": "\(taskAgnostic)"]
+    }
+}

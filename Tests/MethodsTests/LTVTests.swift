@@ -1,0 +1,232 @@
+// Shape legend: L layers, H heads, D model dim, Dh head dim.
+import Foundation
+@testable import Methods
+import Models
+import Tasks
+import Tensors
+import Testing
+import TestSupport
+
+@Suite("Learned task vectors: pieces", .serialized)
+struct LTVPieceTests {
+    @Test func profilesRecordEverySetting() {
+        let same = LTVSettings.sameBudget, paper = LTVSettings.paper(steps: 1000)
+        #expect(same.dictionary["profile"] == "same-budget" && paper.dictionary["profile"] == "paper")
+        #expect(same.dictionary["steps"] == "400" && paper.dictionary["steps"] == "1000")
+        #expect(same.dictionary["learning_rate"] == "0.01" && paper.dictionary["learning_rate"] == "5e-05")
+        #expect(same.dictionary["training_shots"] == "0" && paper.dictionary["training_shots"] == "5")
+        #expect(same.dictionary["shuffled_labels"] == "false" && paper.dictionary["shuffled_labels"] == "true")
+        #expect(same.dictionary["initialisation"] == "zeros" && paper.dictionary["initialisation"] == "gaussian")
+        #expect(same.dictionary["mean_prompts"] == "50" && same.dictionary["mean_shots"] == "10")
+        #expect(same.dictionary["validation_items"] == "100" && same.dictionary["validate_every"] == "50")
+        #expect(LearnedTaskVectorMethod(same).name == "ltv" && LearnedTaskVectorMethod(paper).name == "ltv-paper")
+        #expect(ArtifactCache.hash(same.dictionary) != ArtifactCache.hash(LTVSettings.paper(steps: 400).dictionary))
+        #expect(same.validationSteps == [0, 50, 100, 150, 200, 250, 300, 350, 400])
+        var odd = same
+        odd.steps = 7
+        odd.validateEvery = 3
+        #expect(odd.validationSteps == [0, 3, 6, 7])
+    }
+
+    @Test func stepOrderVisitsEveryPromptOncePerPass() {
+        var order = StepOrder(count: 5, seed: 3), again = StepOrder(count: 5, seed: 3)
+        var visits = [Int]()
+        for _ in 0..<15 { visits.append(order.next()) }
+        for pass in 0..<3 { #expect(Set(visits[(pass * 5)..<(pass * 5 + 5)]) == Set(0..<5)) }
+        #expect(visits == (0..<15).map { _ in again.next() })
+        #expect(visits[0..<5] != visits[5..<10] || visits[5..<10] != visits[10..<15])
+    }
+
+    @Test func stackRowsSplitsItsGradient() {
+        let tape = Tape()
+        let a = tape.parameter(Tensor(shape: [1, 3], scalars: [1, 2, 3]))
+        let b = tape.parameter(Tensor(shape: [2, 3], scalars: [4, 5, 6, 7, 8, 9]))
+        let stacked = tape.stackRows([a, b])
+        #expect(stacked.shape == [3, 3] && stacked.value.scalars == (1...9).map(Float.init))
+        let weights = Variable(constant: Tensor(shape: [3, 3], scalars: (0..<9).map { Float($0) * 0.5 }))
+        let gradients = tape.gradients(of: tape.sum(tape.multiply(stacked, weights)))
+        #expect(gradients[a].scalars == [0, 0.5, 1])
+        #expect(gradients[b].scalars == [1.5, 2, 2.5, 3, 3.5, 4])
+    }
+
+    /// Σ_h P[l, h] is the whole output projection of the mean heads, and one head's P is its slice.
+    @Test func projectionIsThePerHeadSliceOfTheOutputProjection() throws {
+        let model = try LTVFixtures.model()
+        let c = model.decoder.configuration
+        let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, d = c.hiddenSize
+        var generator = Xoshiro256StarStar(seed: 5)
+        let means = (0..<l).map { _ in
+            Tensor(shape: [1, h * dh], scalars: (0..<(h * dh)).map { _ in Float(generator.nextGaussian()) })
+        }
+        let projected = ProjectedHeadMeans.project(means: means, decoder: model.decoder)
+        #expect(projected.shape == [l, h, d])
+        for layer in [0, l / 2, l - 1] {
+            let whole = Tape().linear(Variable(constant: means[layer]),
+                                      weight: Variable(constant: model.decoder.weights.layers[layer].outputProjection.tensor())).value
+            var summed = [Float](repeating: 0, count: d)
+            for head in 0..<h { for i in 0..<d { summed[i] += projected.scalars[(layer * h + head) * d + i] } }
+            #expect(relativeError(summed, whole.scalars) < 1e-5, "layer \(layer)")
+        }
+        // Head 4 of layer 3, by the definition.
+        let wo = model.decoder.weights.layers[3].outputProjection.tensor()  // (D, H·Dh)
+        let head = 4
+        let expected = (0..<d).map { row in
+            (0..<dh).reduce(Float(0)) { $0 + wo.scalars[row * h * dh + head * dh + $1] * means[3].scalars[head * dh + $1] }
+        }
+        let actual = Array(projected.scalars[((3 * h + head) * d)..<((3 * h + head + 1) * d)])
+        #expect(relativeError(actual, expected) < 1e-6)
+    }
+
+    @Test func missingTrainItemsThrow() throws {
+        let empty = try LTVFixtures.context("antonym", trainCount: 0)
+        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "train", requested: 1, available: 0)) {
+            try LTVProblem.make(empty, settings: LTVFixtures.small(steps: 1))
+        }
+        // The paper profile's 2-shot training prompts need two train items besides the query.
+        let two = try LTVFixtures.context("antonym", trainCount: 2)
+        #expect(throws: TaskError.self) {
+            try LTVProblem.make(two, settings: LTVFixtures.small(steps: 1, profile: .paper))
+        }
+    }
+}
+
+@Suite("Learned task vectors: training on SmolLM2", .serialized)
+struct LTVTrainingTests {
+    /// The tape's gradient of the loss w.r.t. w against central differences. Float32 forward of
+    /// 30 layers: the loss is good to ~1e-6, so eps = 1e-2 (in w units, where w·P moves the
+    /// residual by ~1e-2 of a head's mean output) keeps rounding error near 1e-4 while the
+    /// truncation error stays second order.
+    @Test func gradientMatchesCentralDifferences() throws {
+        let context = try LTVFixtures.context("antonym")
+        let problem = try LTVProblem.make(context, settings: LTVFixtures.small(steps: 0))
+        let prompts = LastTokenPrompts(model: context.model, prompts: [problem.validationPrompts[0]],
+                                       targets: [problem.validationTargets[0]])
+        let projections = [LTVVectors.transposedProjections(problem.projectedHeadMeans)]
+        var generator = Xoshiro256StarStar(seed: 11)
+        var w = problem.initialWeights
+        for i in 0..<w.count { w.scalars[i] = 0.1 * Float(generator.nextGaussian()) }
+
+        func loss(_ w: Tensor) -> (loss: Float, gradient: Tensor) {
+            let tape = Tape()
+            let parameter = tape.parameter(w)
+            let vectors = LTVVectors.layerVectors(tape: tape, weights: parameter, transposedProjections: projections, rowsPerTask: [1])
+            let loss = prompts.loss([0], tape: tape, interventions: LTVTrainer.interventions(vectors)).loss
+            return (loss.value.scalars[0], tape.gradients(of: loss)[parameter])
+        }
+        let gradient = loss(w).gradient
+        let byMagnitude = gradient.scalars.indices.sorted { abs(gradient.scalars[$0]) > abs(gradient.scalars[$1]) }
+        #expect(abs(gradient.scalars[byMagnitude[0]]) > 0.05, "the largest gradient \(gradient.scalars[byMagnitude[0]]) is too small to test")
+        let coordinates = Array(byMagnitude.prefix(3)) + [byMagnitude[20], byMagnitude[60], w.count - 1]
+        let eps: Float = 1e-2
+        for i in coordinates {
+            var plus = w, minus = w
+            plus.scalars[i] += eps
+            minus.scalars[i] -= eps
+            let numeric = (loss(plus).loss - loss(minus).loss) / (2 * eps)
+            let analytic = gradient.scalars[i]
+            #expect(abs(numeric - analytic) <= 0.03 * abs(analytic) + 2e-3,
+                    "w[\(i / w.shape[1]), \(i % w.shape[1])]: tape \(analytic), central difference \(numeric)")
+        }
+    }
+
+    @Test func validationLossFallsInAShortRun() throws {
+        let context = try LTVFixtures.context("antonym")
+        let settings = LTVFixtures.small(steps: 12, learningRate: 0.02)
+        let problem = try LTVProblem.make(context, settings: settings)
+        let result = LTVTrainer.train(model: context.model, problems: [problem], settings: settings).results[0]
+        #expect(result.validationSteps == [0, 2, 4, 6, 8, 10, 12])
+        #expect(result.trainingLosses.count == 12)
+        let first = result.validationLosses[0], last = result.validationLosses.last!
+        #expect(last < first - 0.1, "validation loss \(result.validationLosses)")
+        #expect(result.bestValidationLoss == result.validationLosses.min()!)
+        #expect(result.bestStep == result.validationSteps[result.validationLosses.firstIndex(of: result.bestValidationLoss)!])
+        #expect(result.weights != problem.initialWeights)
+    }
+
+    /// Several tasks trained together give each task what training it alone gives.
+    @Test func batchedTasksMatchTrainingAlone() throws {
+        let settings = LTVFixtures.small(steps: 4, learningRate: 0.02)
+        let problems = try ["antonym", "country-capital"].map { try LTVProblem.make(LTVFixtures.context($0), settings: settings) }
+        let model = try LTVFixtures.model()
+        let together = LTVTrainer.train(model: model, problems: problems, settings: settings).results
+        for (task, problem) in problems.enumerated() {
+            let alone = LTVTrainer.train(model: model, problems: [problem], settings: settings).results[0]
+            let batched = together[task]
+            #expect(maxDifference(batched.weights, alone.weights) <= 1e-5, "\(problem.name) best weights")
+            #expect(maxDifference(batched.finalWeights, alone.finalWeights) <= 1e-5, "\(problem.name) final weights")
+            #expect(batched.bestStep == alone.bestStep && batched.validationSteps == alone.validationSteps)
+            for (a, b) in zip(batched.validationLosses, alone.validationLosses) { #expect(abs(a - b) <= 1e-4) }
+            for (a, b) in zip(batched.trainingLosses, alone.trainingLosses) { #expect(abs(a - b) <= 1e-4) }
+            #expect(maxDifference(alone.finalWeights, problem.initialWeights) > 0.01, "training moved nothing")
+        }
+        #expect(maxDifference(together[0].finalWeights, together[1].finalWeights) > 1e-3, "the tasks trained alike")
+    }
+
+    @Test func artifactRoundTrip() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ltv-artifact-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = ArtifactCache(root: folder)
+        let method = LearnedTaskVectorMethod(LTVFixtures.small(steps: 3))
+        let context = try LTVFixtures.context("antonym")
+        let trained = try method.prepareMany([context], cache: cache)[0]
+        #expect(!trained.preparation.fromCache && trained.preparation.tokensProcessed > 0)
+        let restored = try method.prepareMany([context], cache: cache)[0]
+        #expect(restored.preparation.fromCache)
+        #expect(restored.weights == trained.weights && restored.projectedHeadMeans == trained.projectedHeadMeans)
+        #expect(restored.validationSteps == trained.validationSteps && restored.validationLosses == trained.validationLosses)
+        #expect(restored.bestStep == trained.bestStep && restored.bestValidationLoss == trained.bestValidationLoss)
+        #expect(restored.vectors == trained.vectors)
+
+        // Test-time interventions: v_l = Σ_h w[l, h] · P[l, h] added after every layer, one row per prompt.
+        let c = context.model.decoder.configuration
+        let l = c.layerCount, h = c.attentionHeads, d = c.hiddenSize
+        let interventions = restored.interventions(batchSize: 3)
+        #expect(interventions.count == l)
+        for (layer, intervention) in interventions.enumerated() {
+            #expect(intervention.site == .residual(layer: layer) && intervention.position == .last)
+            guard case .add(let value) = intervention.action else {
+                Issue.record("layer \(layer): not an addition")
+                continue
+            }
+            var expected = [Float](repeating: 0, count: d)
+            for head in 0..<h {
+                let weight = restored.weights.scalars[layer * h + head]
+                for i in 0..<d { expected[i] += weight * restored.projectedHeadMeans.scalars[(layer * h + head) * d + i] }
+            }
+            #expect(value.shape == [3, d])
+            for row in 0..<3 { #expect(relativeError(value.value.row(row), expected) < 1e-5) }
+        }
+
+        // Another seed is another artifact; a corrupted one is retrained, not trusted.
+        let reseeded = try method.prepareMany([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0]
+        #expect(!reseeded.preparation.fromCache)
+        let jsonURL = cache.folder(model: context.model.name, method: method.name, task: "antonym").appendingPathComponent("artifact.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
+        var facts = json["facts"] as! [String: String]
+        facts["best_step"] = "not a number"
+        json["facts"] = facts
+        try JSONSerialization.data(withJSONObject: json).write(to: jsonURL)
+        #expect(try !method.prepareMany([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0].preparation.fromCache)
+    }
+
+    /// The paper profile (Gaussian init, shuffled labels): the same seed gives the same w twice.
+    @Test func seedsGiveIdenticalWeights() throws {
+        let method = LearnedTaskVectorMethod(LTVFixtures.small(steps: 2, profile: .paper))
+        let first = try method.prepare(LTVFixtures.context("antonym", seed: 21), cache: nil) as! LearnedTaskVectorMethod.Prepared
+        let second = try method.prepare(LTVFixtures.context("antonym", seed: 21), cache: nil) as! LearnedTaskVectorMethod.Prepared
+        let other = try method.prepare(LTVFixtures.context("antonym", seed: 22), cache: nil) as! LearnedTaskVectorMethod.Prepared
+        #expect(first.weights == second.weights && first.projectedHeadMeans == second.projectedHeadMeans)
+        #expect(first.validationLosses == second.validationLosses)
+        #expect(first.weights != other.weights)
+        // N(0, 1) start: lr 5e-5 for 2 steps barely moves it.
+        let values = first.weights.scalars.map(Double.init)
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+        #expect(abs(mean) < 0.2 && abs(variance - 1) < 0.25, "mean \(mean), variance \(variance)")
+    }
+}
+
+func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    precondition(a.shape == b.shape, "maxDifference: \(a.shape) vs \(b.shape)")
+    return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
