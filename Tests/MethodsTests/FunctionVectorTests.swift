@@ -65,9 +65,13 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let captured = LastTokenMeans.compute(model: f.model, prompts: clean.map { f.model.encode($0.text) }, sites: sites)
         let means = Tensor(shape: [c.layerCount, c.attentionWidth], scalars: sites.flatMap { captured.means[$0]!.scalars })
         let prompts = try LastTokenPrompts(model: f.model, textPrompts: corrupted)
-        // Three rows per call over 3 heads × 2 prompts: calls mix layers and repeat prompts.
-        let heads = [AttentionHead(layer: 9, head: 4), AttentionHead(layer: 9, head: 8), AttentionHead(layer: 20, head: 0)]
-        let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 3)
+        // Four rows per call over 3 heads × 2 prompts: the first call mixes layers and runs each
+        // prompt twice (from its own cache and from a copy).
+        let heads = [AttentionHead(layer: 9, head: 4), AttentionHead(layer: 20, head: 0), AttentionHead(layer: 9, head: 8)]
+        let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 4)
+        // One row per call: the same effects up to rounding (BLAS may take another path for one row).
+        let single = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 1).effects
+        #expect(zip(single, batched.effects).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single) vs \(batched.effects)")
         #expect(batched.tokens == 2 + 6)
 
         let dh = c.headDimensions
