@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
-            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self,
+            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,
         ]
     )
 }

@@ -14,7 +14,7 @@ import TestSupport
         let task = ctx.task
         let test = try task.load(.test, from: sharedData)
         let site = try SoftInjectionMethod(settings: smallSITESettings(steps: 2)).prepare(ctx, cache: nil)
-        for method in [PromptOnlyMethod(shots: 2).prepare(ctx, cache: nil) as any PreparedMethod, site] {
+        for method in [try PromptOnlyMethod(shots: 2).prepare(ctx, cache: nil), site] {
             var options = EvaluationOptions(maxItems: 6, batchSize: 6, seed: 3)
             let batched = try Evaluator(model: model).evaluate(method, task: task, items: test, train: ctx.train, options: options)
             options.batchSize = 1

@@ -72,13 +72,13 @@ struct LTVPieceTests {
         #expect(projected.shape == [l, h, d])
         for layer in [0, l / 2, l - 1] {
             let whole = Tape().linear(Variable(constant: means[layer]),
-                                      weight: Variable(constant: model.decoder.weights.layers[layer].outputProjection)).value
+                                      weight: Variable(constant: model.decoder.weights.layers[layer].outputProjection.tensor())).value
             var summed = [Float](repeating: 0, count: d)
             for head in 0..<h { for i in 0..<d { summed[i] += projected.scalars[(layer * h + head) * d + i] } }
             #expect(relativeError(summed, whole.scalars) < 1e-5, "layer \(layer)")
         }
         // Head 4 of layer 3, by the definition.
-        let wo = model.decoder.weights.layers[3].outputProjection  // (D, H·Dh)
+        let wo = model.decoder.weights.layers[3].outputProjection.tensor()  // (D, H·Dh)
         let head = 4
         let expected = (0..<d).map { row in
             (0..<dh).reduce(Float(0)) { $0 + wo.scalars[row * h * dh + head * dh + $1] * means[3].scalars[head * dh + $1] }

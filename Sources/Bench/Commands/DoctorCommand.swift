@@ -60,7 +60,10 @@ struct DoctorCommand: ParsableCommand {
             print("  512^3  with \(core): \(rate(small.gflops))")
         } else if let (baseCore, baseGFLOPs) = baselineProbe(size: 512) {
             print("  512^3  with OpenBLAS's own core (\(baseCore)): \(rate(baseGFLOPs))")
-            print("  512^3  with \(core): \(rate(small.gflops)) (\(String(format: "%.1f", small.gflops / baseGFLOPs))x)")
+            let comparison = baseCore.lowercased() == core.lowercased()
+                ? "the same core: the spread is timing noise"
+                : String(format: "%.1fx", small.gflops / baseGFLOPs)
+            print("  512^3  with \(core): \(rate(small.gflops)) (\(comparison))")
         } else {
             print("  512^3  with \(core): \(rate(small.gflops)) (the baseline child process failed)")
         }

@@ -37,6 +37,6 @@ struct CPUInfo: Equatable {
         return CPUInfo(cpuinfo: text)
     }
 
-    /// The flags that decide the OpenBLAS kernel core, in the order `bench doctor` shows them.
+    /// The flags `bench doctor` shows, in this order: those of `OpenBLASCore.coreTable` and their kin.
     static let relevantFlags = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_bf16"]
 }

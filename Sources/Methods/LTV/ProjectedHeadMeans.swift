@@ -17,7 +17,7 @@ public enum ProjectedHeadMeans {
         var projected = [Float](repeating: 0, count: l * h * d)
         projected.withUnsafeMutableBufferPointer { p in
             for layer in 0..<l {
-                decoder.weights.layers[layer].outputProjection.scalars.withUnsafeBufferPointer { w in  // (D, H·Dh)
+                decoder.weights.layers[layer].outputProjection.floats().withUnsafeBufferPointer { w in  // (D, H·Dh)
                     means[layer].scalars.withUnsafeBufferPointer { m in
                         for head in 0..<h {
                             let out = (layer * h + head) * d

@@ -8,15 +8,14 @@ public enum MethodKind: String, CaseIterable, Sendable, Codable {
     case ltv
 
     /// The method with the paper's settings.
-    public func makeMethod(shots: Int = 10) -> (any TaskMethod)? {
+    public func makeMethod(shots: Int = 10) -> any TaskMethod {
         switch self {
         case .zeroShot: return PromptOnlyMethod.zeroShot
         case .icl: return PromptOnlyMethod(shots: shots)
         case .site: return SoftInjectionMethod()
-        case .functionVector, .taskVector, .ltv: return nil
+        case .functionVector: return FunctionVectorMethod()
+        case .taskVector: return TaskVectorMethod()
+        case .ltv: return LearnedTaskVectorMethod()
         }
     }
-
-    /// Methods this build implements.
-    public static var available: [MethodKind] { allCases.filter { $0.makeMethod() != nil } }
 }

@@ -65,7 +65,7 @@ public struct Decoder: Sendable {
             interventions: interventions, rowStarts: rowStarts, lengths: tokens.map(\.count),
             headDimensions: c.headDimensions)
 
-        var h = tape.embedding(Variable(constant: weights.tokenEmbedding), ids: flatIds, scale: c.embeddingScale)
+        var h = tape.embedding(weights.tokenEmbedding, ids: flatIds, scale: c.embeddingScale)
         for layer in 0..<c.layerCount {
             h = layerForward(h, layer: layer, positions: positions, rowStarts: rowStarts,
                              lengths: tokens.map(\.count), caches: caches, tape: tape, context: &context)
@@ -81,7 +81,7 @@ public struct Decoder: Sendable {
             break
         }
         let normed = tape.rmsNorm(h, weight: Variable(constant: weights.finalNorm), epsilon: c.normEpsilon, offset: c.normWeightOffset)
-        output.logits = tape.linear(normed, weight: Variable(constant: weights.outputProjection ?? weights.tokenEmbedding))
+        output.logits = tape.linear(normed, weight: weights.outputProjection ?? weights.tokenEmbedding)
         return output
     }
 
@@ -98,9 +98,9 @@ public struct Decoder: Sendable {
         }
 
         let a = norm(x, w.attentionNorm)
-        var q = tape.linear(a, weight: constant(w.queryProjection))   // (N, H·Dh)
-        var k = tape.linear(a, weight: constant(w.keyProjection))     // (N, Hkv·Dh)
-        let v = tape.linear(a, weight: constant(w.valueProjection))   // (N, Hkv·Dh)
+        var q = tape.linear(a, weight: w.queryProjection)   // (N, H·Dh)
+        var k = tape.linear(a, weight: w.keyProjection)     // (N, Hkv·Dh)
+        let v = tape.linear(a, weight: w.valueProjection)   // (N, Hkv·Dh)
         if let qn = w.queryNorm, let kn = w.keyNorm {
             q = tape.reshape(norm(tape.reshape(q, [n * c.attentionHeads, c.headDimensions]), qn), [n, c.attentionWidth])
             k = tape.reshape(norm(tape.reshape(k, [n * c.keyValueHeads, c.headDimensions]), kn), [n, c.keyValueWidth])
@@ -121,7 +121,7 @@ public struct Decoder: Sendable {
         var heads = tape.attention(query: q, key: k, value: v, sequences: sequences, geometry: c.attentionGeometry(layer: layer))
         heads = context.intervene(at: .attentionHeads(layer: layer), heads, tape: tape)
 
-        var attentionOut = tape.linear(heads, weight: constant(w.outputProjection))
+        var attentionOut = tape.linear(heads, weight: w.outputProjection)
         if let post = w.postAttentionNorm { attentionOut = norm(attentionOut, post) }
         var h = tape.add(x, attentionOut)
 
@@ -138,7 +138,7 @@ public struct Decoder: Sendable {
             return gatedMLP(x, mlp, tape: tape)
         case .mixture(let router, let experts):
             let k = configuration.mixtureOfExperts?.expertsPerToken ?? 2
-            let routing = tape.topKRouting(tape.linear(x, weight: Variable(constant: router)), expertsPerToken: k)
+            let routing = tape.topKRouting(tape.linear(x, weight: router), expertsPerToken: k)
             var out = Variable(constant: Tensor(shape: x.shape))
             for (e, expert) in experts.enumerated() {
                 let rows = routing.rows(of: e)
@@ -151,10 +151,10 @@ public struct Decoder: Sendable {
     }
 
     func gatedMLP(_ x: Variable, _ mlp: GatedMLPWeights, tape: Tape) -> Variable {
-        let gate = tape.linear(x, weight: Variable(constant: mlp.gate))
-        let up = tape.linear(x, weight: Variable(constant: mlp.up))
+        let gate = tape.linear(x, weight: mlp.gate)
+        let up = tape.linear(x, weight: mlp.up)
         let hidden = configuration.activation == .silu ? tape.swiGLU(gate: gate, up: up) : tape.geGLU(gate: gate, up: up)
-        return tape.linear(hidden, weight: Variable(constant: mlp.down))
+        return tape.linear(hidden, weight: mlp.down)
     }
 }
 

@@ -4,10 +4,10 @@ import Tensors
 
 /// A gated MLP: down(act(gate x) ⊙ up x).
 public struct GatedMLPWeights: Sendable {
-    public var gate: Tensor  // (F, D)
-    public var up: Tensor    // (F, D)
-    public var down: Tensor  // (D, F)
-    public init(gate: Tensor, up: Tensor, down: Tensor) {
+    public var gate: WeightMatrix  // (F, D)
+    public var up: WeightMatrix    // (F, D)
+    public var down: WeightMatrix  // (D, F)
+    public init(gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix) {
         self.gate = gate
         self.up = up
         self.down = down
@@ -18,16 +18,16 @@ public struct GatedMLPWeights: Sendable {
 public enum FeedForwardWeights: Sendable {
     case dense(GatedMLPWeights)
     /// Router (E, D) and E experts.
-    case mixture(router: Tensor, experts: [GatedMLPWeights])
+    case mixture(router: WeightMatrix, experts: [GatedMLPWeights])
 }
 
 /// One decoder layer's parameters.
 public struct DecoderLayerWeights: Sendable {
     public var attentionNorm: Tensor        // (D)
-    public var queryProjection: Tensor      // (H·Dh, D)
-    public var keyProjection: Tensor        // (Hkv·Dh, D)
-    public var valueProjection: Tensor      // (Hkv·Dh, D)
-    public var outputProjection: Tensor     // (D, H·Dh)
+    public var queryProjection: WeightMatrix   // (H·Dh, D)
+    public var keyProjection: WeightMatrix     // (Hkv·Dh, D)
+    public var valueProjection: WeightMatrix   // (Hkv·Dh, D)
+    public var outputProjection: WeightMatrix  // (D, H·Dh)
     public var queryNorm: Tensor?           // (Dh)
     public var keyNorm: Tensor?             // (Dh)
     public var postAttentionNorm: Tensor?   // (D)
@@ -36,8 +36,8 @@ public struct DecoderLayerWeights: Sendable {
     public var feedForward: FeedForwardWeights
 
     public init(
-        attentionNorm: Tensor, queryProjection: Tensor, keyProjection: Tensor, valueProjection: Tensor,
-        outputProjection: Tensor, queryNorm: Tensor? = nil, keyNorm: Tensor? = nil,
+        attentionNorm: Tensor, queryProjection: WeightMatrix, keyProjection: WeightMatrix,
+        valueProjection: WeightMatrix, outputProjection: WeightMatrix, queryNorm: Tensor? = nil, keyNorm: Tensor? = nil,
         postAttentionNorm: Tensor? = nil, feedForwardNorm: Tensor, postFeedForwardNorm: Tensor? = nil,
         feedForward: FeedForwardWeights
     ) {
@@ -57,17 +57,32 @@ public struct DecoderLayerWeights: Sendable {
 
 /// All parameters of a decoder.
 public struct DecoderWeights: Sendable {
-    public var tokenEmbedding: Tensor   // (V, D)
+    public var tokenEmbedding: WeightMatrix  // (V, D)
     public var layers: [DecoderLayerWeights]  // L
     public var finalNorm: Tensor        // (D)
     /// (V, D); nil when tied to `tokenEmbedding`.
-    public var outputProjection: Tensor?
+    public var outputProjection: WeightMatrix?
 
-    public init(tokenEmbedding: Tensor, layers: [DecoderLayerWeights], finalNorm: Tensor, outputProjection: Tensor?) {
+    public init(tokenEmbedding: WeightMatrix, layers: [DecoderLayerWeights], finalNorm: Tensor, outputProjection: WeightMatrix?) {
         self.tokenEmbedding = tokenEmbedding
         self.layers = layers
         self.finalNorm = finalNorm
         self.outputProjection = outputProjection
+    }
+
+    /// Bytes of every linear weight and the embedding, in their stored widths.
+    public var matrixByteCount: Int {
+        var total = tokenEmbedding.byteCount + (outputProjection?.byteCount ?? 0)
+        for l in layers {
+            total += l.queryProjection.byteCount + l.keyProjection.byteCount + l.valueProjection.byteCount
+                + l.outputProjection.byteCount
+            switch l.feedForward {
+            case .dense(let m): total += m.gate.byteCount + m.up.byteCount + m.down.byteCount
+            case .mixture(let router, let experts):
+                total += router.byteCount + experts.reduce(0) { $0 + $1.gate.byteCount + $1.up.byteCount + $1.down.byteCount }
+            }
+        }
+        return total
     }
 
     /// Checks every tensor's shape against `configuration`.
@@ -75,6 +90,10 @@ public struct DecoderWeights: Sendable {
         func expect(_ t: Tensor?, _ shape: [Int], _ name: String) throws {
             guard let t else { return }
             if t.shape != shape { throw ModelLoadError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
+        }
+        func expect(_ m: WeightMatrix?, _ shape: [Int], _ name: String) throws {
+            guard let m else { return }
+            if m.shape != shape { throw ModelLoadError.shapeMismatch(tensor: name, expected: shape, found: m.shape) }
         }
         try expect(tokenEmbedding, [c.vocabularySize, c.hiddenSize], "token embedding")
         try expect(finalNorm, [c.hiddenSize], "final norm")

@@ -6,7 +6,7 @@ import Tensors
 func assembleDecoder(
     from source: WeightSource, names: TensorNameMap, configuration c: DecoderConfiguration
 ) throws -> Decoder {
-    let embedding = try source.requiredTensor(names.tokenEmbedding)
+    let embedding = try source.requiredMatrix(names.tokenEmbedding)
     var layers = [DecoderLayerWeights]()
     for i in 0..<c.layerCount {
         let n = names.layer(i)
@@ -16,12 +16,12 @@ func assembleDecoder(
                 throw ModelLoadError.invalidConfiguration("this format names no router for a mixture of experts")
             }
             feedForward = .mixture(
-                router: try source.requiredTensor(routerName),
+                router: try source.requiredMatrix(routerName),
                 experts: try expertWeights(source, n, count: moe.expertCount, configuration: c))
         } else {
             feedForward = .dense(GatedMLPWeights(
-                gate: try source.requiredTensor(n.gate), up: try source.requiredTensor(n.up),
-                down: try source.requiredTensor(n.down)))
+                gate: try source.requiredMatrix(n.gate), up: try source.requiredMatrix(n.up),
+                down: try source.requiredMatrix(n.down)))
         }
         func optional(_ name: String?, when needed: Bool) throws -> Tensor? {
             guard needed, let name else { return nil }
@@ -29,10 +29,10 @@ func assembleDecoder(
         }
         layers.append(DecoderLayerWeights(
             attentionNorm: try source.requiredTensor(n.attentionNorm),
-            queryProjection: try source.requiredTensor(n.query),
-            keyProjection: try source.requiredTensor(n.key),
-            valueProjection: try source.requiredTensor(n.value),
-            outputProjection: try source.requiredTensor(n.output),
+            queryProjection: try source.requiredMatrix(n.query),
+            keyProjection: try source.requiredMatrix(n.key),
+            valueProjection: try source.requiredMatrix(n.value),
+            outputProjection: try source.requiredMatrix(n.output),
             queryNorm: try optional(n.queryNorm, when: c.queryKeyNorm),
             keyNorm: try optional(n.keyNorm, when: c.queryKeyNorm),
             postAttentionNorm: try optional(n.postAttentionNorm, when: c.sandwichNorms),
@@ -40,7 +40,7 @@ func assembleDecoder(
             postFeedForwardNorm: try optional(n.postFeedForwardNorm, when: c.sandwichNorms),
             feedForward: feedForward))
     }
-    let output = c.tiedEmbeddings ? nil : try source.optionalTensor(names.outputProjection)
+    let output = c.tiedEmbeddings ? nil : try source.optionalMatrix(names.outputProjection)
     var configuration = c
     if output == nil { configuration.tiedEmbeddings = true }  // checkpoints that omit the head tie it
     let weights = DecoderWeights(
@@ -59,12 +59,12 @@ private func expertWeights(
     if gateName(0) == gateName(1) {
         let gates = try source.requiredTensor(gateName(0)), ups = try source.requiredTensor(upName(0))
         let downs = try source.requiredTensor(downName(0))
-        func slice(_ t: Tensor, _ e: Int, _ rows: Int, _ columns: Int, _ name: String) throws -> Tensor {
+        func slice(_ t: Tensor, _ e: Int, _ rows: Int, _ columns: Int, _ name: String) throws -> WeightMatrix {
             guard t.count == count * rows * columns else {
                 throw ModelLoadError.shapeMismatch(tensor: name, expected: [count, rows, columns], found: t.shape)
             }
             let size = rows * columns
-            return Tensor(shape: [rows, columns], scalars: Array(t.scalars[(e * size)..<((e + 1) * size)]))
+            return WeightMatrix(Tensor(shape: [rows, columns], scalars: Array(t.scalars[(e * size)..<((e + 1) * size)])))
         }
         return try (0..<count).map { e in
             GatedMLPWeights(
@@ -74,7 +74,7 @@ private func expertWeights(
         }
     }
     return try (0..<count).map { e in
-        GatedMLPWeights(gate: try source.requiredTensor(gateName(e)), up: try source.requiredTensor(upName(e)),
-                        down: try source.requiredTensor(downName(e)))
+        GatedMLPWeights(gate: try source.requiredMatrix(gateName(e)), up: try source.requiredMatrix(upName(e)),
+                        down: try source.requiredMatrix(downName(e)))
     }
 }

@@ -3,12 +3,15 @@ import ModelFormats
 import Tensors
 
 /// Where a decoder's tensors come from. Every tensor is returned in Float32 with PyTorch's shape
-/// (a Linear weight is (outputs, inputs)).
+/// (a Linear weight is (outputs, inputs)); `matrix(_:)` returns a rank-2 weight in the width the
+/// source stores it, when it can (by default: the Float32 tensor).
 public protocol WeightSource {
     /// The file or folder, for messages.
     var location: String { get }
     func contains(_ name: String) -> Bool
     func tensor(_ name: String) throws -> Tensor
+    /// A rank-2 weight (O, I).
+    func matrix(_ name: String) throws -> WeightMatrix
 }
 
 extension WeightSource {
@@ -20,6 +23,25 @@ extension WeightSource {
     func requiredTensor(_ name: String) throws -> Tensor {
         guard contains(name) else { throw ModelLoadError.missingTensor(name: name, file: location) }
         return try tensor(name)
+    }
+
+    /// The Float32 tensor as a matrix (a copy); sources that store narrower widths override it.
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        try WeightMatrix(requireRankTwo(tensor(name), name))
+    }
+
+    func requireRankTwo(_ t: Tensor, _ name: String) throws -> Tensor {
+        guard t.rank == 2 else { throw ModelLoadError.invalidConfiguration("\(location): tensor \(name) has shape \(t.shape); a weight matrix needs rank 2") }
+        return t
+    }
+
+    func requiredMatrix(_ name: String) throws -> WeightMatrix {
+        guard contains(name) else { throw ModelLoadError.missingTensor(name: name, file: location) }
+        return try matrix(name)
+    }
+
+    func optionalMatrix(_ name: String) throws -> WeightMatrix? {
+        contains(name) ? try matrix(name) : nil
     }
 }
 
@@ -49,5 +71,27 @@ public struct SafetensorsWeights: WeightSource {
     public func tensor(_ name: String) throws -> Tensor {
         let (_, info) = try files.info(named: name)
         return Tensor(shape: info.shape, scalars: try files.floats(named: name))
+    }
+
+    /// F32, F16 and BF16 tensors are views into the mapped shard (no copy, no widening); the
+    /// matrix keeps the shard mapped. Other dtypes are converted to Float32.
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        let (file, info) = try files.info(named: name)
+        guard info.shape.count == 2 else {
+            throw ModelLoadError.invalidConfiguration("\(file.path): tensor \(name) has shape \(info.shape); a weight matrix needs rank 2")
+        }
+        #if _endian(big)
+        return try WeightMatrix(Tensor(shape: info.shape, scalars: file.floats(of: info)))  // views assume little-endian
+        #endif
+        let type: WeightStorageType
+        switch info.dtype {
+        case .f32: type = .float32
+        case .bf16: type = .bfloat16
+        case .f16: type = .float16
+        default: return try WeightMatrix(Tensor(shape: info.shape, scalars: file.floats(of: info)))
+        }
+        // The header parser checked that the byte range holds exactly shape × dtype size bytes.
+        return WeightMatrix(outputs: info.shape[0], inputs: info.shape[1], storageType: type,
+                            bytes: file.rawBytes(of: info), owner: file)
     }
 }

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import Methods
+import ModelFormats
+import Models
+import Tasks
+import Tensors
+
+/// `bench regression`: train and evaluate the function-regression transformer (LTV, Garg et al.).
+struct RegressionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regression",
+        abstract: "Train and evaluate the in-context function-regression transformer.",
+        subcommands: [Train.self, Eval.self])
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a regression transformer with Garg et al.'s curriculum; resumes from --output's checkpoint.",
+            discussion: """
+                Writes <output>/checkpoint.safetensors every --checkpoint-every steps (parameters, Adam
+                moments, step, data-stream position, configuration) and <output>/curve.csv (step, mean
+                loss of the last --log-every steps, steps/s, curriculum stage). Run the same command again
+                to continue a killed run: the result is identical to an uninterrupted one.
+                """)
+
+        @Option(help: "Function class: \(FunctionClass.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var function: FunctionClass = .linear
+
+        @Option(help: "Input dimension d (the curriculum ends there).")
+        var dims: Int = 10
+
+        @Option(help: "Points per prompt K at the end of the curriculum.")
+        var points: Int = 21
+
+        @Option(help: "Model size: tiny (64/3/2), small (128/6/4), standard (256/12/8).")
+        var config: RegressionModelSize = .small
+
+        @Option(help: "Total training steps.")
+        var steps: Int
+
+        @Option(help: "Steps between checkpoints.")
+        var checkpointEvery: Int = 500
+
+        @Option(help: "Steps per training-curve row.")
+        var logEvery: Int = 10
+
+        @Option(help: "Steps between curriculum increments (Garg et al.: 2000).")
+        var curriculumInterval: Int = 2000
+
+        @Option(help: "Prompts per batch.")
+        var batchSize: Int = 64
+
+        @Option(help: "Adam learning rate.")
+        var learningRate: Float = 1e-4
+
+        @Option(help: "Learned position pairs of the model (prompts up to this many points).")
+        var maxPoints: Int = 101
+
+        @Option(help: "Folder for the checkpoint and the curve.")
+        var output: String = "results/regression/run"
+
+        @Option(help: "Seed of the initialisation and of the training data.")
+        var seed: UInt64 = 0
+
+        @OptionGroup var threads: ThreadOptions
+
+        func validate() throws {
+            if steps < 1 { throw ValidationError("--steps must be at least 1") }
+            if checkpointEvery < 1 || logEvery < 1 { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
+            if points > maxPoints { throw ValidationError("--points \(points) exceeds --max-points \(maxPoints)") }
+        }
+
+        func run() throws {
+            threads.apply()
+            let options = try RegressionTrainingOptions(
+                functionClass: function, dimensions: dims, points: points, size: config, maxPoints: maxPoints,
+                batchSize: batchSize, learningRate: learningRate, seed: seed, curriculumInterval: curriculumInterval)
+            let training = RegressionTrainingRun(
+                options: options, directory: URL(fileURLWithPath: output), checkpointEvery: checkpointEvery, logEvery: logEvery)
+            print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
+            let start = Date()
+            let trainer = try training.run(steps: steps) { record in
+                print(String(format: "step %6d  loss %.5f  %.2f steps/s  (d %d, points %d)",
+                             record.step, record.loss, record.stepsPerSecond, record.dimensions, record.points))
+                fflush(stdout)
+            }
+            print(String(format: "done: step %d in %.1f s this session; checkpoint %@", trainer.step,
+                         Date().timeIntervalSince(start), training.checkpointURL.path))
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Squared error / d per prompt length of a trained model and the baselines, in distribution and under each shift.",
+            discussion: """
+                Writes <output>/eval.csv (condition, estimator, in-context examples, squared error / d, prompts)
+                and <output>/eval.svg (one panel per condition), and prints the CSV. Conditions: in
+                distribution, prompts twice as long as trained, skewed covariance, x and y scaled by 1/2 and
+                2, noisy y (σ 0.5), and the orthogonal query (scored at the query only, per prompt length).
+                """)
+
+        @Option(help: "A model.safetensors or checkpoint.safetensors written by `bench regression train`.")
+        var checkpoint: String
+
+        @Option(help: "Prompts per condition and prompt length.")
+        var prompts: Int = 1280
+
+        @Option(help: "Seed of the evaluation prompts (independent of the training data).")
+        var seed: UInt64 = 1
+
+        @Option(help: "Folder for eval.csv and eval.svg (default: the checkpoint's folder).")
+        var output: String?
+
+        @OptionGroup var threads: ThreadOptions
+
+        func validate() throws {
+            if prompts < 1 { throw ValidationError("--prompts must be at least 1") }
+        }
+
+        func run() throws {
+            threads.apply()
+            let url = URL(fileURLWithPath: checkpoint)
+            let file = try SafetensorsFile(contentsOf: url)
+            let model = try RegressionTransformer(checkpoint: file)
+            let options = try RegressionCheckpoint.options(in: file)
+            let conditions = RegressionEvaluationCondition.standard(
+                dimensions: options.dimensions, points: options.points, maxPoints: model.configuration.maxPoints)
+            let rows = try RegressionEvaluation.evaluate(
+                model, functionClass: options.functionClass, conditions: conditions, prompts: prompts, seed: seed)
+            let folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let csv = RegressionEvaluation.csv(rows)
+            try csv.write(to: folder.appendingPathComponent("eval.csv"), atomically: true, encoding: .utf8)
+            try RegressionPlot.svg(rows).write(to: folder.appendingPathComponent("eval.svg"), atomically: true, encoding: .utf8)
+            print(csv, terminator: "")
+            let step = file.metadata["step"].map { " after \($0) steps" } ?? ""
+            print("model: \(options.size.rawValue), \(options.functionClass.rawValue), d \(options.dimensions), K \(options.points)\(step)")
+            for k in [options.dimensions / 2, 2 * options.dimensions] {
+                let at = rows.filter { $0.condition == "in-distribution" && $0.inContextExamples == k }
+                let summary = at.map { String(format: "%@ %.4f", $0.estimator, $0.squaredErrorPerDimension) }.joined(separator: ", ")
+                print("in distribution, k = \(k): \(summary)")
+            }
+            print("wrote \(folder.appendingPathComponent("eval.csv").path) and eval.svg")
+        }
+    }
+}
+
+extension FunctionClass: ExpressibleByArgument {}
+extension RegressionModelSize: ExpressibleByArgument {}

@@ -1,0 +1,192 @@
+// Shape legend: L layers, H heads, Dh head dim, D model dim, k chosen heads, B prompts in a batch.
+import Foundation
+import Models
+import Tasks
+import Tensors
+
+/// Function vectors (Todd et al.): the sum, over the heads with the largest causal indirect
+/// effect, of each head's mean output projected through its slice of the output projection,
+/// added to the residual stream after one layer at the last prompt token.
+public struct FunctionVectorMethod: TaskMethod {
+    /// How the summed heads are chosen.
+    public enum HeadSelection: Equatable, Sendable {
+        /// The `topHeads` heads of largest CIE on this task (computed while preparing).
+        case topByEffect
+        /// Given heads, e.g. the universal heads of several tasks; no CIE is computed.
+        case fixed([AttentionHead])
+    }
+
+    /// Clean prompts (`shots`-shot, train queries) whose head outputs are averaged.
+    public var cleanPrompts: Int
+    /// Demonstrations in clean and corrupted prompts.
+    public var shots: Int
+    /// Shuffled-label prompts the CIE is averaged over.
+    public var corruptedPrompts: Int
+    /// Heads summed into the vector (with `.topByEffect`).
+    public var topHeads: Int
+    /// The layer after which the vector is added; nil for L/3 (rounded down).
+    public var layer: Int?
+    public var heads: HeadSelection
+    /// Rows of one forward call of the CIE; bounds memory, changes no result.
+    public var rowsPerCall: Int
+
+    public init(
+        cleanPrompts: Int = 100, shots: Int = 10, corruptedPrompts: Int = 25, topHeads: Int = 10,
+        layer: Int? = nil, heads: HeadSelection = .topByEffect, rowsPerCall: Int = 64
+    ) {
+        self.cleanPrompts = cleanPrompts
+        self.shots = shots
+        self.corruptedPrompts = corruptedPrompts
+        self.topHeads = topHeads
+        self.layer = layer
+        self.heads = heads
+        self.rowsPerCall = rowsPerCall
+    }
+
+    public var name: String {
+        switch heads {
+        case .topByEffect: return "function-vectors"
+        case .fixed: return "function-vectors-fixed-heads"
+        }
+    }
+
+    /// The prepared artifact also depends on `MethodContext.seed`, which `prepare` adds to these
+    /// when it names the artifact.
+    public var settings: [String: String] {
+        var s = ["clean_prompts": "\(cleanPrompts)", "shots": "\(shots)", "layer": layer.map { "\($0)" } ?? "L/3"]
+        switch heads {
+        case .topByEffect:
+            s["corrupted_prompts"] = "\(corruptedPrompts)"
+            s["top_heads"] = "\(topHeads)"
+        case .fixed(let list):
+            s["heads"] = list.map(\.description).joined(separator: ",")
+        }
+        return s
+    }
+
+    /// The layer the vector is added after, for a model of `layerCount` layers.
+    public func resolvedLayer(layerCount: Int) -> Int { layer ?? layerCount / 3 }
+
+    /// - Throws: `TaskError.notEnoughItems` when the train split cannot give the prompts or
+    ///   their demonstrations; what saving the artifact throws.
+    /// - Precondition: the layer, the head count and any fixed heads lie within the model.
+    public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        try prepareFunctionVector(context, cache: cache)
+    }
+
+    /// `prepare`, with the concrete result.
+    public func prepareFunctionVector(_ context: MethodContext, cache: ArtifactCache?) throws -> PreparedFunctionVector {
+        let start = Date()
+        let c = context.model.decoder.configuration
+        let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions
+        let layer = resolvedLayer(layerCount: l)
+        precondition(layer >= 0 && layer < l, "function vectors: layer \(layer) outside the model's \(l) layers")
+        switch heads {
+        case .topByEffect:
+            precondition(topHeads > 0 && topHeads <= l * h, "function vectors: \(topHeads) top heads of \(l * h)")
+        case .fixed(let list):
+            precondition(!list.isEmpty && list.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) },
+                         "function vectors: fixed heads \(list) outside \(l) layers × \(h) heads")
+        }
+        let key = artifactSettings(seed: context.seed)
+        let location = (model: context.model.name, method: name, task: context.task.name)
+        if let cache, let artifact = cache.load(model: location.model, method: location.method, task: location.task, settings: key),
+           let prepared = PreparedFunctionVector(artifact: artifact, configuration: c, layer: layer,
+                                                 fromCache: Date().timeIntervalSince(start)),
+           heads != .topByEffect || prepared.causalIndirectEffects != nil {
+            return prepared
+        }
+
+        var tokens = 0
+        let means: Tensor   // (L, H·Dh)
+        if case .fixed = heads, let cache,
+           let stored = cache.load(model: location.model, method: withTopHeads.name, task: location.task,
+                                   settings: withTopHeads.artifactSettings(seed: context.seed))?.tensors[FunctionVectorTensor.meanHeadOutputs],
+           stored.shape == [l, h * dh] {
+            means = stored
+        } else {
+            let clean = try prompts(context, count: cleanPrompts, purpose: "clean", shuffledLabels: false)
+            let result = LastTokenMeans.compute(
+                model: context.model, prompts: clean.map { context.model.encode($0.text) },
+                sites: (0..<l).map { .attentionHeads(layer: $0) })
+            means = Tensor(shape: [l, h * dh], scalars: (0..<l).flatMap { result.means[.attentionHeads(layer: $0)]!.scalars })
+            tokens += result.tokens
+        }
+
+        var effects: Tensor? = nil   // (L, H)
+        let chosen: [AttentionHead]
+        switch heads {
+        case .topByEffect:
+            let corrupted = try LastTokenPrompts(
+                model: context.model, textPrompts: prompts(context, count: corruptedPrompts, purpose: "corrupted", shuffledLabels: true))
+            let cie = CausalIndirectEffect.compute(prompts: corrupted, meanHeadOutputs: means, rowsPerCall: rowsPerCall)
+            tokens += corrupted.prefilledTokens + cie.tokens
+            effects = cie.effects
+            chosen = AttentionHead.top(topHeads, of: cie.effects.scalars, heads: h)
+        case .fixed(let list):
+            chosen = list
+        }
+
+        let vector = Self.functionVector(heads: chosen, meanHeadOutputs: means, weights: context.model.decoder.weights, configuration: c)
+        let prepared = PreparedFunctionVector(
+            layer: layer, vector: vector, heads: chosen, meanHeadOutputs: means, causalIndirectEffects: effects,
+            preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens))
+        try cache?.save(model: location.model, method: location.method, task: location.task, settings: key, artifact: prepared.artifact)
+        return prepared
+    }
+
+    /// Σ over `heads` of W_o[layer][:, head·Dh ..< (head+1)·Dh] · mean(layer, head): (D).
+    /// - Parameter meanHeadOutputs: (L, H·Dh).
+    public static func functionVector(
+        heads: [AttentionHead], meanHeadOutputs: Tensor, weights: DecoderWeights, configuration c: DecoderConfiguration
+    ) -> Tensor {
+        let d = c.hiddenSize, width = c.attentionWidth, dh = c.headDimensions
+        precondition(meanHeadOutputs.shape == [c.layerCount, width], "functionVector: means \(meanHeadOutputs.shape), expected [\(c.layerCount), \(width)]")
+        var sum = [Double](repeating: 0, count: d)
+        for head in heads {
+            let projection = weights.layers[head.layer].outputProjection   // (D, H·Dh)
+            let mean = meanHeadOutputs.scalars[(head.layer * width + head.head * dh)...].prefix(dh)
+            projection.floats().withUnsafeBufferPointer { w in
+                for row in 0..<d {
+                    var dot = 0.0
+                    for (k, x) in mean.enumerated() { dot += Double(w[row * width + head.head * dh + k]) * Double(x) }
+                    sum[row] += dot
+                }
+            }
+        }
+        return Tensor(shape: [d], scalars: sum.map { Float($0) })
+    }
+
+    /// The settings that name the artifact: `settings` and the context's seed.
+    func artifactSettings(seed: UInt64) -> [String: String] {
+        settings.merging(["seed": "\(seed)"]) { _, seed in seed }
+    }
+
+    /// This method choosing its own top heads (whose artifact holds the same mean head outputs).
+    var withTopHeads: FunctionVectorMethod {
+        var method = self
+        method.heads = .topByEffect
+        return method
+    }
+
+    /// `count` prompts of `shots` shots whose queries are distinct train items drawn with the
+    /// context's seed; `purpose` separates the draws of clean and corrupted prompts.
+    func prompts(_ context: MethodContext, count: Int, purpose: String, shuffledLabels: Bool) throws -> [TextPrompt] {
+        guard count <= context.train.count else {
+            throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.train.rawValue, requested: count, available: context.train.count)
+        }
+        let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("function-vectors/\(purpose)")])
+        var generator = Xoshiro256StarStar(seed: seed)
+        return try generator.sampleWithoutReplacement(count, from: context.train.count).map {
+            try context.sampler.prompt(forItem: $0, of: context.train, split: .train, shots: shots, seed: seed, shuffledLabels: shuffledLabels)
+        }
+    }
+}
+
+/// Tensor names in a function-vector artifact.
+enum FunctionVectorTensor {
+    static let meanHeadOutputs = "mean_head_outputs"            // (L, H·Dh)
+    static let causalIndirectEffects = "causal_indirect_effects" // (L, H)
+    static let heads = "heads"                                   // (k, 2): layer, head
+    static let functionVector = "function_vector"                // (D)
+}

@@ -1,0 +1,137 @@
+// Shape legend: L layers, D model dim, B prompts in a batch, R rows of one forward call.
+import Foundation
+import Models
+import Tasks
+import Tensors
+
+/// Task vectors (Hendel et al.): the residual stream after layer l at the last token of k-shot
+/// prompts, averaged over prompts, replaces the residual stream after layer l at the last token
+/// of a zero-shot prompt. The layer is the one of best first-token accuracy on the valid split.
+public struct TaskVectorMethod: TaskMethod {
+    /// k-shot train prompts the residual streams are averaged over (M).
+    public var prompts: Int
+    /// Demonstrations per prompt (k).
+    public var shots: Int
+    /// Valid items (the first ones) that choose the layer.
+    public var validItems: Int
+    /// A fixed layer, or nil to choose it on the valid split.
+    public var layer: Int?
+    /// Rows of one forward call while choosing the layer; changes no result.
+    public var rowsPerCall: Int
+
+    public init(prompts: Int = 50, shots: Int = 10, validItems: Int = 50, layer: Int? = nil, rowsPerCall: Int = 64) {
+        self.prompts = prompts
+        self.shots = shots
+        self.validItems = validItems
+        self.layer = layer
+        self.rowsPerCall = rowsPerCall
+    }
+
+    public var name: String { "task-vectors" }
+
+    /// The prepared artifact also depends on `MethodContext.seed`, which `prepare` adds to these
+    /// when it names the artifact.
+    public var settings: [String: String] {
+        ["prompts": "\(prompts)", "shots": "\(shots)", "valid_items": "\(validItems)", "layer": layer.map { "\($0)" } ?? "best-valid"]
+    }
+
+    /// - Throws: `TaskError.notEnoughItems` when the train split cannot give the prompts or their
+    ///   demonstrations, or the valid split is empty while the layer is to be chosen;
+    ///   `TaskError.targetAddsNoToken` for a valid item without a target token; what saving the
+    ///   artifact throws.
+    /// - Precondition: a fixed layer lies within the model; `prompts > 0`.
+    public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        try prepareTaskVector(context, cache: cache)
+    }
+
+    /// `prepare`, with the concrete result.
+    public func prepareTaskVector(_ context: MethodContext, cache: ArtifactCache?) throws -> PreparedTaskVector {
+        let start = Date()
+        let c = context.model.decoder.configuration
+        let l = c.layerCount, d = c.hiddenSize
+        precondition(prompts > 0, "task vectors: prompts must be positive, got \(prompts)")
+        if let layer { precondition(layer >= 0 && layer < l, "task vectors: layer \(layer) outside the model's \(l) layers") }
+        let key = settings.merging(["seed": "\(context.seed)"]) { _, seed in seed }
+        if let cache, let artifact = cache.load(model: context.model.name, method: name, task: context.task.name, settings: key),
+           let prepared = PreparedTaskVector(artifact: artifact, configuration: c, fromCache: Date().timeIntervalSince(start)) {
+            return prepared
+        }
+
+        guard prompts <= context.train.count else {
+            throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.train.rawValue, requested: prompts, available: context.train.count)
+        }
+        let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("task-vectors")])
+        var generator = Xoshiro256StarStar(seed: seed)
+        let kShot = try generator.sampleWithoutReplacement(prompts, from: context.train.count).map {
+            try context.sampler.prompt(forItem: $0, of: context.train, split: .train, shots: shots, seed: seed)
+        }
+        let captured = LastTokenMeans.compute(
+            model: context.model, prompts: kShot.map { context.model.encode($0.text) }, sites: (0..<l).map { .residual(layer: $0) })
+        let means = Tensor(shape: [l, d], scalars: (0..<l).flatMap { captured.means[.residual(layer: $0)]!.scalars })   // (L, D)
+        var tokens = captured.tokens
+
+        let accuracy: Tensor   // (L); NaN for layers not evaluated (a fixed layer)
+        let chosen: Int
+        if let layer {
+            accuracy = Tensor(shape: [l], repeating: .nan)
+            chosen = layer
+        } else {
+            let valid = Array(context.valid.prefix(validItems))
+            guard !valid.isEmpty else {
+                throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.valid.rawValue, requested: 1, available: 0)
+            }
+            let zeroShot = try LastTokenPrompts(
+                model: context.model, textPrompts: context.sampler.prompts(for: valid, split: .valid, shots: 0, seed: context.seed))
+            accuracy = Self.validAccuracy(prompts: zeroShot, means: means, rowsPerCall: rowsPerCall)
+            tokens += zeroShot.prefilledTokens + l * zeroShot.count
+            chosen = Self.bestLayer(accuracy.scalars)
+        }
+
+        let prepared = PreparedTaskVector(
+            layer: chosen, means: means, validAccuracy: accuracy,
+            preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens))
+        try cache?.save(model: context.model.name, method: name, task: context.task.name, settings: key, artifact: prepared.artifact)
+        return prepared
+    }
+
+    /// First-token accuracy of `prompts` with the last token's residual stream after layer l
+    /// replaced by `means` row l, for every layer l. Each forward call runs rows (item, layer) of
+    /// one layer on the last-token path.
+    /// - Parameter means: (L, D).
+    /// - Returns: (L).
+    public static func validAccuracy(prompts: LastTokenPrompts, means: Tensor, rowsPerCall: Int = 64) -> Tensor {
+        let c = prompts.model.decoder.configuration
+        let l = c.layerCount, d = c.hiddenSize, v = c.vocabularySize
+        precondition(means.shape == [l, d], "task vectors: means \(means.shape), expected [\(l), \(d)]")
+        precondition(prompts.targets.count == prompts.count, "task vectors: the valid prompts need target tokens")
+        precondition(rowsPerCall > 0, "task vectors: rowsPerCall must be positive, got \(rowsPerCall)")
+        var correct = [Int](repeating: 0, count: l)
+        for layer in 0..<l {
+            let mean = means.scalars[(layer * d)..<((layer + 1) * d)]
+            var start = 0
+            while start < prompts.count {
+                let indices = Array(start..<min(prompts.count, start + rowsPerCall))
+                var rows = [Float]()   // (R, D)
+                rows.reserveCapacity(indices.count * d)
+                for _ in indices { rows.append(contentsOf: mean) }
+                let logits = prompts.run(indices, interventions: [Intervention(
+                    .residual(layer: layer), .replace(Variable(constant: Tensor(shape: [indices.count, d], scalars: rows))))]).logits!.value
+                for (row, i) in indices.enumerated()
+                where AnswerScorer.isFirstTokenMatch(logits: Array(logits.scalars[(row * v)..<((row + 1) * v)]), targetToken: prompts.targets[i]) {
+                    correct[layer] += 1
+                }
+                start += indices.count
+            }
+        }
+        return Tensor(shape: [l], scalars: correct.map { Float(Double($0) / Double(prompts.count)) })
+    }
+
+    /// The layer of highest accuracy; ties go to the earlier layer.
+    /// - Precondition: `accuracy` is not empty.
+    public static func bestLayer(_ accuracy: [Float]) -> Int {
+        precondition(!accuracy.isEmpty, "task vectors: no layer accuracies")
+        var best = 0
+        for (layer, a) in accuracy.enumerated() where a > accuracy[best] { best = layer }
+        return best
+    }
+}

@@ -1,0 +1,183 @@
+// Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width.
+import CKernels
+
+/// Which kernel multiplies by a 16-bit `WeightMatrix` (Float32 storage always uses sgemm).
+public enum WeightKernelPath: Sendable, CaseIterable {
+    /// `.matrixVector` for at most `WeightKernels.matrixVectorRowLimit` rows, `.blockedGEMM` above.
+    case automatic
+    /// Reads each weight once per 8 rows, converting on the fly: for decode and the last-token path.
+    case matrixVector
+    /// Converts blocks of weight rows to Float32 in a scratch buffer and calls sgemm on each.
+    case blockedGEMM
+}
+
+public enum WeightKernels {
+    /// Rows up to which `.automatic` picks the matrix–vector kernel. Beyond it the kernel would
+    /// re-read the weight once per 8 rows, while sgemm's cost of the conversion is amortised.
+    public static let matrixVectorRowLimit = 8
+    /// Float32 elements of the conversion scratch of `.blockedGEMM` (512 KiB: fits in L2).
+    static let scratchElements = 1 << 17
+
+    static func resolve(_ path: WeightKernelPath, rows n: Int) -> WeightKernelPath {
+        path != .automatic ? path : (n <= matrixVectorRowLimit ? .matrixVector : .blockedGEMM)
+    }
+
+    /// Weight rows per block of `.blockedGEMM`.
+    static func blockRows(_ w: WeightMatrix) -> Int {
+        max(1, min(w.outputs, scratchElements / max(1, w.inputs)))
+    }
+}
+
+/// y (N, O) = x (N, I) · wᵀ, overwriting y.
+public func weightLinearForward(
+    _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix, rows n: Int,
+    path: WeightKernelPath = .automatic
+) {
+    let i = w.inputs, o = w.outputs
+    if n == 0 || o == 0 { return }
+    if i == 0 {
+        y.update(repeating: 0, count: n * o)
+        return
+    }
+    switch w.storageType {
+    case .float32:
+        linearForward(y, x, w.buffer.base.assumingMemoryBound(to: Float.self), rows: n, inputs: i, outputs: o)
+    case .bfloat16, .float16:
+        let bits = w.buffer.base.assumingMemoryBound(to: UInt16.self)
+        if WeightKernels.resolve(path, rows: n) == .matrixVector {
+            tvb_matvec16(y, o, x, i, bits, i, 0, o, n, w.storageType.kernelKind)
+            return
+        }
+        let block = WeightKernels.blockRows(w)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
+        defer { scratch.deallocate() }
+        for start in stride(from: 0, to: o, by: block) {
+            let rows = start..<min(o, start + block)
+            w.convertRows(rows, into: scratch)
+            BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: rows.count, k: i,
+                       a: x, lda: i, b: scratch, ldb: i, c: y + start, ldc: o)
+        }
+    }
+}
+
+/// dx (N, I) += dy (N, O) · w.
+public func weightLinearBackward(
+    dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, _ w: WeightMatrix, rows n: Int,
+    path: WeightKernelPath = .automatic
+) {
+    let i = w.inputs, o = w.outputs
+    if n == 0 || o == 0 || i == 0 { return }
+    switch w.storageType {
+    case .float32:
+        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: o, a: dy, lda: o,
+                   b: w.buffer.base.assumingMemoryBound(to: Float.self), ldb: i, beta: 1, c: dx, ldc: i)
+    case .bfloat16, .float16:
+        let bits = w.buffer.base.assumingMemoryBound(to: UInt16.self)
+        if WeightKernels.resolve(path, rows: n) == .matrixVector {
+            tvb_matvec16_transposed(dx, i, dy, o, bits, i, 0, o, n, w.storageType.kernelKind)
+            return
+        }
+        let block = WeightKernels.blockRows(w)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
+        defer { scratch.deallocate() }
+        for start in stride(from: 0, to: o, by: block) {
+            let rows = start..<min(o, start + block)
+            w.convertRows(rows, into: scratch)
+            BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: rows.count, a: dy + start, lda: o,
+                       b: scratch, ldb: i, beta: 1, c: dx, ldc: i)
+        }
+    }
+}
+
+/// The algorithmic spec of `weightLinearForward`: y (N, O) with y[r, c] = Σ_k x[r, k] · w[c, k].
+public func weightLinearForwardNaive(_ x: [Float], _ w: WeightMatrix, rows n: Int) -> [Float] {
+    let i = w.inputs, o = w.outputs
+    precondition(x.count == n * i, "weightLinearForwardNaive: x has \(x.count) elements for (\(n), \(i))")
+    var y = [Float](repeating: 0, count: n * o)
+    for r in 0..<n {
+        for c in 0..<o {
+            var s: Float = 0
+            for k in 0..<i { s += x[r * i + k] * w.element(c, k) }
+            y[r * o + c] = s
+        }
+    }
+    return y
+}
+
+/// The algorithmic spec of `weightLinearBackward`: dx (N, I) with dx[r, k] = Σ_c dy[r, c] · w[c, k].
+public func weightLinearBackwardNaive(_ dy: [Float], _ w: WeightMatrix, rows n: Int) -> [Float] {
+    let i = w.inputs, o = w.outputs
+    precondition(dy.count == n * o, "weightLinearBackwardNaive: dy has \(dy.count) elements for (\(n), \(o))")
+    var dx = [Float](repeating: 0, count: n * i)
+    for r in 0..<n {
+        for k in 0..<i {
+            var s: Float = 0
+            for c in 0..<o { s += dy[r * o + c] * w.element(c, k) }
+            dx[r * i + k] = s
+        }
+    }
+    return dx
+}
+
+extension Tape {
+    /// y (N, O) = x (N, I) · wᵀ (+ bias (O)) for a frozen weight: x may have any leading
+    /// dimensions. Backward gives dx = dy · w (and the bias's column sums); the weight gets no gradient.
+    public func linear(
+        _ x: Variable, weight w: WeightMatrix, bias: Variable? = nil, path: WeightKernelPath = .automatic
+    ) -> Variable {
+        let o = w.outputs, i = w.inputs
+        precondition(x.value.shape.last == i, "linear: input \(x.shape) does not end in \(i) (weight \(w.shape))")
+        let n = x.shape.dropLast().reduce(1, *)
+        var yShape = x.shape
+        yShape[yShape.count - 1] = o
+        // Every element is written by the kernels: no zero fill.
+        let scalars = [Float](unsafeUninitializedCapacity: n * o) { yp, initialized in
+            x.value.scalars.withUnsafeBufferPointer { xp in
+                if let y = yp.baseAddress, let xBase = xp.baseAddress {
+                    weightLinearForward(y, xBase, w, rows: n, path: path)
+                }
+            }
+            initialized = n * o
+        }
+        var y = Tensor(shape: yShape, scalars: scalars)
+        if let bias {
+            precondition(bias.shape == [o], "linear: bias \(bias.shape) for \(o) outputs")
+            y.scalars.withUnsafeMutableBufferPointer { yp in
+                bias.value.scalars.withUnsafeBufferPointer { bp in
+                    for r in 0..<n { for c in 0..<o { yp[r * o + c] += bp[c] } }
+                }
+            }
+        }
+        let xShape = x.shape
+        var inputs = [x]
+        if let bias { inputs.append(bias) }
+        return record(y, inputs: inputs) { dy in
+            var dx = Tensor(shape: xShape)
+            dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    if let dxBase = dxp.baseAddress, let dyBase = dyp.baseAddress {
+                        weightLinearBackward(dx: dxBase, dy: dyBase, w, rows: n, path: path)
+                    }
+                }
+            }
+            var result: [Tensor?] = [dx]
+            if bias != nil { result.append(columnSums(dy, columns: o)) }
+            return result
+        }
+    }
+
+    /// Rows of a frozen `table` (V, D) for `ids` (N), each scaled by `scale`: (N, D), a constant.
+    public func embedding(_ table: WeightMatrix, ids: [Int], scale: Float = 1) -> Variable {
+        let v = table.outputs, d = table.inputs
+        let scalars = [Float](unsafeUninitializedCapacity: ids.count * d) { out, initialized in
+            for (r, id) in ids.enumerated() {
+                precondition(id >= 0 && id < v, "embedding: id \(id) outside vocabulary of \(v)")
+                guard let base = out.baseAddress else { continue }
+                table.convertRows(id..<(id + 1), into: base + r * d)
+                if scale != 1 { for j in 0..<d { base[r * d + j] *= scale } }
+            }
+            initialized = ids.count * d
+        }
+        return Variable(constant: Tensor(shape: [ids.count, d], scalars: scalars))
+    }
+}

@@ -1,0 +1,154 @@
+// Shape legend: O outputs, I inputs (a Linear weight stored as PyTorch does: (O, I)), V vocab, D model dim.
+
+/// How the elements of a `WeightMatrix` are stored.
+public enum WeightStorageType: String, Sendable, CaseIterable {
+    case float32, bfloat16, float16
+
+    /// Bytes per element.
+    public var size: Int { self == .float32 ? 4 : 2 }
+}
+
+/// A frozen (O, I) weight matrix kept in the width it was stored in: Float32, BFloat16 or Float16.
+///
+/// Its bytes are either owned (copied in, freed with the last copy of the matrix) or a view into
+/// memory that another object owns, such as a memory-mapped safetensors file; the matrix keeps that
+/// owner alive. `Tape.linear(_:weight:bias:)` multiplies by it, converting 16-bit elements on the
+/// fly, so a bf16 checkpoint never needs a Float32 copy of its weights.
+public struct WeightMatrix: Sendable {
+    /// O: rows.
+    public let outputs: Int
+    /// I: columns (contiguous).
+    public let inputs: Int
+    public let storageType: WeightStorageType
+    let buffer: WeightBuffer
+
+    /// [O, I].
+    public var shape: [Int] { [outputs, inputs] }
+    public var count: Int { outputs * inputs }
+    /// Bytes of weight data (owned or viewed).
+    public var byteCount: Int { count * storageType.size }
+    /// Whether the bytes belong to another object (a mapped file) rather than to this matrix.
+    public var isView: Bool { buffer.isView }
+
+    /// A Float32 matrix holding a copy of a rank-2 tensor (O, I).
+    public init(_ tensor: Tensor) {
+        precondition(tensor.rank == 2, "WeightMatrix: expected an (O, I) tensor, got shape \(tensor.shape)")
+        outputs = tensor.shape[0]
+        inputs = tensor.shape[1]
+        storageType = .float32
+        buffer = tensor.scalars.withUnsafeBytes { WeightBuffer(copying: $0) }
+    }
+
+    /// A matrix holding a copy of 16-bit elements (bit patterns of bfloat16 or float16), row-major.
+    public init(outputs: Int, inputs: Int, storageType: WeightStorageType, bits: [UInt16]) {
+        precondition(storageType != .float32, "WeightMatrix: 16-bit bits given for Float32 storage")
+        precondition(outputs >= 0 && inputs >= 0 && bits.count == outputs * inputs,
+                     "WeightMatrix: \(bits.count) elements for (\(outputs), \(inputs))")
+        self.outputs = outputs
+        self.inputs = inputs
+        self.storageType = storageType
+        buffer = bits.withUnsafeBytes { WeightBuffer(copying: $0) }
+    }
+
+    /// A view of `bytes` (little-endian elements of `storageType`, row-major) that keeps `owner`
+    /// alive; `bytes` must stay valid and unchanged while `owner` lives. Bytes that are not
+    /// aligned to the element size are copied instead.
+    /// - Precondition: `bytes.count == outputs · inputs · storageType.size` (callers check input files first).
+    public init(outputs: Int, inputs: Int, storageType: WeightStorageType, bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        precondition(outputs >= 0 && inputs >= 0 && bytes.count == outputs * inputs * storageType.size,
+                     "WeightMatrix: \(bytes.count) bytes for (\(outputs), \(inputs)) of \(storageType)")
+        self.outputs = outputs
+        self.inputs = inputs
+        self.storageType = storageType
+        let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % storageType.size == 0 } ?? true
+        buffer = aligned ? WeightBuffer(viewing: bytes, owner: owner) : WeightBuffer(copying: bytes)
+    }
+
+    /// The same numbers re-encoded in `type` (rounding to nearest even when narrowing).
+    public func converted(to type: WeightStorageType) -> WeightMatrix {
+        if type == storageType { return self }
+        let values = floats()
+        switch type {
+        case .float32:
+            return WeightMatrix(Tensor(shape: shape, scalars: values))
+        case .bfloat16:
+            return WeightMatrix(outputs: outputs, inputs: inputs, storageType: .bfloat16, bits: values.map(bfloat16Bits))
+        case .float16:
+            return WeightMatrix(outputs: outputs, inputs: inputs, storageType: .float16, bits: values.map(float16Bits))
+        }
+    }
+
+    /// Every element as Float32, row-major: O·I floats (a full-width copy; for tests and small matrices).
+    public func floats() -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            if let destination = out.baseAddress { convertRows(0..<outputs, into: destination) }
+            initialized = count
+        }
+    }
+
+    /// The matrix as a Float32 tensor (O, I).
+    public func tensor() -> Tensor { Tensor(shape: shape, scalars: floats()) }
+
+    /// Row `o` as Float32: I floats.
+    public func row(_ o: Int) -> [Float] {
+        precondition(o >= 0 && o < outputs, "WeightMatrix: row \(o) outside \(outputs) rows")
+        return [Float](unsafeUninitializedCapacity: inputs) { out, initialized in
+            if let destination = out.baseAddress { convertRows(o..<(o + 1), into: destination) }
+            initialized = inputs
+        }
+    }
+
+    /// Element (o, i) as Float32; the slow scalar path, used by the reference loops.
+    public func element(_ o: Int, _ i: Int) -> Float {
+        precondition(o >= 0 && o < outputs && i >= 0 && i < inputs, "WeightMatrix: (\(o), \(i)) outside \(shape)")
+        let index = o * inputs + i
+        switch storageType {
+        case .float32: return buffer.base.load(fromByteOffset: 4 * index, as: Float.self)
+        case .bfloat16: return floatFromBFloat16(buffer.base.load(fromByteOffset: 2 * index, as: UInt16.self))
+        case .float16: return floatFromFloat16(buffer.base.load(fromByteOffset: 2 * index, as: UInt16.self))
+        }
+    }
+
+    /// Writes rows `rows` as Float32 to `destination` ((rows.count, I), contiguous).
+    func convertRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= outputs, "WeightMatrix: rows \(rows) outside \(outputs)")
+        let n = rows.count * inputs, start = rows.lowerBound * inputs
+        switch storageType {
+        case .float32:
+            destination.update(from: buffer.base.assumingMemoryBound(to: Float.self) + start, count: n)
+        case .bfloat16, .float16:
+            convert16(destination, buffer.base.assumingMemoryBound(to: UInt16.self) + start, count: n, storageType)
+        }
+    }
+}
+
+/// The bytes behind a `WeightMatrix`: an owned allocation, or a view kept alive by its owner.
+final class WeightBuffer: @unchecked Sendable {
+    /// Immutable for the buffer's lifetime, so sharing it between threads is safe.
+    let base: UnsafeRawPointer
+    let byteCount: Int
+    private let allocation: UnsafeMutableRawPointer?
+    private let owner: AnyObject?
+
+    var isView: Bool { allocation == nil }
+
+    init(copying bytes: UnsafeRawBufferPointer) {
+        // 64-byte alignment: whole cache lines for the vector kernels.
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        if let source = bytes.baseAddress, bytes.count > 0 { memory.copyMemory(from: source, byteCount: bytes.count) }
+        allocation = memory
+        base = UnsafeRawPointer(memory)
+        byteCount = bytes.count
+        owner = nil
+    }
+
+    init(viewing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        // An empty view has no address; point at a harmless one that is never read.
+        base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!
+        byteCount = bytes.count
+        allocation = nil
+        self.owner = owner
+    }
+
+    deinit { allocation?.deallocate() }
+}
