@@ -6,20 +6,13 @@ import Tasks
 import TestSupport
 
 enum LTVFixtures {
-    /// Errors of the fixtures themselves (a missing model or dataset must fail, not skip).
-    struct Missing: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    private static let loaded: Result<LanguageModel, Error> = Result {
-        let url = SharedPaths.smolLM2
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw Missing(description: "SmolLM2 not found at \(url.path): link models/ to the model files (or set BENCH_MODELS)")
+    /// The Methods tests' SmolLM2 (loaded once per process; a missing file fails with its path).
+    static func model() throws -> LanguageModel {
+        guard FileManager.default.fileExists(atPath: SharedPaths.smolLM2.path) else {
+            throw TaskError.missingFile(path: SharedPaths.smolLM2.path)
         }
-        return try LanguageModel.load(.ggufFile(url))
+        return try SmolLM2.model
     }
-
-    static func model() throws -> LanguageModel { try loaded.get() }
 
     static var data: DataDirectory { DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets")) }
 

@@ -37,6 +37,16 @@ struct LTVPieceTests {
         #expect(visits[0..<5] != visits[5..<10] || visits[5..<10] != visits[10..<15])
     }
 
+    @Test func bestValidationLossBookkeeping() {
+        #expect(LTVTrainer.isImprovement(3, over: .nan))
+        #expect(LTVTrainer.isImprovement(2.5, over: 3))
+        #expect(!LTVTrainer.isImprovement(3, over: 3))
+        #expect(!LTVTrainer.isImprovement(3.5, over: 3))
+        #expect(!LTVTrainer.isImprovement(.nan, over: 3))
+        #expect(!LTVTrainer.isImprovement(.nan, over: .nan))
+        #expect(LTVTrainer.isImprovement(-.infinity, over: 3))
+    }
+
     @Test func stackRowsSplitsItsGradient() {
         let tape = Tape()
         let a = tape.parameter(Tensor(shape: [1, 3], scalars: [1, 2, 3]))
@@ -168,9 +178,9 @@ struct LTVTrainingTests {
         let cache = ArtifactCache(root: folder)
         let method = LearnedTaskVectorMethod(LTVFixtures.small(steps: 3))
         let context = try LTVFixtures.context("antonym")
-        let trained = try method.prepareMany([context], cache: cache)[0]
+        let trained = try method.prepareJointly([context], cache: cache)[0]
         #expect(!trained.preparation.fromCache && trained.preparation.tokensProcessed > 0)
-        let restored = try method.prepareMany([context], cache: cache)[0]
+        let restored = try method.prepareJointly([context], cache: cache)[0]
         #expect(restored.preparation.fromCache)
         #expect(restored.weights == trained.weights && restored.projectedHeadMeans == trained.projectedHeadMeans)
         #expect(restored.validationSteps == trained.validationSteps && restored.validationLosses == trained.validationLosses)
@@ -198,7 +208,7 @@ struct LTVTrainingTests {
         }
 
         // Another seed is another artifact; a corrupted one is retrained, not trusted.
-        let reseeded = try method.prepareMany([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0]
+        let reseeded = try method.prepareJointly([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0]
         #expect(!reseeded.preparation.fromCache)
         let jsonURL = cache.folder(model: context.model.name, method: method.name, task: "antonym").appendingPathComponent("artifact.json")
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
@@ -206,7 +216,7 @@ struct LTVTrainingTests {
         facts["best_step"] = "not a number"
         json["facts"] = facts
         try JSONSerialization.data(withJSONObject: json).write(to: jsonURL)
-        #expect(try !method.prepareMany([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0].preparation.fromCache)
+        #expect(try !method.prepareJointly([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0].preparation.fromCache)
     }
 
     /// The paper profile (Gaussian init, shuffled labels): the same seed gives the same w twice.

@@ -90,7 +90,7 @@ public enum LTVTrainer {
             for task in 0..<t where !problems[task].validationPrompts.isEmpty {
                 results[task].validationSteps.append(step)
                 results[task].validationLosses.append(losses[task])
-                if !(losses[task] >= results[task].bestValidationLoss) {  // also replaces the initial nan
+                if isImprovement(losses[task], over: results[task].bestValidationLoss) {
                     results[task].bestValidationLoss = losses[task]
                     results[task].bestStep = step
                     results[task].weights = taskRows(weights, task: task, layers: l)
@@ -129,6 +129,12 @@ public enum LTVTrainer {
             }
         }
         return LTVTrainingRun(results: results, tokensProcessed: tokens, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Whether a validation loss replaces the best so far: strictly lower (the earliest of equal
+    /// losses is kept), a nan (diverged) loss never, and any number replaces the initial nan.
+    static func isImprovement(_ loss: Float, over best: Float) -> Bool {
+        !loss.isNaN && (best.isNaN || loss < best)
     }
 
     /// `.add` of each layer's vector at `.residual(layer:)`, at the last token.

@@ -17,16 +17,16 @@ public struct LearnedTaskVectorMethod: TaskMethod {
     public var settings: [String: String] { configuration.dictionary }
 
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
-        try prepareMany([context], cache: cache)[0]
+        try prepareJointly([context], cache: cache)[0]
     }
 
     /// Prepares several tasks (of one model) at once: those without a cached artifact train
     /// together as independent problems (`LTVTrainer`), each giving what preparing it alone would.
     /// - Throws: as `LTVProblem.make`, or a cache write failure.
     /// - Precondition: every context has the same model.
-    public func prepareMany(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
+    public func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
         guard let model = contexts.first?.model else { return [] }
-        precondition(contexts.allSatisfy { $0.model.name == model.name }, "prepareMany: contexts of different models")
+        precondition(contexts.allSatisfy { $0.model.name == model.name }, "prepareJointly: contexts of different models")
         var prepared = [Prepared?](repeating: nil, count: contexts.count)
         var toTrain = [Int]()
         for (i, context) in contexts.enumerated() {
