@@ -71,6 +71,10 @@ struct RegressionCommand: ParsableCommand {
             if steps < 1 { throw ValidationError("--steps must be at least 1") }
             if checkpointEvery < 1 || logEvery < 1 { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
             if points > maxPoints { throw ValidationError("--points \(points) exceeds --max-points \(maxPoints)") }
+            // A resumed run restarts its loss window at the checkpoint: keep windows aligned.
+            if checkpointEvery % logEvery != 0 {
+                throw ValidationError("--checkpoint-every \(checkpointEvery) must be a multiple of --log-every \(logEvery)")
+            }
         }
 
         func run() throws {
