@@ -97,12 +97,12 @@ public struct RegressionTransformer: Sendable {
     ) -> Variable {
         let c = configuration
         let a = tape.layerNorm(x, weight: w.attentionNormWeight, bias: w.attentionNormBias, epsilon: c.layerNormEpsilon)
-        let qkv = tape.linearWithBias(a, weight: w.attentionWeight, bias: w.attentionBias)                    // (N, 3·D)
-        var heads = tape.batchedCausalAttention(qkv, batch: b, tokens: t, heads: c.headCount)          // (N, H·Dh)
+        let qkv = tape.linearWithBias(a, weight: w.attentionWeight, bias: w.attentionBias)  // (N, 3·D)
+        var heads = tape.batchedCausalAttention(qkv, batch: b, tokens: t, heads: c.headCount)  // (N, H·Dh)
         heads = context.intervene(at: .attentionHeads(layer: layer), heads, tape: tape)
         var h = tape.add(x, tape.linearWithBias(heads, weight: w.attentionOutputWeight, bias: w.attentionOutputBias))
         let m = tape.layerNorm(h, weight: w.mlpNormWeight, bias: w.mlpNormBias, epsilon: c.layerNormEpsilon)
-        let up = tape.geluTanhFused(tape.linearWithBias(m, weight: w.mlpUpWeight, bias: w.mlpUpBias))               // (N, F)
+        let up = tape.geluTanhFused(tape.linearWithBias(m, weight: w.mlpUpWeight, bias: w.mlpUpBias))  // (N, F)
         h = tape.add(h, tape.linearWithBias(up, weight: w.mlpDownWeight, bias: w.mlpDownBias))
         return context.intervene(at: .residual(layer: layer), h, tape: tape)
     }
