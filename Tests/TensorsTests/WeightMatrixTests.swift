@@ -159,6 +159,11 @@ import Testing
         #expect(m.converted(to: .float32).tensor().scalars == m.floats())
     }
 
+    @Test func fillingInitializerWritesFloat32Storage() {
+        let m = WeightMatrix(outputs: 2, inputs: 3) { p in for k in 0..<6 { p[k] = Float(k) / 4 } }
+        #expect(m.storageType == .float32 && !m.isView && m.floats() == [0, 0.25, 0.5, 0.75, 1, 1.25])
+    }
+
     final class Owner {
         let bytes: UnsafeMutableRawBufferPointer
         init(count: Int) { bytes = .allocate(byteCount: count, alignment: 16) }

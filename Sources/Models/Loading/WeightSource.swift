@@ -56,6 +56,21 @@ public struct GGUFWeights: WeightSource {
         let info = try file.tensorInfo(named: name)
         return Tensor(shape: info.dimensions.reversed(), scalars: try file.dequantize(info))
     }
+
+    /// Dequantised to Float32 straight into the matrix's storage (no intermediate array).
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        let info = try file.tensorInfo(named: name)
+        guard info.dimensions.count == 2 else {
+            throw ModelLoadError.invalidConfiguration("\(location): tensor \(name) has dimensions \(info.dimensions); a weight matrix needs 2")
+        }
+        guard info.type.isDequantizable else {
+            throw ModelFormatError.unsupportedDequantization(path: file.path, tensor: name, type: info.type.name)
+        }
+        let bytes = file.rawBytes(of: info)
+        return WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0]) { destination in
+            info.type.dequantizeConcurrently(bytes, elementCount: info.elementCount, into: destination)
+        }
+    }
 }
 
 /// Tensors of a Hugging Face folder (model.safetensors or an index with shards).

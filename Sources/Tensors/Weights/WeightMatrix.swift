@@ -39,6 +39,17 @@ public struct WeightMatrix: Sendable {
         buffer = tensor.scalars.withUnsafeBytes { WeightBuffer(copying: $0) }
     }
 
+    /// A Float32 matrix whose O·I elements (row-major) `fill` writes into the new storage, so a
+    /// loader can dequantise straight into it without an intermediate array.
+    public init(outputs: Int, inputs: Int, fillingFloat32 fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        precondition(outputs >= 0 && inputs >= 0, "WeightMatrix: negative shape (\(outputs), \(inputs))")
+        self.outputs = outputs
+        self.inputs = inputs
+        storageType = .float32
+        buffer = WeightBuffer(uninitializedByteCount: outputs * inputs * 4)
+        try fill(UnsafeMutableRawPointer(mutating: buffer.base).assumingMemoryBound(to: Float.self))
+    }
+
     /// A matrix holding a copy of 16-bit elements (bit patterns of bfloat16 or float16), row-major.
     public init(outputs: Int, inputs: Int, storageType: WeightStorageType, bits: [UInt16]) {
         precondition(storageType != .float32, "WeightMatrix: 16-bit bits given for Float32 storage")
@@ -131,6 +142,14 @@ final class WeightBuffer: @unchecked Sendable {
     private let owner: AnyObject?
 
     var isView: Bool { allocation == nil }
+
+    init(uninitializedByteCount count: Int) {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        allocation = memory
+        base = UnsafeRawPointer(memory)
+        byteCount = count
+        owner = nil
+    }
 
     init(copying bytes: UnsafeRawBufferPointer) {
         // 64-byte alignment: whole cache lines for the vector kernels.
