@@ -65,9 +65,13 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let captured = LastTokenMeans.compute(model: f.model, prompts: clean.map { f.model.encode($0.text) }, sites: sites)
         let means = Tensor(shape: [c.layerCount, c.attentionWidth], scalars: sites.flatMap { captured.means[$0]!.scalars })
         let prompts = try LastTokenPrompts(model: f.model, textPrompts: corrupted)
-        // Three rows per call over 3 heads × 2 prompts: calls mix layers and repeat prompts.
-        let heads = [AttentionHead(layer: 9, head: 4), AttentionHead(layer: 9, head: 8), AttentionHead(layer: 20, head: 0)]
-        let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 3)
+        // Four rows per call over 3 heads × 2 prompts: the first call mixes layers and runs each
+        // prompt twice (from its own cache and from a copy).
+        let heads = [AttentionHead(layer: 9, head: 4), AttentionHead(layer: 20, head: 0), AttentionHead(layer: 9, head: 8)]
+        let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 4)
+        // One row per call: the same effects up to rounding (BLAS may take another path for one row).
+        let single = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 1).effects
+        #expect(zip(single, batched.effects).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single) vs \(batched.effects)")
         #expect(batched.tokens == 2 + 6)
 
         let dh = c.headDimensions
@@ -159,20 +163,16 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let context = f.context()
         let heads = [AttentionHead(layer: 3, head: 2), AttentionHead(layer: 5, head: 0)]
         let fixed = FunctionVectorMethod(cleanPrompts: 2, shots: 2, heads: .fixed(heads))
-        // The first save into an empty folder fails on Linux: ArtifactCache.save calls
-        // FileManager.replaceItemAt, which needs an existing item (reported to the lead).
-        withKnownIssue("ArtifactCache.save cannot create a new artifact on Linux") {
-            let prepared = try fixed.prepareFunctionVector(context, cache: cache)
-            let reused = try fixed.prepareFunctionVector(context, cache: cache)
-            #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
-            #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
+        let prepared = try fixed.prepareFunctionVector(context, cache: cache)
+        let reused = try fixed.prepareFunctionVector(context, cache: cache)
+        #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
+        #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
-            // A stale artifact (wrong shapes) under the same settings is recomputed.
-            try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(seed: context.seed),
-                           artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
-            let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
-            #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
-        }
+        // A stale artifact (wrong shapes) under the same settings is recomputed.
+        try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(seed: context.seed),
+                       artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
+        let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
+        #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
     }
 
     @Test func moreCleanPromptsThanTrainItemsThrows() throws {

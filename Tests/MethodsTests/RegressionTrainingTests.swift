@@ -183,3 +183,26 @@ import Tensors
         }
     }
 }
+
+@Suite struct RegressionTrainingOptionsTests {
+    @Test func optionsRoundTripThroughJSON() throws {
+        let options = try RegressionTrainingOptions(functionClass: .sparseLinear, dimensions: 8, points: 9, size: .small, seed: 7,
+                                                    curriculumInterval: 50)
+        #expect(options.curriculum.startDimensions == 5 && options.curriculum.interval == 50)
+        let decoded = try JSONDecoder().decode(RegressionTrainingOptions.self, from: JSONEncoder().encode(options))
+        #expect(decoded == options)
+    }
+
+    @Test func lyingStoredOptionsThrowInsteadOfCrashing() throws {
+        let options = try RegressionTrainingOptions(dimensions: 4, points: 5, size: .tiny)
+        let json = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+        for (from, to) in [("\"dimensions\":4", "\"dimensions\":0"), ("\"points\":5", "\"points\":500"),
+                           ("\"batchSize\":64", "\"batchSize\":-1"), ("\"interval\":2000", "\"interval\":0")] {
+            #expect(json.contains(from), "fixture JSON lacks \(from)")
+            #expect(throws: TaskError.self) {
+                try JSONDecoder().decode(RegressionTrainingOptions.self, from: Data(json.replacingOccurrences(of: from, with: to).utf8))
+            }
+        }
+        #expect(throws: (any Error).self) { try RegressionTrainingOptions(dimensions: 2, points: 3, size: .tiny, curriculumInterval: 0) }
+    }
+}

@@ -1,3 +1,4 @@
+import TestSupport
 import ModelFormats
 
 /// Hand-built quantised blocks with exactly known values, written from ggml's packing rules

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormats
+import TestSupport
 
 /// Little-endian byte builder for hand-made (and deliberately broken) files.
 struct ByteBuilder {
@@ -169,17 +170,3 @@ final class TemporaryDirectory {
     }
 }
 
-/// SplitMix64: a small seeded generator so that every test is deterministic.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -5,22 +5,12 @@ import ModelFormats
 import Testing
 @testable import Models
 import Tensors
+import TestSupport
 
-/// SplitMix64 with Box–Muller normals: seeded inputs for these tests.
-struct RegressionTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
+    /// A tensor of independent N(0, std²) elements.
     mutating func normal(_ shape: [Int], _ std: Float = 1) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
-            let u1 = 1 - Double(next() >> 11) * 0x1.0p-53, u2 = Double(next() >> 11) * 0x1.0p-53
-            return std * Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-        })
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in std * Float(nextNormal()) })
     }
 }
 
@@ -31,7 +21,7 @@ struct RegressionTestRandom: RandomNumberGenerator {
     /// A model whose every parameter is O(0.3) noise (LayerNorm weights around 1), so that no
     /// gradient is negligible.
     static func noisyModel(seed: UInt64) throws -> RegressionTransformer {
-        var rng = RegressionTestRandom(state: seed)
+        var rng = SeededGenerator(seed: seed)
         let names = RegressionWeights<Tensor>.names(layerCount: configuration.layerCount)
         let tensors = zip(names, RegressionWeights<Tensor>.shapes(for: configuration)).map { name, shape -> Tensor in
             let noise = rng.normal(shape, 0.3)
@@ -42,7 +32,7 @@ struct RegressionTestRandom: RandomNumberGenerator {
 
     /// Two prompts of 3 points in the training layout (B, 2N, d) and their targets (B, N).
     static func prompts(seed: UInt64) -> (input: Tensor, targets: Tensor) {
-        var rng = RegressionTestRandom(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var input = rng.normal([2, 6, 3])
         let targets = rng.normal([2, 3])
         for b in 0..<2 {
@@ -72,7 +62,7 @@ struct RegressionTestRandom: RandomNumberGenerator {
         let gradients = tape.gradients(of: loss)
         let analytic = variables.all.map { gradients[$0] }
 
-        var rng = RegressionTestRandom(state: 43)
+        var rng = SeededGenerator(seed: 43)
         let names = RegressionWeights<Tensor>.names(layerCount: 2)
         let checked = ["read_in.weight", "read_in.bias", "wpe.weight", "h.0.ln_1.weight", "h.0.attn.c_attn.weight",
                        "h.0.attn.c_attn.bias", "h.1.attn.c_proj.weight", "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.bias",
@@ -145,7 +135,7 @@ struct RegressionTestRandom: RandomNumberGenerator {
 
     @Test func residualAddAtQueryMovesOnlyTheQueryPrediction() throws {
         let model = try Self.noisyModel(seed: 50)
-        var rng = RegressionTestRandom(state: 51)
+        var rng = SeededGenerator(seed: 51)
         // The prompt layout (2N − 1 rows): `.last` is the query's x.
         let input = rng.normal([2, 5, 3])
         let plain = model.forward(input).predictions.value
@@ -227,7 +217,7 @@ struct RegressionTestRandom: RandomNumberGenerator {
             try RegressionTransformerConfiguration(embeddingWidth: 8, layerCount: 1, headCount: 2, inputDimension: 2, layerNormEpsilon: 0)
         }
         // Parameter count of GPT-2 small-ish sizes: 12·D² + 13·D per block plus the ends.
-        var rng = RegressionTestRandom(state: 1)
+        var rng = SeededGenerator(seed: 1)
         let model = try RegressionTransformer(configuration: small, using: &rng)
         let d = 128
         #expect(model.weights.parameterCount == (d * 10 + d) + 202 * d + 6 * (12 * d * d + 13 * d) + 2 * d + d + 1)

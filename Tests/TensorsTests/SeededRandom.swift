@@ -2,43 +2,12 @@
 // is reproducible from its seed.
 import Foundation
 import Tensors
+import TestSupport
 
-/// SplitMix64 (Steele, Lea & Flood, 2014): a Weyl sequence on 64 bits followed by a bit mixer.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    /// The second normal of the last Box–Muller pair, returned by the next `nextNormal()`.
-    private var spareNormal: Double?
+/// The shared seeded generator, under the name these tests use.
+typealias SplitMix64 = SeededGenerator
 
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1), 53 random bits.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1p-53
-    }
-
-    /// A standard normal sample (Box–Muller: two uniforms give two independent normals).
-    mutating func nextNormal() -> Double {
-        if let spare = spareNormal {
-            spareNormal = nil
-            return spare
-        }
-        let u1 = 1 - nextUnit()  // (0, 1], so the logarithm is finite
-        let u2 = nextUnit()
-        let radius = (-2 * log(u1)).squareRoot()
-        spareNormal = radius * sin(2 * Double.pi * u2)
-        return radius * cos(2 * Double.pi * u2)
-    }
-
+extension SeededGenerator {
     /// A tensor of independent N(0, standardDeviation²) elements.
     mutating func normal(_ shape: [Int], standardDeviation: Float = 1) -> Tensor {
         let count = shape.reduce(1, *)

@@ -79,6 +79,22 @@ import Testing
         #expect(maxAbsDifference(dx.scalars, weightLinearBackwardNaive(dy, w, rows: n)) < 1e-3)
     }
 
+    /// The matrix–vector kernel split over threads writes every column once, whatever the split.
+    @Test(arguments: [1, 2, 3, 5])
+    func threadedMatrixVectorMatchesNaive(threads: Int) {
+        let n = 3, i = 45, o = 203
+        var rng = SplitMix64(seed: 90)
+        let w = Self.matrix(o, i, .bfloat16, seed: 91), x = rng.normal([n, i]).scalars
+        var y = [Float](repeating: .nan, count: n * o)
+        y.withUnsafeMutableBufferPointer { yp in
+            x.withUnsafeBufferPointer { xp in
+                weightLinearForward(yp.baseAddress!, xp.baseAddress!, w, rows: n, path: .matrixVector, threads: threads)
+            }
+        }
+        #expect(maxAbsDifference(y, weightLinearForwardNaive(x, w, rows: n)) < 1e-4)
+        #expect(WeightKernels.matrixVectorThreads(Self.matrix(8, 8, .float16, seed: 92)) == 1)
+    }
+
     @Test(arguments: WeightStorageType.allCases)
     func tapeLinearGradientsMatchFiniteDifferences(type: WeightStorageType) {
         var rng = SplitMix64(seed: 500)

@@ -24,6 +24,9 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "New tokens per sequence in the decode measurements.")
     var decodeTokens: Int = 32
 
+    @Option(help: "Re-encode the linear weights and embedding before measuring: float32, bfloat16 or float16 (default: as loaded).")
+    var weights: WeightStorageType?
+
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
         if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
@@ -33,9 +36,10 @@ struct PerfCommand: ParsableCommand {
         threads.apply()
         let loadStart = Date()
         let lm = try model.load()
-        let decoder = lm.decoder
+        let decoder = try weights.map { try lm.decoder.converted(to: $0) } ?? lm.decoder
         print("model: \(lm.name)  (\(decoder.configuration.layerCount) layers, D \(decoder.configuration.hiddenSize), V \(decoder.configuration.vocabularySize))")
         print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
+        print("weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
         print(String(format: "load: %.2f s", Date().timeIntervalSince(loadStart)))
 
         let v = decoder.configuration.vocabularySize
@@ -98,6 +102,8 @@ struct PerfCommand: ParsableCommand {
         print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes()))
     }
 }
+
+extension WeightStorageType: ExpressibleByArgument {}
 
 /// The process's peak resident set size (getrusage; kilobytes on Linux).
 func peakResidentMebibytes() -> Double {

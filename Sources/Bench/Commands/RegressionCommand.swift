@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Methods
 import ModelFormats
 import Models
@@ -11,7 +14,7 @@ struct RegressionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regression",
         abstract: "Train and evaluate the in-context function-regression transformer.",
-        subcommands: [Train.self, Eval.self])
+        subcommands: [Train.self, Eval.self, Speed.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -68,10 +71,15 @@ struct RegressionCommand: ParsableCommand {
             if steps < 1 { throw ValidationError("--steps must be at least 1") }
             if checkpointEvery < 1 || logEvery < 1 { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
             if points > maxPoints { throw ValidationError("--points \(points) exceeds --max-points \(maxPoints)") }
+            // A resumed run restarts its loss window at the checkpoint: keep windows aligned.
+            if checkpointEvery % logEvery != 0 {
+                throw ValidationError("--checkpoint-every \(checkpointEvery) must be a multiple of --log-every \(logEvery)")
+            }
         }
 
         func run() throws {
             threads.apply()
+            retainFreedMemory()
             let options = try RegressionTrainingOptions(
                 functionClass: function, dimensions: dims, points: points, size: config, maxPoints: maxPoints,
                 batchSize: batchSize, learningRate: learningRate, seed: seed, curriculumInterval: curriculumInterval)
@@ -143,6 +151,87 @@ struct RegressionCommand: ParsableCommand {
             print("wrote \(folder.appendingPathComponent("eval.csv").path) and eval.svg")
         }
     }
+
+    struct Speed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Training steps per second at the end of the curriculum (all d dimensions, K points), nothing written.",
+            discussion: "Runs --warmup steps, then times --steps steps; reports the median of per-step rates and the overall rate.")
+
+        @Option(help: "Model size: tiny, small, standard.")
+        var config: RegressionModelSize = .small
+
+        @Option(help: "Input dimension d.")
+        var dims: Int = 10
+
+        @Option(help: "Points per prompt K (2K positions).")
+        var points: Int = 21
+
+        @Option(help: "Prompts per batch.")
+        var batchSize: Int = 64
+
+        @Option(help: "Untimed steps first.")
+        var warmup: Int = 3
+
+        @Option(help: "Timed steps.")
+        var steps: Int = 20
+
+        @OptionGroup var threads: ThreadOptions
+
+        func validate() throws {
+            if steps < 1 || warmup < 0 { throw ValidationError("--steps must be at least 1 and --warmup at least 0") }
+        }
+
+        func run() throws {
+            threads.apply()
+            retainFreedMemory()
+            var options = try RegressionTrainingOptions(dimensions: dims, points: points, size: config,
+                                                        maxPoints: max(101, points), batchSize: batchSize)
+            options.curriculum = RegressionCurriculum(startDimensions: dims, dimensionIncrement: 0, startPoints: points,
+                                                      pointIncrement: 0, interval: 1, finalDimensions: dims, finalPoints: points)
+            var trainer = try RegressionTrainer(options: options)
+            for _ in 0..<warmup { trainer.trainStep() }
+            var seconds = [Double]()
+            let cpuStart = processCPUSeconds()
+            for _ in 0..<steps {
+                let start = DispatchTime.now().uptimeNanoseconds
+                trainer.trainStep()
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let cpuSeconds = processCPUSeconds() - cpuStart
+            let sorted = seconds.sorted()
+            print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
+            print(String(format: "%@ (D %d, L %d, H %d), batch %d, d %d, %d points (%d positions), %d parameters",
+                         config.rawValue, trainer.model.configuration.embeddingWidth, trainer.model.configuration.layerCount,
+                         trainer.model.configuration.headCount, batchSize, dims, points, 2 * points, trainer.model.weights.parameterCount))
+            print(String(format: "steps/s: median %.2f, best %.2f, overall %.2f (%d steps)",
+                         1 / sorted[sorted.count / 2], 1 / sorted[0], Double(steps) / seconds.reduce(0, +), steps))
+            // On a shared machine the wall rate depends on the neighbours; CPU time does much less.
+            print(String(format: "CPU time: %.1f ms per step (%.2f steps per CPU-second, all threads together)",
+                         1000 * cpuSeconds / Double(steps), Double(steps) / cpuSeconds))
+        }
+    }
+}
+
+/// User + system CPU time of this process, all threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Keeps freed memory in the process instead of returning it to the kernel: every training step
+/// frees and reallocates the same few hundred MB of activations, and fresh pages cost a fault
+/// and a zeroing each.
+func retainFreedMemory() {
+    #if canImport(Glibc)
+    // glibc's mallopt, looked up at run time (malloc.h is not part of the Glibc module);
+    // M_TRIM_THRESHOLD is −1 and M_MMAP_THRESHOLD −3 in malloc.h.
+    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
+    _ = mallopt(-3, 1 << 30)
+    _ = mallopt(-1, Int32.max)
+    #endif
 }
 
 extension FunctionClass: ExpressibleByArgument {}

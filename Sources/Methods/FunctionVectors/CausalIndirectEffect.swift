@@ -16,13 +16,14 @@ public enum CausalIndirectEffect {
     /// - Parameters:
     ///   - prompts: the corrupted prompts, with their targets.
     ///   - meanHeadOutputs: (L, H·Dh), every head's mean output at the last token of clean prompts.
-    ///   - rowsPerCall: rows of one forward call (bounds memory); rows are ordered head after
-    ///     head, prompt after prompt, so a call repeats a prompt only when it has more rows than
-    ///     there are prompts (a repeated prompt costs a copy of its cache).
+    ///   - rowsPerCall: rows of one forward call, rounded down to a multiple of P when it is at
+    ///     least P. Rows are ordered head after head, prompt after prompt; a call of n·P rows
+    ///     runs each prompt n times and holds n − 1 extra copies of every prompt's cache (made
+    ///     once), so memory grows with it. Results agree across values up to float rounding.
     /// - Returns: the effects (L, H), and the tokens run (one per row).
     /// - Precondition: `prompts` has targets; `meanHeadOutputs` is (L, H·Dh) of the model.
     public static func compute(
-        prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
+        prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
     ) -> (effects: Tensor, tokens: Int) {
         let c = prompts.model.decoder.configuration
         let heads = (0..<(c.layerCount * c.attentionHeads)).map { AttentionHead(layer: $0 / c.attentionHeads, head: $0 % c.attentionHeads) }
@@ -32,7 +33,7 @@ public enum CausalIndirectEffect {
 
     /// The CIE of `heads` only, in their order; see `compute(prompts:meanHeadOutputs:rowsPerCall:)`.
     public static func compute(
-        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 64
+        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
     ) -> (effects: [Float], tokens: Int) {
         let c = prompts.model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, p = prompts.count
@@ -50,15 +51,23 @@ public enum CausalIndirectEffect {
             start += indices.count
         }
 
-        // Row r patches heads[r / P] in prompt r % P.
+        // Row r patches heads[r / P] in prompt r % P. A call of n·P rows runs every prompt n
+        // times; its j-th run uses the prompt's j-th cache slot (slot 0 is the prompt's own
+        // cache, the others are copies made once), so no call copies a cache.
+        let callSize = rowsPerCall >= p ? (rowsPerCall / p) * p : rowsPerCall
+        let slots = (0..<max(1, callSize / p)).map { j in (0..<p).map { j == 0 ? prompts.caches[$0] : prompts.caches[$0].copy() } }
         let rowCount = heads.count * p
         var sums = [Double](repeating: 0, count: heads.count)
         start = 0
         while start < rowCount {
-            let rows = start..<min(rowCount, start + rowsPerCall)
-            let probabilities = targetProbabilities(
-                prompts, rows.map { $0 % p },
-                interventions: headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh))
+            let rows = start..<min(rowCount, start + callSize)
+            let caches = rows.map { slots[($0 - rows.lowerBound) / p][$0 % p] }
+            let lengths = caches.map(\.count)
+            let logits = prompts.model.decoder.forward(
+                rows.map { [prompts.lastTokens[$0 % p]] }, caches: caches,
+                interventions: headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh)).logits!.value
+            for (cache, length) in zip(caches, lengths) { cache.truncate(to: length) }
+            let probabilities = targetProbabilities(logits, targets: rows.map { prompts.targets[$0 % p] })
             for (offset, r) in rows.enumerated() {
                 sums[r / p] += probabilities[offset] - unpatched[r % p]
             }
@@ -87,11 +96,15 @@ public enum CausalIndirectEffect {
 
     /// P(target) at the last token of each of `indices`, in order.
     static func targetProbabilities(_ prompts: LastTokenPrompts, _ indices: [Int], interventions: [Intervention]) -> [Double] {
-        let logits = prompts.run(indices, interventions: interventions).logits!.value   // (R, V)
+        targetProbabilities(prompts.run(indices, interventions: interventions).logits!.value, targets: indices.map { prompts.targets[$0] })
+    }
+
+    /// softmax of each row of `logits` (R, V) at that row's target.
+    static func targetProbabilities(_ logits: Tensor, targets: [Int]) -> [Double] {
         let v = logits.shape[1]
         return logits.scalars.withUnsafeBufferPointer { all in
-            indices.enumerated().map { row, i in
-                softmaxProbability(UnsafeBufferPointer(rebasing: all[(row * v)..<((row + 1) * v)]), of: prompts.targets[i])
+            targets.enumerated().map { row, target in
+                softmaxProbability(UnsafeBufferPointer(rebasing: all[(row * v)..<((row + 1) * v)]), of: target)
             }
         }
     }

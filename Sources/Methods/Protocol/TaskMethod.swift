@@ -66,3 +66,13 @@ public struct PreparationCost: Sendable, Equatable, Codable {
 public func canonicalSettings(_ settings: [String: String]) -> String {
     settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ";")
 }
+
+/// A method whose preparation of several tasks can advance together (one row per task per
+/// optimisation step), with each task's result equal to preparing it alone.
+public protocol JointlyPreparableMethod: TaskMethod {
+    associatedtype Prepared: PreparedMethod
+    func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared]
+}
+
+extension SoftInjectionMethod: JointlyPreparableMethod {}
+extension LearnedTaskVectorMethod: JointlyPreparableMethod {}

@@ -47,6 +47,26 @@ public struct RegressionTrainingOptions: Codable, Sendable, Equatable {
         self.curriculum = curriculum
     }
 
+    enum CodingKeys: String, CodingKey {
+        case functionClass, dimensions, points, size, maxPoints, batchSize, learningRate, seed, curriculum
+    }
+
+    /// Decodes and re-validates (a checkpoint's JSON is input): the curriculum must be the one
+    /// these options derive.
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let curriculum = try c.decode(RegressionCurriculum.self, forKey: .curriculum)
+        try self.init(
+            functionClass: c.decode(FunctionClass.self, forKey: .functionClass), dimensions: c.decode(Int.self, forKey: .dimensions),
+            points: c.decode(Int.self, forKey: .points), size: c.decode(RegressionModelSize.self, forKey: .size),
+            maxPoints: c.decode(Int.self, forKey: .maxPoints), batchSize: c.decode(Int.self, forKey: .batchSize),
+            learningRate: c.decode(Float.self, forKey: .learningRate), seed: c.decode(UInt64.self, forKey: .seed),
+            curriculumInterval: max(1, curriculum.interval))
+        guard curriculum == self.curriculum else {
+            throw TaskError.invalidRegressionSetup(reason: "stored curriculum \(curriculum) is not the one of these options (\(self.curriculum))")
+        }
+    }
+
     public func modelConfiguration() throws -> RegressionTransformerConfiguration {
         try RegressionTransformerConfiguration(size: size, inputDimension: dimensions, maxPoints: maxPoints)
     }

@@ -19,7 +19,7 @@ public struct RunRecord: Sendable, Codable {
     public var testPromptTokens: Int
 }
 
-/// Runs methods over tasks on one model: prepares each (SITE for all tasks together), then
+/// Runs methods over tasks on one model: prepares each (SITE and LTV for all tasks together), then
 /// evaluates the test items.
 public struct Sweep {
     public var model: LanguageModel
@@ -51,8 +51,8 @@ public struct Sweep {
         let evaluator = Evaluator(model: model)
         for method in methods {
             let prepared: [any PreparedMethod]
-            if let site = method as? SoftInjectionMethod {
-                prepared = try site.prepareJointly(contexts, cache: cache)
+            if let joint = method as? any JointlyPreparableMethod {
+                prepared = try joint.prepareJointly(contexts, cache: cache)
             } else {
                 prepared = try contexts.map { try method.prepare($0, cache: cache) }
             }

@@ -16,7 +16,7 @@ public struct TaskVectorMethod: TaskMethod {
     public var validItems: Int
     /// A fixed layer, or nil to choose it on the valid split.
     public var layer: Int?
-    /// Rows of one forward call while choosing the layer; changes no result.
+    /// Rows of one forward call while choosing the layer; results agree up to float rounding.
     public var rowsPerCall: Int
 
     public init(prompts: Int = 50, shots: Int = 10, validItems: Int = 50, layer: Int? = nil, rowsPerCall: Int = 64) {

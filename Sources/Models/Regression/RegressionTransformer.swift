@@ -79,7 +79,7 @@ public struct RegressionTransformer: Sendable {
 
         let rows = Variable(constant: input.reshaped([n, c.inputDimension]))
         let positions = tape.rows(w.positionEmbedding, (0..<n).map { $0 % t })  // (N, D)
-        var h = tape.add(tape.linear(rows, weight: w.readInWeight, bias: w.readInBias), positions)
+        var h = tape.add(tape.linearWithBias(rows, weight: w.readInWeight, bias: w.readInBias), positions)
         for layer in 0..<c.layerCount {
             h = block(h, w.layers[layer], layer: layer, batch: b, tokens: t, tape: tape, context: &context)
         }
@@ -97,13 +97,13 @@ public struct RegressionTransformer: Sendable {
     ) -> Variable {
         let c = configuration
         let a = tape.layerNorm(x, weight: w.attentionNormWeight, bias: w.attentionNormBias, epsilon: c.layerNormEpsilon)
-        let qkv = tape.linear(a, weight: w.attentionWeight, bias: w.attentionBias)                    // (N, 3·D)
-        var heads = tape.batchedCausalAttention(qkv, batch: b, tokens: t, heads: c.headCount)          // (N, H·Dh)
+        let qkv = tape.linearWithBias(a, weight: w.attentionWeight, bias: w.attentionBias)  // (N, 3·D)
+        var heads = tape.batchedCausalAttention(qkv, batch: b, tokens: t, heads: c.headCount)  // (N, H·Dh)
         heads = context.intervene(at: .attentionHeads(layer: layer), heads, tape: tape)
-        var h = tape.add(x, tape.linear(heads, weight: w.attentionOutputWeight, bias: w.attentionOutputBias))
+        var h = tape.add(x, tape.linearWithBias(heads, weight: w.attentionOutputWeight, bias: w.attentionOutputBias))
         let m = tape.layerNorm(h, weight: w.mlpNormWeight, bias: w.mlpNormBias, epsilon: c.layerNormEpsilon)
-        let up = tape.geluTanhFused(tape.linear(m, weight: w.mlpUpWeight, bias: w.mlpUpBias))               // (N, F)
-        h = tape.add(h, tape.linear(up, weight: w.mlpDownWeight, bias: w.mlpDownBias))
+        let up = tape.geluTanhFused(tape.linearWithBias(m, weight: w.mlpUpWeight, bias: w.mlpUpBias))  // (N, F)
+        h = tape.add(h, tape.linearWithBias(up, weight: w.mlpDownWeight, bias: w.mlpDownBias))
         return context.intervene(at: .residual(layer: layer), h, tape: tape)
     }
 }

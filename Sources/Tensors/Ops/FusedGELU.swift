@@ -1,52 +1,42 @@
-// GELU-tanh over any shape, vectorised: 8 lanes at a time with our own exp, and the tanh of the
-// forward kept for the backward (no transcendental call in the gradient).
+// GELU-tanh over any shape with our own branch-free exp (the loops vectorise), and the tanh of
+// the forward kept for the backward (no transcendental call in the gradient).
 
-/// e^x for x in float range, 8 lanes: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2),
-/// e^r by its degree-6 Taylor polynomial (relative error < 2e-7 on that interval), times 2^n
-/// built in the exponent bits. Inputs are clamped to [−87, 88], where e^x is a normal float.
+/// e^x for x in float range: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by
+/// its degree-6 Taylor polynomial (relative error < 2e-7 on that interval), times 2^n built in the
+/// exponent bits. Inputs are clamped to [−87, 88], where e^x is a normal float. Branch-free and
+/// call-free, so loops over it vectorise.
 @inline(__always)
-func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+func fastExp(_ x: Float) -> Float {
+    let clamped = min(max(x, -87), 88)
     // Adding 1.5·2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
     let shifted = clamped * 1.442_695_04 + 12_582_912
     let n = shifted - 12_582_912
     let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
-    var p = SIMD8<Float>(repeating: 1.0 / 720)
+    var p: Float = 1.0 / 720
     p = p * r + 1.0 / 120
     p = p * r + 1.0 / 24
     p = p * r + 1.0 / 6
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    let exponent = (integer &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+    let integer = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+    return p * Float(bitPattern: UInt32(bitPattern: (integer &+ 127) &<< 23))
 }
 
-/// tanh(c (x + 0.044715 x³)) for GELU's inner argument, as 1 − 2/(e^{2u} + 1): exact limits ±1
-/// and an absolute error near 1e-7 everywhere.
+/// tanh(c (x + 0.044715 x³)), GELU's inner tanh, as 1 − 2/(e^{2u} + 1): exact limits ±1 and an
+/// absolute error near 1e-7 everywhere.
 @inline(__always)
-func geluInnerTanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+func geluInnerTanh(_ x: Float) -> Float {
     let u = 0.797_884_56 * (x + 0.044715 * x * x * x)
-    return 1 - 2 / (exp8(2 * u) + 1)
+    return 1 - 2 / (fastExp(2 * u) + 1)
 }
 
-/// y = 0.5 x (1 + t), writing t = tanh(inner(x)) to `tanh` for the backward. Any count.
+/// y = 0.5 x (1 + t), writing t = tanh(inner(x)) to `tanh` for the backward.
 func geluTanhForward(_ y: UnsafeMutablePointer<Float>, tanh: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    let whole = count / 8 * 8
-    var i = 0
-    while i < whole {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        let t = geluInnerTanh8(v)
-        UnsafeMutableRawPointer(tanh + i).storeBytes(of: t, as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: 0.5 * v * (1 + t), as: SIMD8<Float>.self)
-        i += 8
-    }
-    if whole < count {
-        var v = SIMD8<Float>(repeating: 0)
-        for j in whole..<count { v[j - whole] = x[j] }
-        let t = geluInnerTanh8(v)
-        for j in whole..<count { tanh[j] = t[j - whole]; y[j] = 0.5 * v[j - whole] * (1 + t[j - whole]) }
+    for i in 0..<count {
+        let v = x[i], t = geluInnerTanh(v)
+        tanh[i] = t
+        y[i] = 0.5 * v * (1 + t)
     }
 }
 

@@ -1,5 +1,6 @@
 // Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width.
 import CKernels
+import Dispatch
 
 /// Which kernel multiplies by a 16-bit `WeightMatrix` (Float32 storage always uses sgemm).
 public enum WeightKernelPath: Sendable, CaseIterable {
@@ -22,6 +23,15 @@ public enum WeightKernels {
         path != .automatic ? path : (n <= matrixVectorRowLimit ? .matrixVector : .blockedGEMM)
     }
 
+    /// Weight elements below which the matrix–vector kernel runs on one thread (the hand-off
+    /// costs more than it saves).
+    static let parallelThreshold = 1 << 18
+
+    /// Threads for the matrix–vector kernel: as many as BLAS uses for sgemm, for large matrices.
+    static func matrixVectorThreads(_ w: WeightMatrix) -> Int {
+        w.count < parallelThreshold ? 1 : max(1, min(BLAS.threadCount, w.outputs / 64))
+    }
+
     /// Weight rows per block of `.blockedGEMM`.
     static func blockRows(_ w: WeightMatrix) -> Int {
         max(1, min(w.outputs, scratchElements / max(1, w.inputs)))
@@ -29,9 +39,11 @@ public enum WeightKernels {
 }
 
 /// y (N, O) = x (N, I) · wᵀ, overwriting y.
+/// - Parameter threads: threads of the matrix–vector kernel; nil picks them from the matrix size
+///   and `BLAS.threadCount`.
 public func weightLinearForward(
     _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix, rows n: Int,
-    path: WeightKernelPath = .automatic
+    path: WeightKernelPath = .automatic, threads: Int? = nil
 ) {
     let i = w.inputs, o = w.outputs
     if n == 0 || o == 0 { return }
@@ -45,7 +57,16 @@ public func weightLinearForward(
     case .bfloat16, .float16:
         let bits = w.buffer.base.assumingMemoryBound(to: UInt16.self)
         if WeightKernels.resolve(path, rows: n) == .matrixVector {
-            tvb_matvec16(y, o, x, i, bits, i, 0, o, n, w.storageType.kernelKind)
+            let threads = max(1, min(threads ?? WeightKernels.matrixVectorThreads(w), o / 16)), kind = w.storageType.kernelKind
+            if threads == 1 {
+                tvb_matvec16(y, o, x, i, bits, i, 0, o, n, kind)
+                return
+            }
+            // Disjoint column ranges of y, split on multiples of 16 outputs (whole cache lines of y).
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let begin = (o * t / threads) & ~15, end = t == threads - 1 ? o : (o * (t + 1) / threads) & ~15
+                tvb_matvec16(y, o, x, i, bits, i, begin, end, n, kind)
+            }
             return
         }
         let block = WeightKernels.blockRows(w)
