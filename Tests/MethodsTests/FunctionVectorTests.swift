@@ -163,20 +163,25 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let context = f.context()
         let heads = [AttentionHead(layer: 3, head: 2), AttentionHead(layer: 5, head: 0)]
         let fixed = FunctionVectorMethod(cleanPrompts: 2, shots: 2, heads: .fixed(heads))
-        // The first save into an empty folder fails on Linux: ArtifactCache.save calls
-        // FileManager.replaceItemAt, which needs an existing item (reported to the lead).
-        withKnownIssue("ArtifactCache.save cannot create a new artifact on Linux") {
-            let prepared = try fixed.prepareFunctionVector(context, cache: cache)
-            let reused = try fixed.prepareFunctionVector(context, cache: cache)
-            #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
-            #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
+        let prepared = try fixed.prepareFunctionVector(context, cache: cache)
+        let reused = try fixed.prepareFunctionVector(context, cache: cache)
+        #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
+        #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
-            // A stale artifact (wrong shapes) under the same settings is recomputed.
-            try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(seed: context.seed),
-                           artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
-            let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
-            #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
-        }
+        // A stale artifact (wrong shapes) under the same settings is recomputed.
+        try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context),
+                       artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
+        let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
+        #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
+
+        // Universal heads over one task read its stored CIE; fixed heads then reuse its stored means.
+        let topByEffect = FunctionVectorMethod(cleanPrompts: 2, shots: 2, corruptedPrompts: 1, topHeads: 3, rowsPerCall: 135)
+        let task = try topByEffect.prepareFunctionVector(context, cache: cache)
+        let universal = try topByEffect.universalHeads(contexts: [context], cache: cache)
+        #expect(universal.heads == task.heads && universal.average == task.causalIndirectEffects)
+        let withUniversal = try FunctionVectorMethod(cleanPrompts: 2, shots: 2, corruptedPrompts: 1, topHeads: 3, heads: .fixed(universal.heads))
+            .prepareFunctionVector(context, cache: cache)
+        #expect(withUniversal.preparation.tokensProcessed == 0 && withUniversal.vector == task.vector)
     }
 
     @Test func moreCleanPromptsThanTrainItemsThrows() throws {
