@@ -169,10 +169,19 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
         // A stale artifact (wrong shapes) under the same settings is recomputed.
-        try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(seed: context.seed),
+        try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context),
                        artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
         let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
         #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
+
+        // Universal heads over one task read its stored CIE; fixed heads then reuse its stored means.
+        let topByEffect = FunctionVectorMethod(cleanPrompts: 2, shots: 2, corruptedPrompts: 1, topHeads: 3, rowsPerCall: 135)
+        let task = try topByEffect.prepareFunctionVector(context, cache: cache)
+        let universal = try topByEffect.universalHeads(contexts: [context], cache: cache)
+        #expect(universal.heads == task.heads && universal.average == task.causalIndirectEffects)
+        let withUniversal = try FunctionVectorMethod(cleanPrompts: 2, shots: 2, corruptedPrompts: 1, topHeads: 3, heads: .fixed(universal.heads))
+            .prepareFunctionVector(context, cache: cache)
+        #expect(withUniversal.preparation.tokensProcessed == 0 && withUniversal.vector == task.vector)
     }
 
     @Test func moreCleanPromptsThanTrainItemsThrows() throws {

@@ -98,7 +98,7 @@ import TestSupport
         #expect(reused.preparation.fromCache && reused.means == prepared.means && reused.layer == prepared.layer
                 && reused.validAccuracy == prepared.validAccuracy)
         try cache.save(model: f.model.name, method: method.name, task: f.task.name,
-                       settings: method.settings.merging(["seed": "7"]) { _, seed in seed },
+                       settings: method.artifactSettings(f.context()),
                        artifact: ArtifactCache.Artifact(tensors: ["residual_means": Tensor(shape: [2, 2])], facts: ["layer": "1"]))
         #expect(try method.prepareTaskVector(f.context(), cache: cache).preparation.fromCache == false)
     }

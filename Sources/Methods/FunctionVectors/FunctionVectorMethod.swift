@@ -52,8 +52,8 @@ public struct FunctionVectorMethod: TaskMethod {
         }
     }
 
-    /// The prepared artifact also depends on `MethodContext.seed`, which `prepare` adds to these
-    /// when it names the artifact.
+    /// The prepared artifact also depends on the context's seed and model, which `prepare` adds
+    /// to these when it names the artifact.
     public var settings: [String: String] {
         var s = ["clean_prompts": "\(cleanPrompts)", "shots": "\(shots)", "layer": layer.map { "\($0)" } ?? "L/3"]
         switch heads {
@@ -90,7 +90,7 @@ public struct FunctionVectorMethod: TaskMethod {
             precondition(!list.isEmpty && list.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) },
                          "function vectors: fixed heads \(list) outside \(l) layers × \(h) heads")
         }
-        let key = artifactSettings(seed: context.seed)
+        let key = artifactSettings(context)
         let location = (model: context.model.name, method: name, task: context.task.name)
         if let cache, let artifact = cache.load(model: location.model, method: location.method, task: location.task, settings: key),
            let prepared = PreparedFunctionVector(artifact: artifact, configuration: c, layer: layer,
@@ -103,7 +103,7 @@ public struct FunctionVectorMethod: TaskMethod {
         let means: Tensor   // (L, H·Dh)
         if case .fixed = heads, let cache,
            let stored = cache.load(model: location.model, method: withTopHeads.name, task: location.task,
-                                   settings: withTopHeads.artifactSettings(seed: context.seed))?.tensors[FunctionVectorTensor.meanHeadOutputs],
+                                   settings: withTopHeads.artifactSettings(context))?.tensors[FunctionVectorTensor.meanHeadOutputs],
            stored.shape == [l, h * dh] {
             means = stored
         } else {
@@ -159,9 +159,12 @@ public struct FunctionVectorMethod: TaskMethod {
         return Tensor(shape: [d], scalars: sum.map { Float($0) })
     }
 
-    /// The settings that name the artifact: `settings` and the context's seed.
-    func artifactSettings(seed: UInt64) -> [String: String] {
-        settings.merging(["seed": "\(seed)"]) { _, seed in seed }
+    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and LTV's).
+    func artifactSettings(_ context: MethodContext) -> [String: String] {
+        var s = settings
+        s["seed"] = "\(context.seed)"
+        s["model"] = context.model.name
+        return s
     }
 
     /// This method choosing its own top heads (whose artifact holds the same mean head outputs).

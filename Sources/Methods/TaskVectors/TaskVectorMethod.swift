@@ -29,8 +29,8 @@ public struct TaskVectorMethod: TaskMethod {
 
     public var name: String { "task-vectors" }
 
-    /// The prepared artifact also depends on `MethodContext.seed`, which `prepare` adds to these
-    /// when it names the artifact.
+    /// The prepared artifact also depends on the context's seed and model, which `prepare` adds
+    /// to these when it names the artifact.
     public var settings: [String: String] {
         ["prompts": "\(prompts)", "shots": "\(shots)", "valid_items": "\(validItems)", "layer": layer.map { "\($0)" } ?? "best-valid"]
     }
@@ -51,7 +51,7 @@ public struct TaskVectorMethod: TaskMethod {
         let l = c.layerCount, d = c.hiddenSize
         precondition(prompts > 0, "task vectors: prompts must be positive, got \(prompts)")
         if let layer { precondition(layer >= 0 && layer < l, "task vectors: layer \(layer) outside the model's \(l) layers") }
-        let key = settings.merging(["seed": "\(context.seed)"]) { _, seed in seed }
+        let key = artifactSettings(context)
         if let cache, let artifact = cache.load(model: context.model.name, method: name, task: context.task.name, settings: key),
            let prepared = PreparedTaskVector(artifact: artifact, configuration: c, fromCache: Date().timeIntervalSince(start)) {
             return prepared
@@ -92,6 +92,14 @@ public struct TaskVectorMethod: TaskMethod {
             preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens))
         try cache?.save(model: context.model.name, method: name, task: context.task.name, settings: key, artifact: prepared.artifact)
         return prepared
+    }
+
+    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and LTV's).
+    func artifactSettings(_ context: MethodContext) -> [String: String] {
+        var s = settings
+        s["seed"] = "\(context.seed)"
+        s["model"] = context.model.name
+        return s
     }
 
     /// First-token accuracy of `prompts` with the last token's residual stream after layer l
