@@ -166,6 +166,11 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let prepared = try fixed.prepareFunctionVector(context, cache: cache)
         let reused = try fixed.prepareFunctionVector(context, cache: cache)
         #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
+        // Another layer: the same artifact, added elsewhere.
+        var elsewhere = fixed
+        elsewhere.layer = 4
+        let moved = try elsewhere.prepareFunctionVector(context, cache: cache)
+        #expect(moved.preparation.fromCache && moved.layer == 4 && moved.vector == prepared.vector)
         #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
         // A stale artifact (wrong shapes) under the same settings is recomputed.

@@ -159,9 +159,12 @@ public struct FunctionVectorMethod: TaskMethod {
         return Tensor(shape: [d], scalars: sum.map { Float($0) })
     }
 
-    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and LTV's).
+    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and
+    /// LTV's), without the layer: the vector does not depend on where it is added, so one
+    /// artifact serves every layer.
     func artifactSettings(_ context: MethodContext) -> [String: String] {
         var s = settings
+        s["layer"] = nil
         s["seed"] = "\(context.seed)"
         s["model"] = context.model.name
         return s

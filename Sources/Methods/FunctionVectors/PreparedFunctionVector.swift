@@ -42,19 +42,18 @@ public struct PreparedFunctionVector: PreparedMethod {
         ]
         tensors[FunctionVectorTensor.causalIndirectEffects] = causalIndirectEffects
         return ArtifactCache.Artifact(tensors: tensors, facts: [
-            "layer": "\(layer)", "heads": heads.map(\.description).joined(separator: ","),
+            "heads": heads.map(\.description).joined(separator: ","),
             "seconds": "\(preparation.seconds)", "tokens_processed": "\(preparation.tokensProcessed)",
         ])
     }
 
-    /// A stored artifact, when its tensors fit a model of configuration `c`; nil otherwise (it
-    /// is then prepared again and overwritten).
+    /// A stored artifact, added after `layer`, when its tensors fit a model of configuration `c`;
+    /// nil otherwise (it is then prepared again and overwritten).
     init?(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, layer: Int, fromCache seconds: Double) {
         let t = artifact.tensors
         guard let means = t[FunctionVectorTensor.meanHeadOutputs], means.shape == [c.layerCount, c.attentionWidth],
               let vector = t[FunctionVectorTensor.functionVector], vector.shape == [c.hiddenSize],
-              let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2,
-              artifact.facts["layer"] == "\(layer)"
+              let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2
         else { return nil }
         let heads = (0..<headTable.shape[0]).map {
             AttentionHead(layer: Int(headTable.scalars[2 * $0]), head: Int(headTable.scalars[2 * $0 + 1]))
