@@ -78,9 +78,9 @@ struct RunCommand: ParsableCommand {
             evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
             cache: ArtifactCache(root: URL(fileURLWithPath: artifacts, relativeTo: cwd)))
         print("model \(lm.name), seed \(seed), scoring \(scoring.rawValue)")
-        print("task                        method         accuracy  items  prep s  prep tok  test s  test tok")
+        print("task                        method                         accuracy  items  prep s  prep tok  test s  test tok")
         _ = try sweep.run { r in
-            let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.padding(toLength: 13, withPad: " ", startingAt: 0)
+            let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.padding(toLength: 28, withPad: " ", startingAt: 0)
             print(name + String(format: " %9.3f  %5d  %6.1f  %8d  %6.1f  %8d", r.accuracy, r.items, r.preparationSeconds,
                                 r.preparationTokens, r.testSeconds, r.testPromptTokens) + (r.preparedFromCache ? "  (cached)" : ""))
         }
