@@ -34,14 +34,19 @@ import TestSupport
             return (Double(value.value.scalars[0]), tape.gradients(of: value)[parameter])
         }
         let (_, gradient) = loss(start)
+        // The three largest gradients, where a wrong gradient shows, and three fixed coordinates.
+        let largest = gradient.scalars.indices.sorted { abs(gradient.scalars[$0]) > abs(gradient.scalars[$1]) }.prefix(3)
+        #expect(abs(gradient.scalars[largest.first!]) > 0.01, "the loss depends on the mixing logits")
         let epsilon: Float = 0.05
-        for coordinate in [0, 4, c.attentionHeads * 10 + 2, c.attentionHeads * 29 + 8] {
+        for coordinate in Array(largest) + [0, c.attentionHeads * 10 + 2, c.attentionHeads * 29 + 8] {
             var plus = start, minus = start
             plus.scalars[coordinate] += epsilon
             minus.scalars[coordinate] -= epsilon
             let numeric = (loss(plus).0 - loss(minus).0) / Double(2 * epsilon)
             let analytic = Double(gradient.scalars[coordinate])
-            #expect(abs(numeric - analytic) <= 0.02 * max(abs(numeric), 1e-3), "coordinate \(coordinate): tape \(analytic), finite differences \(numeric)")
+            // 3% relative, plus 2e-4 absolute: the truncation error of central differences at this
+            // epsilon and the Float32 rounding of a loss near 5 (measured up to 1.4e-4).
+            #expect(abs(numeric - analytic) <= 0.03 * abs(numeric) + 2e-4, "coordinate \(coordinate): tape \(analytic), finite differences \(numeric)")
         }
     }
 
