@@ -13,15 +13,10 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> LanguageModel {
         let store = location.store()
         let locator = ModelLocator(store: store)
-        let found = try locator.locate(model) { message in printError(message) }
+        let found = try locator.locate(model) { message in standardError(message) }
         let name = store.catalog.models.contains { $0.name == model } ? model : nil
         return try LanguageModel.load(found, name: name)
     }
-}
-
-/// Writes one line to standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 /// Prints a JSON object with sorted keys on one line.
