@@ -69,7 +69,7 @@ public enum RegressionCheckpoint {
         }
         let names = RegressionWeights<Tensor>.names(layerCount: model.configuration.layerCount)
         let shapes = model.weights.all.map(\.shape)
-        var optimizer = RegressionAdam(learningRate: options.learningRate, shapes: shapes)
+        var optimizer = Adam(learningRate: options.learningRate, shapes: shapes)
         optimizer.step = step
         optimizer.firstMoments = try zip(names, shapes).map { try RegressionTransformer.readTensor("adam.m." + $0, shape: $1, from: file) }
         optimizer.secondMoments = try zip(names, shapes).map { try RegressionTransformer.readTensor("adam.v." + $0, shape: $1, from: file) }

@@ -13,7 +13,7 @@ import Tensors
 public struct RegressionTrainer: Sendable {
     public let options: RegressionTrainingOptions
     public private(set) var model: RegressionTransformer
-    public private(set) var optimizer: RegressionAdam
+    public private(set) var optimizer: Adam
     /// Steps taken; the next batch is batch number `step`.
     public var step: Int { optimizer.step }
 
@@ -23,12 +23,12 @@ public struct RegressionTrainer: Sendable {
         let model = try RegressionTransformer(configuration: options.modelConfiguration(), using: &generator)
         self.options = options
         self.model = model
-        self.optimizer = RegressionAdam(learningRate: options.learningRate, shapes: model.weights.all.map(\.shape))
+        self.optimizer = Adam(learningRate: options.learningRate, shapes: model.weights.all.map(\.shape))
     }
 
     /// A run restored from its state.
     /// - Precondition: the moments fit the model (checked by the checkpoint reader).
-    public init(options: RegressionTrainingOptions, model: RegressionTransformer, optimizer: RegressionAdam) {
+    public init(options: RegressionTrainingOptions, model: RegressionTransformer, optimizer: Adam) {
         self.options = options
         self.model = model
         self.optimizer = optimizer
