@@ -37,7 +37,7 @@ import Glibc
         func arguments() -> [String] {
             [
                 "run", "--model", SharedPaths.smolLM2.path, "--tasks", "country-capital,next_item", "--methods", "zero-shot,icl,site",
-                "--site-steps", "4", "--site-prompts", "2", "--max-items", "4", "--results", results.path, "--artifacts", artifacts.path,
+                "--site-steps", "4", "--site-prompts", "2", "--max-items", "4", "--scoring", "first-token", "--results", results.path, "--artifacts", artifacts.path,
                 "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
                 "--manifest", SharedPaths.repositoryRoot.appendingPathComponent("datasets/manifest.json").path,
             ]
@@ -128,6 +128,7 @@ import Glibc
         try killed { try resumed.temporaryFileExists || resumed.rows().count > before }
         try resumed.complete(bench)
         #expect(killedAt.count == 3, "every kill landed before the run ended (rows at each kill: \(killedAt))")
+        #expect(killedAt.first ?? 0 >= 1 && killedAt.dropFirst().first == 4, "kills after the first row and in SITE's preparation: \(killedAt)")
 
         let actual = try resumed.rows()
         #expect(actual.count == expected.count)
