@@ -91,3 +91,51 @@ import Testing
         ])
     }
 }
+
+@Suite struct ResultTablesFileTests {
+    @Test func writesEveryTableFromTheResultFilesAlone() throws {
+        let root = try makeTemporaryDirectory("tables")
+        var runs = try ResultStore(directory: root.appendingPathComponent("runs"), model: "smollm2-135m")
+        var row = sampleRow(task: "antonym", method: "site")
+        row.accuracy = 0.5
+        try runs.append(row)
+        row.task = "capitalize"
+        row.accuracy = 0.9
+        try runs.append(row)
+        var ablations = try ResultStore(directory: root.appendingPathComponent("ablations"), model: "smollm2-135m")
+        try ablations.append(sampleRow(task: "antonym", method: "site", settings: "embedding_prompts=5"))
+        var steering = try CSVStore<RegressionResultRow>(url: root.appendingPathComponent("regression/steering.csv"))
+        try steering.append(RegressionResultRow(
+            checkpoint: "results/regression/linear-d10-small/model.safetensors", function: "linear", dims: 10, method: "site",
+            condition: "in-distribution", inContextExamples: 0, squaredErrorPerDim: 0.75, prompts: 64, seed: 0,
+            settingsHash: "abc", settings: "", prepSeconds: 1, codeVersion: "x", finishedAt: "t"))
+
+        var shown = ""
+        try ResultTables(show: { shown += $0 }).writeAll(resultsDirectory: root)
+        let tables = root.appendingPathComponent("tables")
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: tables.path))
+        for base in ["main", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
+            for ext in ["md", "tex", "csv"] { #expect(names.contains("\(base).\(ext)"), "missing \(base).\(ext)") }
+        }
+        let main = try String(contentsOf: tables.appendingPathComponent("main.csv"), encoding: .utf8)
+        #expect(main.contains("SITE,70.00 (2/57),90.02"))
+        #expect(shown.contains("| SITE | 70.00 (2/57) | 90.02 |"))
+        let regression = try String(contentsOf: tables.appendingPathComponent("regression.md"), encoding: .utf8)
+        #expect(regression.contains("| in-distribution: site | 0.750 |"))
+    }
+
+    @Test func aMalformedResultFileIsNamedAndNothingIsWritten() throws {
+        let root = try makeTemporaryDirectory("tables-bad")
+        let runs = root.appendingPathComponent("runs")
+        try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+        let bad = runs.appendingPathComponent("broken.csv")
+        try (ResultRow.header.joined(separator: ",") + "\nsmollm2-135m,antonym,site,not-a-seed\n").write(to: bad, atomically: true, encoding: .utf8)
+        do {
+            try ResultTables(show: { _ in }).writeAll(resultsDirectory: root)
+            Issue.record("a malformed result file was accepted")
+        } catch {
+            #expect("\(error)".contains(bad.path))
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("tables").path))
+    }
+}
