@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
-            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,
+            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self, TablesCommand.self,
         ]
     )
 
@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var sweep: SweepOptions
 
     /// The tables stage of `--all`.
-    static var tablesStage: any TablesStage { NoTables() }
+    static var tablesStage: any TablesStage { ResultTables() }
 
     func validate() throws {
         if !all && models != nil { throw ValidationError("--models is an option of --all") }

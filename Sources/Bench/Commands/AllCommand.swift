@@ -42,8 +42,3 @@ protocol TablesStage {
     /// Writes every table from the result files under `resultsDirectory`.
     func writeAll(resultsDirectory: URL) throws
 }
-
-/// No tables yet: the lead's `Tables` replaces this stage in `BenchCommand.tablesStage`.
-struct NoTables: TablesStage {
-    func writeAll(resultsDirectory: URL) throws {}
-}

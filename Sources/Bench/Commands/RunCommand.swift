@@ -66,6 +66,9 @@ struct RunCommand: ParsableCommand {
         threads.apply()
         let plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
         let outcome = try plan.run()
+        // The tables cover every stored result beside the runs folder (results/runs → results/tables).
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        try ResultTables().writeAll(resultsDirectory: DataDirectory.absolute(sweep.results, from: cwd).deletingLastPathComponent())
         if !outcome.failures.isEmpty { throw ExitCode(1) }
     }
 }
