@@ -24,6 +24,30 @@ public struct RunRecord: Sendable, Codable {
     public var preparedFromCache: Bool
     public var testSeconds: Double
     public var testPromptTokens: Int
+
+    public init(
+        model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
+        shots: Int, maxItems: Int?, accuracy: Double, correct: Int, items: Int, preparationSeconds: Double, preparationTokens: Int,
+        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int
+    ) {
+        self.model = model
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.settingsHash = settingsHash
+        self.settings = settings
+        self.scoring = scoring
+        self.shots = shots
+        self.maxItems = maxItems
+        self.accuracy = accuracy
+        self.correct = correct
+        self.items = items
+        self.preparationSeconds = preparationSeconds
+        self.preparationTokens = preparationTokens
+        self.preparedFromCache = preparedFromCache
+        self.testSeconds = testSeconds
+        self.testPromptTokens = testPromptTokens
+    }
 }
 
 /// A (task, method) cell of a sweep, named as its result row will be.
@@ -36,6 +60,15 @@ public struct SweepCell: Hashable, Sendable {
     /// test-item cap: a cell evaluated differently is a different cell.
     public var settingsHash: String
     public var settings: String
+
+    public init(model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String) {
+        self.model = model
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.settingsHash = settingsHash
+        self.settings = settings
+    }
 }
 
 /// What a sweep tells its observer, in sweep order.
