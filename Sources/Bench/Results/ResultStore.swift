@@ -42,8 +42,13 @@ struct CSVStore<Row: CSVRow> {
 
     /// Adds a row and makes the file hold it before returning.
     mutating func append(_ row: Row) throws {
-        try replaceFile(with: rows + [row])
-        rows.append(row)
+        try append(contentsOf: [row])
+    }
+
+    /// Adds rows all at once: after a kill the file holds all of them or none.
+    mutating func append(contentsOf new: [Row]) throws {
+        try replaceFile(with: rows + new)
+        rows += new
     }
 
     private func replaceFile(with all: [Row]) throws {
