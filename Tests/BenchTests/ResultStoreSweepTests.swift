@@ -127,4 +127,21 @@ import TestSupport
         #expect(AllBenchmark.methods.map(\.rawValue) == ["zero-shot", "icl", "fv", "tv", "ltv", "site"])
         #expect(AllBenchmark.defaultModels == ["smollm2-135m", "gemma3-270m"])
     }
+
+    @Test func aModelThatDoesNotLoadFailsItsCellsAndTheRunGoesOn() throws {
+        let root = try makeTemporaryDirectory("stored-sweep")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let missing = root.appendingPathComponent("absent.gguf").path
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "run", "--model", "\(missing),\(missing)", "--tasks", "country-capital,next_item", "--methods", "zero-shot,icl",
+            "--results", root.appendingPathComponent("runs").path, "--models-dir", root.appendingPathComponent("models").path,
+        ]) as? RunCommand)
+        let plan = try command.sweep.plan(
+            models: command.models, modelStore: command.location.store(), tasks: try command.selectedTasks(), methods: try command.selectedMethods())
+        let progress = try plan.run()
+        #expect(progress.failedCells == 8 && progress.done == 8 && progress.ran == 0)
+        #expect(progress.failures.count == 2 && progress.failures[0].cell == "\(missing) (4 cells)")
+        #expect(progress.failures[0].reason.hasPrefix("loading the model: "))
+        #expect(progress.summary.hasPrefix("cells: 0 run, 0 skipped (already stored), 8 failed\nfailed: \(missing) (4 cells): loading the model:"))
+    }
 }

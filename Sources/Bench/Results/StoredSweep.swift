@@ -23,14 +23,22 @@ struct StoredSweep {
 
     /// Runs everything and prints a line per new row on stdout.
     /// - Returns: the counts and failures (also printed as a summary).
-    /// - Throws: a model that cannot be loaded, a store that cannot be read or written.
+    /// - Throws: a store that cannot be read or written (a model that cannot be loaded is a failure
+    ///   of its cells in the summary).
     func run() throws -> SweepProgress {
         let codeVersion = RunProvenance.codeVersion()
         let builtMethods = methods.map { $0.makeMethod(hyperparameters) }
         var progress = SweepProgress(total: models.count * seeds.count * tasks.count * builtMethods.count)
         defer { progress.finishLine() }
         for reference in models {
-            let lm = try loadModel(reference)
+            let lm: LanguageModel
+            do {
+                lm = try loadModel(reference)
+            } catch {
+                // The other models still run; every cell of this one is a failure in the summary.
+                progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")
+                continue
+            }
             var store = try ResultStore(directory: resultsDirectory, model: lm.name)
             print("model \(lm.name) → \(store.url.path) (\(store.rows.count) rows stored)")
             for seed in seeds {

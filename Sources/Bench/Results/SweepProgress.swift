@@ -17,6 +17,8 @@ struct SweepProgress {
     private(set) var ran = 0
     private(set) var skipped = 0
     private(set) var failures = [Failure]()
+    /// Cells failed, counting every cell of a model that did not load.
+    private(set) var failedCells = 0
     private let started: Date
     private let write: ((String) -> Void)?
 
@@ -33,7 +35,7 @@ struct SweepProgress {
         return { text in FileHandle.standardError.write(Data(text.utf8)) }
     }
 
-    var done: Int { ran + skipped + failures.count }
+    var done: Int { ran + skipped + failedCells }
 
     mutating func observe(_ event: SweepEvent, now: Date = Date()) {
         switch event {
@@ -48,8 +50,15 @@ struct SweepProgress {
             skipped += 1
         case .failed(let cell, let phase, let error):
             failures.append(Failure(cell: "\(cell.model) \(cell.task) \(cell.method)", reason: "\(phase.rawValue): \(error)"))
+            failedCells += 1
             draw("\(cell.model) \(cell.task) \(cell.method): failed", now: now)
         }
+    }
+
+    /// A model that could not be loaded: its cells count as done, with one failure line.
+    mutating func modelFailed(_ model: String, cells: Int, reason: String) {
+        failedCells += cells
+        failures.append(Failure(cell: "\(model) (\(cells) cells)", reason: "loading the model: \(reason)"))
     }
 
     /// Seconds left at the rate of the cells run so far; nil before the first.
@@ -81,7 +90,7 @@ struct SweepProgress {
 
     /// The end-of-run summary, one line per failure.
     var summary: String {
-        var lines = ["cells: \(ran) run, \(skipped) skipped (already stored), \(failures.count) failed"]
+        var lines = ["cells: \(ran) run, \(skipped) skipped (already stored), \(failedCells) failed"]
         lines += failures.map { "failed: \($0.cell): \($0.reason)" }
         return lines.joined(separator: "\n")
     }
