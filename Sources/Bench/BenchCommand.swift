@@ -9,10 +9,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "TaskVectorBench: in-context-learning task representations (SITE, LTV, FV, TV) on real models.",
         discussion: """
-            `bench --all` runs the whole benchmark into results/ (resumable: finished cells are skipped):
-            every default model (\(AllBenchmark.defaultModels.joined(separator: ", ")); fetched when absent) on
-            the 57 tasks × \(AllBenchmark.methods.map(\.rawValue).joined(separator: ", ")) with the papers'
-            settings, then the regression benchmark, then the tables.
+            `bench --all` runs the whole benchmark into results/, resumably (finished cells are skipped): \
+            every default model (\(AllBenchmark.defaultModels.joined(separator: ", ")); fetched when absent) on \
+            the 57 tasks × \(AllBenchmark.methods.map(\.rawValue).joined(separator: ", ")) with the papers' \
+            settings, then the regression benchmark, then the tables. The sweep options below apply to it.
             """,
         version: "0.1.0",
         subcommands: [
