@@ -121,7 +121,7 @@ import Glibc
         try killed {
             guard try resumed.rows().count >= 4 else { return false }
             if sitePreparationSince == nil { sitePreparationSince = Date() }
-            return Date().timeIntervalSince(sitePreparationSince!) > 1
+            return Date().timeIntervalSince(sitePreparationSince!) > 0.5
         }
         // While a row is being written (the temporary file exists), else at the next row.
         let before = try resumed.rows().count
