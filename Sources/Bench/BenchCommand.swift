@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
             LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,
+            AblateCommand.self, HeadsCommand.self,
         ]
     )
 }
