@@ -17,7 +17,8 @@ struct BenchCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
-            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self, TablesCommand.self,
+            LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,
+            TablesCommand.self, AblateCommand.self, HeadsCommand.self,
         ]
     )
 
