@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
         if options.artifacts == "results/artifacts" { options.artifacts = root.appendingPathComponent("artifacts").path }
         let benchmark = AllBenchmark(
             models: chosen, sweep: options, modelStore: location.store(), resultsRoot: root,
-            regression: TransformerRegressionStage(), tables: Self.tablesStage)
+            regression: SteeringRegressionStage(), tables: Self.tablesStage)
         let failures = try benchmark.run()
         if !failures.isEmpty { throw ExitCode(1) }
     }
