@@ -188,7 +188,7 @@ import TestSupport
         let objective = RegressionSteeringObjective(model: model, kind: .softInjection(means: Self.random([2, 8], seed: 22)))
         let training = { (step: Int) in [try! Self.batch(points: 2, prompts: 4, seed: 100 + UInt64(step))] }
         let validation = [try Self.batch(points: 2, prompts: 8, seed: 23)]
-        let result = RegressionSteeringTrainer.train(objective, settings: s, training: training, validation: validation)
+        let result = RegressionSteeringTrainer.train(objective, settings: s, learningRate: 0.2, training: training, validation: validation)
         #expect(result.validations.map(\.step) == [0, 2, 4, 6])
         let best = result.validations.min { $0.loss < $1.loss }!
         #expect(result.bestStep == best.step)
@@ -256,6 +256,7 @@ import TestSupport
         #expect(throwsFor { $0.topHeads = 5 })
         #expect(throwsFor { $0.functionVectorLayer = 2 })
         #expect(throwsFor { $0.learningRate = 0 })
+        #expect(throwsFor { $0.ltvLearningRate = .nan })
         #expect(throwsFor { $0.trainExamples = 0...6 })
         #expect(throwsFor { $0.trainBatch = 0 })
         #expect(!throwsFor { _ in })

@@ -15,7 +15,7 @@ extension RegressionCommand {
             abstract: "Steer a trained regression transformer with FV, LTV and SITE; squared error / d per prompt length and shift.",
             discussion: """
                 Head means at the query over 50 prompts of 10 examples; FV = top-10 heads by causal indirect
-                effect added after layer L/3; LTV weights and SITE mixing logits trained with Adam (lr 0.2, 400
+                effect added after layer L/3; SITE mixing logits and LTV weights trained with Adam (lr 0.2 and 0.01, 400
                 steps, prompts of 0-5 examples, validated every 50 steps). Scores the plain transformer and each
                 method on --prompts prompts per condition (in distribution, longer prompts, skewed covariance,
                 scaled x / y, noisy y, orthogonal query) at every k. Appends new rows to <output>/steering.csv

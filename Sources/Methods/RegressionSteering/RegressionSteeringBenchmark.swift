@@ -133,7 +133,8 @@ public enum RegressionSteeringBenchmark {
                     model: model,
                     kind: kind == .site ? .softInjection(means: means)
                                         : .learnedTaskVectors(projected: RegressionHeadStatistics.projected(means, model: model)))
-                let result = RegressionSteeringTrainer.train(objective, settings: settings, training: training, validation: validation)
+                let result = RegressionSteeringTrainer.train(
+                    objective, settings: settings, learningRate: settings.learningRate(for: kind), training: training, validation: validation)
                 prepared = PreparedRegressionSteering(
                     kind: kind, steering: objective.steering(result.parameters), prepSeconds: 0,
                     validations: result.validations, bestStep: result.bestStep)

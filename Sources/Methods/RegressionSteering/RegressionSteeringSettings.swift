@@ -16,9 +16,13 @@ public struct RegressionSteeringSettings: Sendable, Equatable {
     public var topHeads = 10
     /// FV: the layer after which the vector is added; nil for L/3 (rounded down).
     public var functionVectorLayer: Int? = nil
-    /// SITE and LTV: Adam steps and learning rate.
+    /// SITE and LTV: Adam steps.
     public var steps = 400
+    /// SITE's Adam learning rate (on the mixing logits).
     public var learningRate: Float = 0.2
+    /// LTV's Adam learning rate (on w): the language-model LTV's same-budget rate. At SITE's 0.2
+    /// every step moves whole head vectors and no validation on the committed checkpoint beat w = 0.
+    public var ltvLearningRate: Float = 0.01
     /// SITE and LTV: in-context example counts of the training prompts; every step takes one
     /// batch at each count and averages their losses. Few examples (0 ... d/2 for d = 10): the
     /// steering is meant to stand in for missing examples.
@@ -45,8 +49,8 @@ public struct RegressionSteeringSettings: Sendable, Equatable {
         if let layer = functionVectorLayer, !(0..<layerCount).contains(layer) {
             throw invalid("FV layer \(layer) outside 0 ..< \(layerCount)")
         }
-        guard steps >= 0, learningRate > 0, learningRate.isFinite else {
-            throw invalid("steps \(steps) must be >= 0 and learning rate \(learningRate) positive")
+        guard steps >= 0, learningRate > 0, learningRate.isFinite, ltvLearningRate > 0, ltvLearningRate.isFinite else {
+            throw invalid("steps \(steps) must be >= 0 and learning rates \(learningRate), \(ltvLearningRate) positive")
         }
         guard trainExamples.lowerBound >= 0, trainExamples.upperBound + 1 <= maxPoints else {
             throw invalid("train examples \(trainExamples) outside 0 ... \(maxPoints - 1)")
@@ -55,6 +59,9 @@ public struct RegressionSteeringSettings: Sendable, Equatable {
             throw invalid("train batch \(trainBatch), validate every \(validateEvery), validation prompts \(validationPrompts) must be positive")
         }
     }
+
+    /// The Adam learning rate of SITE or LTV.
+    public func learningRate(for kind: RegressionSteeringKind) -> Float { kind == .ltv ? ltvLearningRate : learningRate }
 
     /// The FV layer for a model of `layerCount` layers.
     public func functionVectorLayer(layerCount: Int) -> Int { functionVectorLayer ?? layerCount / 3 }
@@ -69,7 +76,7 @@ public struct RegressionSteeringSettings: Sendable, Equatable {
             s["layer"] = "\(functionVectorLayer(layerCount: layerCount))"
         case .ltv, .site:
             s["steps"] = "\(steps)"
-            s["lr"] = "\(learningRate)"
+            s["lr"] = "\(kind == .ltv ? ltvLearningRate : learningRate)"
             s["train_examples"] = "\(trainExamples.lowerBound)-\(trainExamples.upperBound)"
             s["train_batch"] = "\(trainBatch)"
             s["validate_every"] = "\(validateEvery)"

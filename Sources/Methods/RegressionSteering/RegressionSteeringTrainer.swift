@@ -100,14 +100,15 @@ public enum RegressionSteeringTrainer {
     }
 
     /// - Parameters:
+    ///   - settings: steps and validation period.
     ///   - training: the batches of step s (one per example count), from `trainingBatches(s)`.
     ///   - validation: fixed batches.
     public static func train(
-        _ objective: RegressionSteeringObjective, settings: RegressionSteeringSettings,
+        _ objective: RegressionSteeringObjective, settings: RegressionSteeringSettings, learningRate: Float,
         training: (Int) -> [RegressionBatch], validation: [RegressionBatch]
     ) -> Result {
         var parameters = objective.initialParameters
-        var adam = Adam(learningRate: settings.learningRate)
+        var adam = Adam(learningRate: learningRate)
         func validate() -> Float {
             let steering = objective.steering(parameters)
             let losses = validation.map { steering.queryError(of: objective.model, on: $0) }
