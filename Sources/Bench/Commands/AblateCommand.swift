@@ -83,8 +83,9 @@ struct AblateCommand: ParsableCommand {
 
         // Accuracy per variant key, per task.
         var accuracy = [String: [String: Double]]()
-        var rows = [AblationResult]()
+        let resultsFile = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent("\(lm.name).csv")
         for variant in plan {
+            var rows = [AblationResult]()
             let sweep = Sweep(
                 model: lm, tasks: chosenTasks, methods: [variant.method], data: data, seed: seed,
                 evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize), cache: cache)
@@ -95,8 +96,10 @@ struct AblateCommand: ParsableCommand {
                               + " (\(record.items) items, prep " + String(format: "%.1f", record.preparationSeconds) + " s"
                               + (record.preparedFromCache ? ", cached)" : ")"))
             }
+            // Written per variant, so an interrupted run keeps what finished.
+            try AblationResult.append(rows, to: resultsFile)
         }
-        try AblationResult.append(rows, to: URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent("\(lm.name).csv"))
+        print("rows appended to \(resultsFile.path)")
 
         for ablation in chosen {
             let variants = [(grid.defaultValue(ablation) + " (default)", grid.defaultVariant(ablation.family).key)]
