@@ -14,7 +14,7 @@ struct RegressionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regression",
         abstract: "Train and evaluate the in-context function-regression transformer.",
-        subcommands: [Train.self, Eval.self, Speed.self])
+        subcommands: [Train.self, Eval.self, Speed.self, Steer.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
