@@ -75,37 +75,18 @@ import Testing
         #expect(lines[4].hasSuffix("0.500          -        -"))
     }
 
-    @Test func resultRowsFollowTheSchema() throws {
-        let row = AblationResult(
-            model: "smollm2-135m", task: "antonym", method: "site", seed: 3, settingsHash: "abcdef012345",
-            settings: ["steps": "50", "lr": "0.2"], scoring: .exactMatch, shots: 0, maxItems: 8, accuracy: 0.25, items: 8,
-            preparationSeconds: 1.5, preparationTokens: 100, preparedFromCache: true, testSeconds: 2, testPromptTokens: 40,
-            finishedAt: Date(timeIntervalSince1970: 0))
-        #expect(row.fields.count == AblationResult.header.count)
-        #expect(Array(row.fields.prefix(12)) == ["smollm2-135m", "antonym", "site", "3", "abcdef012345", "lr=0.2;seed=3;steps=50",
-                                                 "exact-match", "0", "8", "0.250000", "2", "8"])
-        #expect(row.fields.last == "1970-01-01T00:00:00Z")
-        #expect(AblationResult.line(["a,b", "say \"x\"", "c"]) == "\"a,b\",\"say \"\"x\"\"\",c\n")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("m.csv")
-        try AblationResult.append([row], to: file)
-        try AblationResult.append([row], to: file)
-        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 3)
-        #expect(lines[0] == AblationResult.header.joined(separator: ","))
-    }
-
     @Test func ablateCommandParsesAndValidates() throws {
         let command = try #require(try BenchCommand.parseAsRoot(
             ["ablate", "--model", "smollm2-135m", "--tasks", "antonym", "--ablations", "site-steps,fv-layer", "--max-items", "4", "--seed", "2"]) as? AblateCommand)
         #expect(try command.selectedAblations() == [.siteSteps, .functionVectorLayer])
-        #expect(command.maxItems == 4 && command.seed == 2)
+        #expect(command.sweep.maxItems == 4 && command.seed == 2)
         let defaults = try #require(try BenchCommand.parseAsRoot(["ablate"]) as? AblateCommand)
         #expect(try defaults.selectedAblations() == Ablation.allCases)
         #expect(defaults.tasks == "antonym,capitalize,country-capital,english-french,sentiment,person-occupation")
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["ablate", "--ablations", "site-magic"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["ablate", "--max-items", "0"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["ablate", "--seeds", "1,2"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["ablate", "--site-steps", "3"]) }
         #expect(AblateCommand.helpMessage().contains("One variable at a time"))
     }
 }

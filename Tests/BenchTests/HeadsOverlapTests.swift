@@ -53,7 +53,7 @@ import Testing
         let command = try #require(try BenchCommand.parseAsRoot(
             ["heads", "--model", "smollm2-135m", "--tasks", "antonym,capitalize", "--top-k", "5", "--max-items", "8", "--no-evaluation"]) as? HeadsCommand)
         #expect(command.tasks == "antonym,capitalize")
-        #expect(command.topK == 5 && command.maxItems == 8 && command.noEvaluation)
+        #expect(command.topK == 5 && command.sweep.maxItems == 8 && command.noEvaluation)
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--top-k", "0"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--cross-tasks", "-1"]) }
     }
