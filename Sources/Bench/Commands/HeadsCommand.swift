@@ -19,12 +19,12 @@ struct HeadsCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
+    /// Test-item cap, scoring, data, artifacts and batch size, shared with `bench run` (the root
+    /// command declares the same group); seeds and method settings do not apply here.
+    @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated tasks (default: every task with a SITE artifact).")
     var tasks: String?
-
-    @Option(help: "Folder of cached preparation artifacts.")
-    var artifacts: String = "results/artifacts"
 
     @Option(help: "Folder the analysis is written under (a subfolder per model).")
     var output: String = "results/heads"
@@ -38,30 +38,17 @@ struct HeadsCommand: ParsableCommand {
     @Flag(help: "Only the heatmaps and the overlap table (no evaluation).")
     var noEvaluation = false
 
-    @Option(help: "Evaluate at most this many test items per task.")
-    var maxItems: Int?
-
-    @Option(help: "exact-match or first-token.")
-    var scoring: ScoringMode = .exactMatch
-
-    @Option(help: "Task files (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
-    var dataDir: String?
-
-    @Option(help: "Prompts per batch.")
-    var batchSize: Int = 32
 
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
-        if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func run() throws {
         threads.apply()
         let lm = try model.load()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let cache = ArtifactCache(root: URL(fileURLWithPath: artifacts, relativeTo: cwd))
+        let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
         let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name)
         let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks.map { $0.split(separator: ",").map(String.init) })
         if topK > found[0].layerCount * found[0].headCount {
@@ -88,11 +75,11 @@ struct HeadsCommand: ParsableCommand {
         print(overlap.markdown())
         if noEvaluation { return }
 
-        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
         let registry = TaskRegistry.site57
         let textTasks = try found.map { try registry.task(named: $0.task) }
         let splits = try textTasks.map { try $0.loadSplits(from: data) }
-        let options = EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize)
+        let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
 
         let crossCount = min(crossTasks, found.count)
         var siteAccuracy = [Int: TaskEvaluation]()
