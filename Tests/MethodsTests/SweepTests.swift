@@ -122,3 +122,41 @@ extension PromptOnlyMethod {
         #expect(records.isEmpty && phases == [.loading] && log.single.isEmpty)
     }
 }
+
+@Suite struct SweepGroupingTests {
+    struct CouplingJointMethod: JointlyPreparableMethod {
+        var name: String
+        var log: PreparationLog
+        var settings: [String: String] { ["name": name] }
+        var couplesTasks: Bool { true }
+        func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+            try prepareJointly([context], cache: cache)[0]
+        }
+        func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [PromptOnlyMethod.Prepared] {
+            log.joint.append(contexts.map(\.task.name))
+            return contexts.map { _ in PromptOnlyMethod.Prepared(shots: 0) }
+        }
+    }
+
+    @Test func jointPreparationGoesInGroupsUnlessTheMethodCouplesTasks() throws {
+        let tasks = ["country-capital", "next_item", "antonym", "prev_item", "present-past"]
+        let log = PreparationLog()
+        var s = Sweep(
+            model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) },
+            methods: [RecordingJointMethod(name: "j", log: log), CouplingJointMethod(name: "c", log: log)],
+            data: sharedData, seed: 0, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: 1), cache: nil)
+        s.jointGroupSize = 2
+        var order = [String]()
+        let records = try s.run(skip: { _ in false }) { event in
+            switch event {
+            case .preparing(let method, let names): order.append("prepare \(method) \(names.count)")
+            case .finished(let r): order.append("done \(r.method) \(r.task)")
+            default: break
+            }
+        }
+        #expect(log.joint == [["country-capital", "next_item"], ["antonym", "prev_item"], ["present-past"], tasks])
+        // Each group is evaluated before the next is prepared (its memory is released first).
+        #expect(Array(order.prefix(4)) == ["prepare j 2", "done j country-capital", "done j next_item", "prepare j 2"])
+        #expect(records.map(\.task) == tasks + tasks)
+    }
+}

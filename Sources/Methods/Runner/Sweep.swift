@@ -97,6 +97,12 @@ public struct Sweep {
     public var seed: UInt64
     public var evaluation: EvaluationOptions
     public var cache: ArtifactCache?
+    /// Tasks a jointly prepared method trains together at most. Joint training keeps every
+    /// task's prefilled train and valid prompts in memory (SITE on SmolLM2: ~46 KB of KV cache per
+    /// token, ~18 GB for all 57 tasks at once), so larger sweeps go in groups; each task's result
+    /// is the same in any group (joint training equals training alone). Methods that couple the
+    /// tasks (one α for all, `couplesTasks`) always train every pending task together.
+    public var jointGroupSize = 8
 
     public init(model: LanguageModel, tasks: [TextTask], methods: [any TaskMethod], data: DataDirectory,
                 seed: UInt64, evaluation: EvaluationOptions, cache: ArtifactCache?) {
@@ -155,51 +161,70 @@ public struct Sweep {
             let contexts = pending.map {
                 MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed)
             }
-            var prepared = [Result<any PreparedMethod, Error>]()
-            if let joint = method as? any JointlyPreparableMethod {
-                try report(.preparing(method: method.name, tasks: pending.map(\.task.name)))
-                do {
-                    prepared = try joint.prepareJointly(contexts, cache: cache).map { .success($0) }
-                } catch {
-                    prepared = Array(repeating: .failure(error), count: pending.count)
-                }
+            // Jointly prepared methods go group by group (prepare, then evaluate), so that the
+            // memory of one group's preparation is released before the next.
+            let joint = method as? any JointlyPreparableMethod
+            let groupSize = joint.map { $0.couplesTasks ? pending.count : max(1, jointGroupSize) } ?? pending.count
+            for groupStart in stride(from: 0, to: pending.count, by: groupSize) {
+                let group = groupStart..<min(pending.count, groupStart + groupSize)
+                try records += runGroup(method: method, joint: joint, entries: Array(pending[group]),
+                                        contexts: Array(contexts[group]), evaluator: evaluator, report: report)
             }
-            for (t, entry) in pending.enumerated() {
-                let preparedMethod: any PreparedMethod
-                do {
-                    if prepared.isEmpty {
-                        try report(.preparing(method: method.name, tasks: [entry.task.name]))
-                        preparedMethod = try method.prepare(contexts[t], cache: cache)
-                    } else {
-                        preparedMethod = try prepared[t].get()
-                    }
-                } catch {
-                    try report(.failed(entry.cell, phase: .preparation, error: error))
-                    continue
-                }
-                try report(.evaluating(entry.cell))
-                var options = evaluation
-                options.seed = seed
-                let result: TaskEvaluation
-                do {
-                    result = try evaluator.evaluate(
-                        preparedMethod, task: entry.task, items: entry.splits.test, train: entry.splits.train, options: options)
-                } catch {
-                    try report(.failed(entry.cell, phase: .evaluation, error: error))
-                    continue
-                }
-                let record = RunRecord(
-                    model: entry.cell.model, task: entry.cell.task, method: entry.cell.method, seed: seed,
-                    settingsHash: entry.cell.settingsHash, settings: entry.cell.settings, scoring: options.scoring,
-                    shots: preparedMethod.shots, maxItems: options.maxItems,
-                    accuracy: result.accuracy, correct: result.correct, items: result.count,
-                    preparationSeconds: preparedMethod.preparation.seconds,
-                    preparationTokens: preparedMethod.preparation.tokensProcessed,
-                    preparedFromCache: preparedMethod.preparation.fromCache,
-                    testSeconds: result.seconds, testPromptTokens: result.promptTokens)
-                try report(.finished(record))
-                records.append(record)
+        }
+        return records
+    }
+
+    /// Prepares (jointly when `joint` is given) and evaluates one group of pending cells.
+    private func runGroup(
+        method: any TaskMethod, joint: (any JointlyPreparableMethod)?,
+        entries pending: [(task: TextTask, cell: SweepCell, splits: TaskSplits)], contexts: [MethodContext],
+        evaluator: Evaluator, report: (SweepEvent) throws -> Void
+    ) throws -> [RunRecord] {
+        var records = [RunRecord]()
+        var prepared = [Result<any PreparedMethod, Error>]()
+        if let joint {
+            try report(.preparing(method: method.name, tasks: pending.map(\.task.name)))
+            do {
+                prepared = try joint.prepareJointly(contexts, cache: cache).map { .success($0) }
+            } catch {
+                prepared = Array(repeating: .failure(error), count: pending.count)
             }
+        }
+        for (t, entry) in pending.enumerated() {
+            let preparedMethod: any PreparedMethod
+            do {
+                if prepared.isEmpty {
+                    try report(.preparing(method: method.name, tasks: [entry.task.name]))
+                    preparedMethod = try method.prepare(contexts[t], cache: cache)
+                } else {
+                    preparedMethod = try prepared[t].get()
+                }
+            } catch {
+                try report(.failed(entry.cell, phase: .preparation, error: error))
+                continue
+            }
+            try report(.evaluating(entry.cell))
+            var options = evaluation
+            options.seed = seed
+            let result: TaskEvaluation
+            do {
+                result = try evaluator.evaluate(
+                    preparedMethod, task: entry.task, items: entry.splits.test, train: entry.splits.train, options: options)
+            } catch {
+                try report(.failed(entry.cell, phase: .evaluation, error: error))
+                continue
+            }
+            let record = RunRecord(
+                model: entry.cell.model, task: entry.cell.task, method: entry.cell.method, seed: seed,
+                settingsHash: entry.cell.settingsHash, settings: entry.cell.settings, scoring: options.scoring,
+                shots: preparedMethod.shots, maxItems: options.maxItems,
+                accuracy: result.accuracy, correct: result.correct, items: result.count,
+                preparationSeconds: preparedMethod.preparation.seconds,
+                preparationTokens: preparedMethod.preparation.tokensProcessed,
+                preparedFromCache: preparedMethod.preparation.fromCache,
+                testSeconds: result.seconds, testPromptTokens: result.promptTokens)
+            try report(.finished(record))
+            records.append(record)
         }
         return records
     }
