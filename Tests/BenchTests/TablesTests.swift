@@ -29,6 +29,16 @@ import Testing
         #expect(table.rows.firstIndex { $0[0] == "10-shot ICL" }! < table.rows.firstIndex { $0[0] == "SITE" }!)
     }
 
+    @Test func commonTasksTableComparesMethodsOnTheSameTasks() {
+        let cells = [
+            cell("m", "a", "site", 0.5), cell("m", "b", "site", 0.1), cell("m", "c", "site", 0.9),
+            cell("m", "a", "zero-shot", 0.2), cell("m", "c", "zero-shot", 0.4),
+        ]
+        let table = TextTables.commonTasks(cells, taskCount: 57)
+        #expect(table.header == ["method", "m (2 tasks)"])
+        #expect(table.rows == [["0-shot", "30.00"], ["SITE", "70.00"]])
+    }
+
     @Test func twoSettingsOfOneMethodAreNeverAveragedTogether() {
         let cells = [cell("m", "a", "site", 0.2, hash: "aaa"), cell("m", "a", "site", 0.8, hash: "bbb")]
         let table = TextTables.main(cells, taskCount: 57)
@@ -114,7 +124,7 @@ import Testing
         try ResultTables(show: { shown += $0 }).writeAll(resultsDirectory: root)
         let tables = root.appendingPathComponent("tables")
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: tables.path))
-        for base in ["main", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
+        for base in ["main", "main-common-tasks", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
             for ext in ["md", "tex", "csv"] { #expect(names.contains("\(base).\(ext)"), "missing \(base).\(ext)") }
         }
         let main = try String(contentsOf: tables.appendingPathComponent("main.csv"), encoding: .utf8)

@@ -9,12 +9,12 @@ struct ResultTables: TablesStage {
 
     func writeAll(resultsDirectory: URL) throws {
         let written = try Self.write(resultsDirectory: resultsDirectory)
-        show(written.main.markdown())
+        show(written.main.markdown() + "\n" + written.common.markdown())
         show("\nTables written under \(resultsDirectory.appendingPathComponent("tables").path): \(written.files.count) files\n")
     }
 
-    /// - Returns: the main table and every file written.
-    static func write(resultsDirectory root: URL) throws -> (main: ResultTable, files: [URL]) {
+    /// - Returns: the main tables and every file written.
+    static func write(resultsDirectory root: URL) throws -> (main: ResultTable, common: ResultTable, files: [URL]) {
         let runs = try readAll(ResultRow.self, in: root.appendingPathComponent("runs"))
         let ablations = try readAll(ResultRow.self, in: root.appendingPathComponent("ablations"))
         let steeringFile = root.appendingPathComponent("regression").appendingPathComponent("steering.csv")
@@ -26,6 +26,8 @@ struct ResultTables: TablesStage {
         let cells = runs.map(\.accuracyCell)
         let main = TextTables.main(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(main, name: "main", in: out)
+        let common = TextTables.commonTasks(cells, taskCount: TaskRegistry.site57.tasks.count)
+        files += try save(common, name: "main-common-tasks", in: out)
         for model in TextTables.orderedModels(cells) {
             files += try save(TextTables.perTask(cells, model: model), name: "tasks-\(model)", in: out)
         }
@@ -40,7 +42,7 @@ struct ResultTables: TablesStage {
             let name = checkpoints.count == 1 ? "regression" : "regression-\(i + 1)"
             files += try save(RegressionTables.table(regressionCells, checkpoint: checkpoint), name: name, in: out)
         }
-        return (main, files)
+        return (main, common, files)
     }
 
     /// Rows of every *.csv directly in `folder` (none when it does not exist), files in name order.

@@ -33,6 +33,30 @@ enum TextTables {
         return ResultTable(title: "Main table: methods × models", header: header, rows: rows, notes: notes)
     }
 
+    /// Methods × models like `main`, but each model's means over only the tasks that every one of
+    /// its methods finished, so that the methods of a partial sweep compare on equal ground.
+    static func commonTasks(_ cells: [AccuracyCell], taskCount: Int) -> ResultTable {
+        let models = orderedModels(cells)
+        let perModel = Dictionary(grouping: cells, by: \.model).mapValues(TaskAccuracies.init)
+        let variants = Set(perModel.values.flatMap(\.variants)).sorted()
+        var common = [String: Set<String>]()
+        for (model, accuracies) in perModel {
+            common[model] = accuracies.byVariant.values.map { Set($0.keys) }.reduce(nil) { partial, tasks in
+                partial.map { $0.intersection(tasks) } ?? tasks
+            } ?? []
+        }
+        let header = ["method"] + models.map { "\($0) (\(common[$0]?.count ?? 0) tasks)" }
+        let rows = variants.map { variant -> [String] in
+            [variant.label] + models.map { model in
+                guard let tasks = perModel[model]?.byVariant[variant], let shared = common[model], !shared.isEmpty else { return "—" }
+                return String(format: "%.2f", 100 * shared.reduce(0) { $0 + tasks[$1]!.accuracy } / Double(shared.count))
+            }
+        }
+        let notes = ["Mean exact-match accuracy (%) over the tasks that every method of the model finished (count in the header)."]
+            + capNotes(cells)
+        return ResultTable(title: "Methods × models on the tasks every method finished", header: header, rows: rows, notes: notes)
+    }
+
     /// Tasks × methods of one model: accuracy (percent) and test items.
     static func perTask(_ cells: [AccuracyCell], model: String) -> ResultTable {
         let mine = cells.filter { $0.model == model }
