@@ -62,6 +62,8 @@ extension RegressionCommand {
             threads.apply()
             retainFreedMemory()
             let start = Date()
+            // The code that runs is the code at the start (a build may land during a long run).
+            let codeVersion = regressionSteerCodeVersion()
             let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: checkpoint))
             let model = try RegressionTransformer(checkpoint: file)
             let options = try RegressionCheckpoint.options(in: file)
@@ -85,7 +87,7 @@ extension RegressionCommand {
                 model: model, functionClass: options.functionClass, trainedPoints: options.points, checkpointName: checkpoint,
                 methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer,
                 log: { print($0); fflush(stdout) })
-            let written = try csv.append(rows, codeVersion: regressionSteerCodeVersion(),
+            let written = try csv.append(rows, codeVersion: codeVersion,
                                          finishedAt: ISO8601DateFormatter().string(from: Date()))
             print(Self.table(rows))
             for method in Set(rows.map(\.method)).sorted() {
