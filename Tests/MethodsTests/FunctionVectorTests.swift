@@ -154,7 +154,8 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
     }
 
     /// The artifact is saved and reused for the same settings and seed; fixed heads reuse the
-    /// stored means; a stored artifact that does not fit the model is ignored and rewritten.
+    /// stored means; a stored artifact that does not fit the model is an error, and preparing
+    /// works again once it is deleted.
     @Test func artifactIsSavedAndReused() throws {
         let f = try FVTVFixture.load()
         let folder = try FVTVFixture.temporaryFolder()
@@ -173,9 +174,15 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         #expect(moved.preparation.fromCache && moved.layer == 4 && moved.vector == prepared.vector)
         #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
-        // A stale artifact (wrong shapes) under the same settings is recomputed.
+        // An artifact of wrong shapes under the same settings is an error naming the tensor.
         try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context),
                        artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
+        let stale = cache.folder(model: f.model.name, method: fixed.name, task: f.task.name)
+        #expect(throws: MethodError.artifactShape(method: fixed.name, path: stale.path, tensor: "mean_head_outputs",
+                                                  expected: [30, 576], found: nil)) {
+            try fixed.prepareFunctionVector(context, cache: cache)
+        }
+        try FileManager.default.removeItem(at: stale)
         let recomputed = try fixed.prepareFunctionVector(context, cache: cache)
         #expect(!recomputed.preparation.fromCache && recomputed.vector == prepared.vector)
 
@@ -192,11 +199,13 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
     @Test func moreCleanPromptsThanTrainItemsThrows() throws {
         let f = try FVTVFixture.load()
         let context = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(5)), valid: [], seed: 1)
-        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "train", requested: 6, available: 5)) {
+        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "antonym", split: "train",
+                                                   purpose: "6 clean prompts of distinct queries", needed: 6, available: 5)) {
             try FunctionVectorMethod(cleanPrompts: 6, shots: 2).prepare(context, cache: nil)
         }
-        // Enough queries, too many shots: the sampler's error.
-        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "train", requested: 5, available: 4)) {
+        // Enough queries, too many shots: each prompt needs its query and 5 other items.
+        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "antonym", split: "train",
+                                                   purpose: "5-shot clean prompts (a query and 5 other items)", needed: 6, available: 5)) {
             try FunctionVectorMethod(cleanPrompts: 2, shots: 5).prepare(context, cache: nil)
         }
     }

@@ -89,13 +89,15 @@ struct LTVPieceTests {
 
     @Test func missingTrainItemsThrow() throws {
         let empty = try LTVFixtures.context("antonym", trainCount: 0)
-        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "train", requested: 1, available: 0)) {
+        #expect(throws: MethodError.notEnoughItems(method: "ltv", task: "antonym", split: "train",
+                                                   purpose: "2-shot mean prompts (a query and 2 other items)", needed: 3, available: 0)) {
             try LTVProblem.make(empty, settings: LTVFixtures.small(steps: 1))
         }
         // The paper profile's 2-shot training prompts need two train items besides the query.
         let two = try LTVFixtures.context("antonym", trainCount: 2)
-        #expect(throws: TaskError.self) {
-            try LTVProblem.make(two, settings: LTVFixtures.small(steps: 1, profile: .paper))
+        #expect(throws: MethodError.notEnoughItems(method: "ltv-paper", task: "antonym", split: "train",
+                                                   purpose: "2-shot mean prompts (a query and 2 other items)", needed: 3, available: 2)) {
+            try LTVProblem.make(two, settings: LTVFixtures.small(steps: 1, profile: .paper), method: "ltv-paper")
         }
     }
 }
@@ -207,7 +209,7 @@ struct LTVTrainingTests {
             for row in 0..<3 { #expect(relativeError(value.value.row(row), expected) < 1e-5) }
         }
 
-        // Another seed is another artifact; a corrupted one is retrained, not trusted.
+        // Another seed is another artifact; a corrupted one is an error, neither trusted nor overwritten.
         let reseeded = try method.prepareJointly([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0]
         #expect(!reseeded.preparation.fromCache)
         let jsonURL = cache.folder(model: context.model.name, method: method.name, task: "antonym").appendingPathComponent("artifact.json")
@@ -216,7 +218,10 @@ struct LTVTrainingTests {
         facts["best_step"] = "not a number"
         json["facts"] = facts
         try JSONSerialization.data(withJSONObject: json).write(to: jsonURL)
-        #expect(try !method.prepareJointly([LTVFixtures.context("antonym", seed: 8)], cache: cache)[0].preparation.fromCache)
+        let folderPath = jsonURL.deletingLastPathComponent().path
+        #expect(throws: MethodError.corruptArtifact(method: "ltv", path: folderPath, reason: "fact best_step is \"not a number\"")) {
+            try method.prepareJointly([LTVFixtures.context("antonym", seed: 8)], cache: cache)
+        }
     }
 
     /// The paper profile (Gaussian init, shuffled labels): the same seed gives the same w twice.

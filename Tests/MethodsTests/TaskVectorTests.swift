@@ -77,16 +77,19 @@ import TestSupport
 
     @Test func emptyValidSplitThrowsWhenTheLayerIsChosen() throws {
         let f = try FVTVFixture.load()
-        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "valid", requested: 1, available: 0)) {
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "valid",
+                                                   purpose: "choosing the layer", needed: 1, available: 0)) {
             try TaskVectorMethod(prompts: 1, shots: 1).prepare(f.context(valid: []), cache: nil)
         }
         let context = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(3)), valid: [], seed: 1)
-        #expect(throws: TaskError.notEnoughItems(task: "antonym", split: "train", requested: 4, available: 3)) {
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "train",
+                                                   purpose: "4 prompts of distinct queries", needed: 4, available: 3)) {
             try TaskVectorMethod(prompts: 4, shots: 1).prepare(context, cache: nil)
         }
     }
 
-    /// Saved, reused for the same settings and seed, and a stale artifact is recomputed.
+    /// Saved, reused for the same settings and seed; an artifact of other shapes under the same
+    /// settings is an error (it is not this model's), not silently recomputed.
     @Test func artifactIsSavedAndReused() throws {
         let f = try FVTVFixture.load()
         let folder = try FVTVFixture.temporaryFolder()
@@ -100,7 +103,12 @@ import TestSupport
         try cache.save(model: f.model.name, method: method.name, task: f.task.name,
                        settings: method.artifactSettings(f.context()),
                        artifact: ArtifactCache.Artifact(tensors: ["residual_means": Tensor(shape: [2, 2])], facts: ["layer": "1"]))
-        #expect(try method.prepareTaskVector(f.context(), cache: cache).preparation.fromCache == false)
+        let c = f.model.decoder.configuration
+        let path = cache.folder(model: f.model.name, method: method.name, task: f.task.name).path
+        #expect(throws: MethodError.artifactShape(method: "task-vectors", path: path, tensor: "residual_means",
+                                                  expected: [c.layerCount, c.hiddenSize], found: [2, 2])) {
+            try method.prepareTaskVector(f.context(), cache: cache)
+        }
     }
 
     @Test func settingsNameEveryChoice() {

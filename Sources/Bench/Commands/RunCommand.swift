@@ -6,20 +6,27 @@ import Tasks
 
 extension MethodKind: ExpressibleByArgument {}
 extension ScoringMode: ExpressibleByArgument {}
+extension LTVSettings.Profile: ExpressibleByArgument {}
 
-/// `bench run`: methods × tasks on one model.
+/// `bench run`: methods × tasks × seeds on one or more models, into the result store.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Prepare and evaluate methods on tasks of one model, and print the accuracies.",
+        abstract: "Prepare and evaluate methods on tasks, store a row per (model, task, method, seed), and print them.",
         discussion: """
-            Methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (or "all"). Preparation
-            artifacts are cached under --artifacts and reused when the settings match. SITE trains the
-            mixing weights of all selected tasks together, one row per task per step.
+            Methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (or "all"). Rows go to
+            <results>/<model>.csv; a cell already there (same model, task, method, seed and settings) is
+            skipped, so an interrupted run resumes where it stopped. Preparation artifacts are cached
+            under --artifacts and reused when the settings match. SITE and LTV train all selected tasks
+            together, one row per task per step. A failing cell is reported at the end and the rest go on.
             """)
 
-    @OptionGroup var model: ModelOptions
+    @Option(name: .customLong("model"), help: "Model: a known name (bench models list), a .gguf file, a Hugging Face folder, or ORG/NAME; repeat it or give a comma list (default: smollm2-135m).")
+    var modelReferences: [String] = []
+
+    @OptionGroup var location: ModelsDirectoryOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated task names (bench tasks list), or \"all\".")
     var tasks: String
@@ -27,26 +34,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Comma-separated methods, or \"all\".")
     var methods: String = "all"
 
-    @Option(help: "Seed of every sampled prompt and initialisation.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Demonstrations per prompt for icl.")
-    var shots: Int = 10
-
-    @Option(help: "Evaluate at most this many test items per task.")
-    var maxItems: Int?
-
-    @Option(help: "exact-match or first-token.")
-    var scoring: ScoringMode = .exactMatch
-
-    @Option(help: "Task files (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
-    var dataDir: String?
-
-    @Option(help: "Folder of cached preparation artifacts.")
-    var artifacts: String = "results/artifacts"
-
-    @Option(help: "Prompts per batch.")
-    var batchSize: Int = 32
+    var models: [String] {
+        let names = modelReferences.flatMap { $0.split(separator: ",").map(String.init) }
+        return names.isEmpty ? ["smollm2-135m"] : names
+    }
 
     func selectedMethods() throws -> [MethodKind] {
         if methods == "all" { return MethodKind.allCases }
@@ -58,31 +49,127 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    func selectedTasks() throws -> [TextTask] {
+        let registry = TaskRegistry.site57
+        if tasks == "all" { return registry.tasks }
+        return try tasks.split(separator: ",").map { name in
+            do { return try registry.task(named: String(name)) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
     func validate() throws {
         _ = try selectedMethods()
-        if shots < 1 { throw ValidationError("--shots must be at least 1") }
-        if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        _ = try selectedTasks()
     }
 
     func run() throws {
         threads.apply()
-        let registry = TaskRegistry.site57
-        let chosenTasks = tasks == "all" ? registry.tasks : try tasks.split(separator: ",").map { try registry.task(named: String($0)) }
-        let lm = try model.load()
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        let sweep = Sweep(
-            model: lm, tasks: chosenTasks, methods: try selectedMethods().map { $0.makeMethod(shots: shots) },
-            data: data, seed: seed,
-            evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
-            cache: ArtifactCache(root: URL(fileURLWithPath: artifacts, relativeTo: cwd)))
-        print("model \(lm.name), seed \(seed), scoring \(scoring.rawValue)")
-        print("task                        method                         accuracy  items  prep s  prep tok  test s  test tok")
-        _ = try sweep.run { r in
-            let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.padding(toLength: 28, withPad: " ", startingAt: 0)
-            print(name + String(format: " %9.3f  %5d  %6.1f  %8d  %6.1f  %8d", r.accuracy, r.items, r.preparationSeconds,
-                                r.preparationTokens, r.testSeconds, r.testPromptTokens) + (r.preparedFromCache ? "  (cached)" : ""))
+        let plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
+        let outcome = try plan.run()
+        // The tables cover every stored result beside the runs folder (results/runs → results/tables).
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        try ResultTables().writeAll(resultsDirectory: DataDirectory.absolute(sweep.results, from: cwd).deletingLastPathComponent())
+        if !outcome.failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The options of a stored sweep shared by `bench run` and `bench --all`: seeds, evaluation,
+/// folders and every method hyperparameter (unset ones keep the papers' values).
+struct SweepOptions: ParsableArguments {
+    @Option(name: [.customLong("seed"), .customLong("seeds")], help: "Seed, or a comma list of seeds; each seeds every sampled prompt and initialisation.")
+    var seeds: String = "0"
+
+    @Option(help: "Demonstrations per prompt for icl.")
+    var shots: Int = 10
+
+    @Option(help: "Evaluate at most this many test items per task (default: all).")
+    var maxItems: Int?
+
+    @Option(help: "exact-match or first-token.")
+    var scoring: ScoringMode = .exactMatch
+
+    @Option(help: "Task files (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
+    var dataDir: String?
+
+    @Option(help: "The dataset manifest the data versions are read from (a task it lacks is hashed from its file).")
+    var manifest: String = "datasets/manifest.json"
+
+    @Option(help: "Folder of cached preparation artifacts.")
+    var artifacts: String = "results/artifacts"
+
+    @Option(help: "Folder of the result files, one <model>.csv each.")
+    var results: String = "results/runs"
+
+    @Option(help: "Prompts per batch.")
+    var batchSize: Int = 32
+
+    @Option(help: "SITE: M, prompts averaged into the task embedding (paper: 50).")
+    var sitePrompts: Int?
+
+    @Option(help: "SITE: N, demonstrations in each of those prompts (paper: 10).")
+    var siteShots: Int?
+
+    @Option(help: "SITE: Adam steps (paper: 400).")
+    var siteSteps: Int?
+
+    @Option(help: "SITE: Adam learning rate (paper: 0.2).")
+    var siteLr: Float?
+
+    @Flag(help: "SITE: one set of weights for all tasks (method name site-agnostic).")
+    var siteTaskAgnostic = false
+
+    @Option(help: "FV: k, heads summed into the vector (paper: 10).")
+    var fvHeads: Int?
+
+    @Option(help: "FV: the layer the vector is added after (default: L/3).")
+    var fvLayer: Int?
+
+    @Option(help: "LTV: same-budget (SITE's budget) or paper (the reference recipe; method name ltv-paper).")
+    var ltvProfile: LTVSettings.Profile = .sameBudget
+
+    func seedList() throws -> [UInt64] {
+        let list = try seeds.split(separator: ",").map { text -> UInt64 in
+            guard let seed = UInt64(text) else { throw ValidationError("--seed: '\(text)' is not a non-negative integer") }
+            return seed
         }
+        if list.isEmpty { throw ValidationError("--seed: give at least one seed") }
+        return list
+    }
+
+    var hyperparameters: MethodHyperparameters {
+        var h = MethodHyperparameters()
+        h.shots = shots
+        if let sitePrompts { h.site.embeddingPrompts = sitePrompts }
+        if let siteShots { h.site.embeddingShots = siteShots }
+        if let siteSteps { h.site.steps = siteSteps }
+        if let siteLr { h.site.learningRate = siteLr }
+        h.site.taskAgnostic = siteTaskAgnostic
+        if let fvHeads { h.functionVectorHeads = fvHeads }
+        h.functionVectorLayer = fvLayer
+        h.ltv = ltvProfile == .paper ? .paper() : .sameBudget
+        return h
+    }
+
+    func validate() throws {
+        _ = try seedList()
+        if shots < 1 { throw ValidationError("--shots must be at least 1") }
+        if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let sitePrompts, sitePrompts < 1 { throw ValidationError("--site-prompts must be at least 1") }
+        if let siteShots, siteShots < 0 { throw ValidationError("--site-shots must not be negative") }
+        if let siteSteps, siteSteps < 0 { throw ValidationError("--site-steps must not be negative") }
+        if let siteLr, !(siteLr > 0 && siteLr.isFinite) { throw ValidationError("--site-lr must be a positive number") }
+        if let fvHeads, fvHeads < 1 { throw ValidationError("--fv-heads must be at least 1") }
+        if let fvLayer, fvLayer < 0 { throw ValidationError("--fv-layer must not be negative") }
+    }
+
+    func plan(models: [String], modelStore: ModelStore, tasks: [TextTask], methods: [MethodKind]) throws -> StoredSweep {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        return StoredSweep(
+            models: models, modelStore: modelStore, tasks: tasks, methods: methods, hyperparameters: hyperparameters,
+            seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
+            data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
+            resultsDirectory: DataDirectory.absolute(results, from: cwd), artifacts: DataDirectory.absolute(artifacts, from: cwd))
     }
 }

@@ -18,6 +18,32 @@ public struct ArtifactCache: Sendable {
         public var tensors: [String: Tensor]
         /// Facts recorded with it (chosen layer, best step, preparation cost...).
         public var facts: [String: String]
+        /// The folder it was loaded from (for errors); empty for one not yet saved.
+        public var path: String = ""
+
+        public init(tensors: [String: Tensor], facts: [String: String], path: String = "") {
+            self.tensors = tensors
+            self.facts = facts
+            self.path = path
+        }
+
+        /// Tensor `name`, which must have `shape`.
+        /// - Throws: `MethodError.artifactShape` when it is missing or has another shape.
+        public func tensor(_ name: String, shape: [Int], method: String) throws -> Tensor {
+            guard let t = tensors[name], t.shape == shape else {
+                throw MethodError.artifactShape(method: method, path: path, tensor: name, expected: shape, found: tensors[name]?.shape)
+            }
+            return t
+        }
+
+        /// Fact `name` parsed by `parse`.
+        /// - Throws: `MethodError.corruptArtifact` when it is missing or does not parse.
+        public func fact<T>(_ name: String, method: String, _ parse: (String) -> T?) throws -> T {
+            guard let text = facts[name], let value = parse(text) else {
+                throw MethodError.corruptArtifact(method: method, path: path, reason: "fact \(name) is \(facts[name].map { "\"\($0)\"" } ?? "missing")")
+            }
+            return value
+        }
     }
 
     /// The hash naming a set of settings: SHA-256 of their canonical rendering.
@@ -29,21 +55,30 @@ public struct ArtifactCache: Sendable {
         root.appendingPathComponent(model).appendingPathComponent(method).appendingPathComponent(task)
     }
 
-    /// The artifact when present and prepared with exactly `settings`; nil otherwise (a stale or
-    /// unreadable artifact is ignored and will be overwritten).
-    public func load(model: String, method: String, task: String, settings: [String: String]) -> Artifact? {
+    /// The artifact when present and prepared with exactly `settings`; nil when there is none
+    /// or it was prepared with other settings (it is then prepared again and overwritten).
+    /// - Throws: `MethodError.corruptArtifact` when the settings match but the JSON or the
+    ///   tensors cannot be read (truncated, not safetensors): such a file is never silently
+    ///   replaced, since it means something else wrote or damaged it.
+    public func load(model: String, method: String, task: String, settings: [String: String]) throws -> Artifact? {
         let folder = folder(model: model, method: method, task: task)
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent("artifact.json")),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              json["settings_hash"] as? String == Self.hash(settings),
-              let file = try? SafetensorsFile(contentsOf: folder.appendingPathComponent("artifact.safetensors"))
-        else { return nil }
+        let jsonURL = folder.appendingPathComponent("artifact.json")
+        guard let data = try? Data(contentsOf: jsonURL) else { return nil }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let hash = json["settings_hash"] as? String
+        else { throw MethodError.corruptArtifact(method: method, path: jsonURL.path, reason: "not a JSON object with a settings_hash") }
+        guard hash == Self.hash(settings) else { return nil }
+        let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         var tensors = [String: Tensor]()
-        for name in file.tensorNames {
-            guard let info = try? file.info(named: name), let values = try? file.floats(named: name) else { return nil }
-            tensors[name] = Tensor(shape: info.shape, scalars: values)
+        do {
+            let file = try SafetensorsFile(contentsOf: tensorsURL)
+            for name in file.tensorNames {
+                tensors[name] = Tensor(shape: try file.info(named: name).shape, scalars: try file.floats(named: name))
+            }
+        } catch {
+            throw MethodError.corruptArtifact(method: method, path: tensorsURL.path, reason: "\(error)")
         }
-        return Artifact(tensors: tensors, facts: json["facts"] as? [String: String] ?? [:])
+        return Artifact(tensors: tensors, facts: json["facts"] as? [String: String] ?? [:], path: folder.path)
     }
 
     /// Writes the artifact; each file goes to a temporary name first and is renamed into place,

@@ -60,9 +60,15 @@ public struct Evaluator {
     /// - Parameters:
     ///   - items: the test items.
     ///   - train: the pool k-shot prompts draw demonstrations from.
+    /// - Throws: `MethodError.invalidSetting` for a batch size or token budget below 1 or a
+    ///   negative item limit; what building the prompts throws.
     public func evaluate(
         _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
     ) throws -> TaskEvaluation {
+        let check = SettingCheck(method: "evaluation")
+        try check.atLeast("batch_size", options.batchSize, 1)
+        try check.atLeast("max_new_tokens", options.maxNewTokens, 1)
+        if let maxItems = options.maxItems { try check.atLeast("max_items", maxItems, 0) }
         let start = Date()
         let used = Array(items.prefix(options.maxItems ?? items.count))
         let sampler = PromptSampler(task: task, train: train)

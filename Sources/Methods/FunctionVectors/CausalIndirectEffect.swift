@@ -11,7 +11,8 @@ import Tensors
 ///
 /// Every (prompt, head) pair is one row of a batched forward call on the last-token path: the
 /// prompts are prefilled once, and each row reruns only its prompt's last token with its own
-/// head replaced.
+/// head replaced, from the layer of the first head of its call (the unpatched residual stream
+/// entering that layer is recorded once per prompt): on average half the layers.
 public enum CausalIndirectEffect {
     /// - Parameters:
     ///   - prompts: the corrupted prompts, with their targets.
@@ -42,12 +43,22 @@ public enum CausalIndirectEffect {
         precondition(heads.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) }, "CIE: heads outside \(l) layers × \(h) heads")
         precondition(rowsPerCall > 0, "CIE: rowsPerCall must be positive, got \(rowsPerCall)")
 
+        // The unpatched runs also record the residual stream entering every layer: a row that
+        // patches a head of layer l changes nothing before l, so it starts there.
         var unpatched = [Double](repeating: 0, count: p)   // (P)
+        let d = c.hiddenSize
+        var entering = [[Float]](repeating: [Float](repeating: 0, count: p * d), count: l)   // [layer] (P, D)
+        let captureSites = (0..<(l - 1)).map { InterventionSite.residual(layer: $0) }
         var start = 0
         while start < p {
             let indices = Array(start..<min(p, start + rowsPerCall))
-            let probabilities = targetProbabilities(prompts, indices, interventions: [])
+            let output = prompts.run(indices, interventions: captureSites.map { Intervention($0, .capture) })
+            let probabilities = targetProbabilities(output.logits!.value, targets: indices.map { prompts.targets[$0] })
             for (row, i) in indices.enumerated() { unpatched[i] = probabilities[row] }
+            for site in captureSites {
+                let captured = output.captures[site]!.scalars
+                entering[site.layer + 1].replaceSubrange((start * d)..<((start + indices.count) * d), with: captured)
+            }
             start += indices.count
         }
 
@@ -63,9 +74,20 @@ public enum CausalIndirectEffect {
             let rows = start..<min(rowCount, start + callSize)
             let caches = rows.map { slots[($0 - rows.lowerBound) / p][$0 % p] }
             let lengths = caches.map(\.count)
-            let logits = prompts.model.decoder.forward(
-                rows.map { [prompts.lastTokens[$0 % p]] }, caches: caches,
-                interventions: headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh)).logits!.value
+            let interventions = headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh)
+            let first = rows.map { heads[$0 / p].layer }.min()!
+            let output: Decoder.Output
+            if first == 0 {
+                output = prompts.model.decoder.forward(rows.map { [prompts.lastTokens[$0 % p]] }, caches: caches, interventions: interventions)
+            } else {
+                var residual = [Float]()   // (R, D)
+                residual.reserveCapacity(rows.count * d)
+                for r in rows { residual.append(contentsOf: entering[first][((r % p) * d)..<((r % p + 1) * d)]) }
+                output = prompts.model.decoder.forward(
+                    residual: Tensor(shape: [rows.count, d], scalars: residual), fromLayer: first, caches: caches,
+                    interventions: interventions)
+            }
+            let logits = output.logits!.value
             for (cache, length) in zip(caches, lengths) { cache.truncate(to: length) }
             let probabilities = targetProbabilities(logits, targets: rows.map { prompts.targets[$0 % p] })
             for (offset, r) in rows.enumerated() {

@@ -69,11 +69,32 @@ public struct FunctionVectorMethod: TaskMethod {
     /// The layer the vector is added after, for a model of `layerCount` layers.
     public func resolvedLayer(layerCount: Int) -> Int { layer ?? layerCount / 3 }
 
-    /// - Throws: `TaskError.notEnoughItems` when the train split cannot give the prompts or
-    ///   their demonstrations; what saving the artifact throws.
-    /// - Precondition: the layer, the head count and any fixed heads lie within the model.
+    /// - Throws: `MethodError.invalidSetting` for a setting outside its range (counts < 1, the
+    ///   layer, top heads or fixed heads outside the model); `MethodError.notEnoughItems` when the
+    ///   train split cannot give the prompts or their demonstrations; `MethodError` for a cached
+    ///   artifact that is corrupt or of another shape; what saving the artifact throws.
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareFunctionVector(context, cache: cache)
+    }
+
+    /// Throws `MethodError.invalidSetting` for a setting outside its range on a model of `c`.
+    public func validate(for c: DecoderConfiguration) throws {
+        let check = SettingCheck(method: name)
+        let l = c.layerCount, h = c.attentionHeads
+        try check.atLeast("clean_prompts", cleanPrompts, 1)
+        try check.atLeast("shots", shots, 1)
+        try check.within("layer", resolvedLayer(layerCount: l), 0...(l - 1))
+        try check.atLeast("rows_per_call", rowsPerCall, 1)
+        switch heads {
+        case .topByEffect:
+            try check.atLeast("corrupted_prompts", corruptedPrompts, 1)
+            try check.within("top_heads", topHeads, 1...(l * h))
+        case .fixed(let list):
+            guard !list.isEmpty && list.allSatisfy({ (0..<l).contains($0.layer) && (0..<h).contains($0.head) }) else {
+                throw MethodError.invalidSetting(method: name, setting: "heads", value: list.map(\.description).joined(separator: ","),
+                                                 allowed: "1 or more of layer 0...\(l - 1) . head 0...\(h - 1)")
+            }
+        }
     }
 
     /// `prepare`, with the concrete result.
@@ -81,31 +102,24 @@ public struct FunctionVectorMethod: TaskMethod {
         let start = Date()
         let c = context.model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions
+        try validate(for: c)
         let layer = resolvedLayer(layerCount: l)
-        precondition(layer >= 0 && layer < l, "function vectors: layer \(layer) outside the model's \(l) layers")
-        switch heads {
-        case .topByEffect:
-            precondition(topHeads > 0 && topHeads <= l * h, "function vectors: \(topHeads) top heads of \(l * h)")
-        case .fixed(let list):
-            precondition(!list.isEmpty && list.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) },
-                         "function vectors: fixed heads \(list) outside \(l) layers × \(h) heads")
-        }
         let key = artifactSettings(context)
         let location = (model: context.model.name, method: name, task: context.task.name)
-        if let cache, let artifact = cache.load(model: location.model, method: location.method, task: location.task, settings: key),
-           let prepared = PreparedFunctionVector(artifact: artifact, configuration: c, layer: layer,
-                                                 fromCache: Date().timeIntervalSince(start)),
-           heads != .topByEffect || prepared.causalIndirectEffects != nil {
-            return prepared
+        if let cache, let artifact = try cache.load(model: location.model, method: location.method, task: location.task, settings: key) {
+            let prepared = try PreparedFunctionVector(artifact: artifact, configuration: c, layer: layer, method: name,
+                                                      fromCache: Date().timeIntervalSince(start))
+            if heads != .topByEffect || prepared.causalIndirectEffects != nil { return prepared }
         }
 
         var tokens = 0
+        var phaseSeconds = [String: Double]()
+        let meansStart = Date()
         let means: Tensor   // (L, H·Dh)
         if case .fixed = heads, let cache,
-           let stored = cache.load(model: location.model, method: withTopHeads.name, task: location.task,
-                                   settings: withTopHeads.artifactSettings(context))?.tensors[FunctionVectorTensor.meanHeadOutputs],
-           stored.shape == [l, h * dh] {
-            means = stored
+           let stored = try cache.load(model: location.model, method: withTopHeads.name, task: location.task,
+                                       settings: withTopHeads.artifactSettings(context)) {
+            means = try stored.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [l, h * dh], method: withTopHeads.name)
         } else {
             let clean = try sampleCleanPrompts(context)
             let result = LastTokenMeans.compute(
@@ -115,6 +129,8 @@ public struct FunctionVectorMethod: TaskMethod {
             tokens += result.tokens
         }
 
+        phaseSeconds["means"] = Date().timeIntervalSince(meansStart)
+        let cieStart = Date()
         var effects: Tensor? = nil   // (L, H)
         let chosen: [AttentionHead]
         switch heads {
@@ -129,10 +145,12 @@ public struct FunctionVectorMethod: TaskMethod {
             chosen = list
         }
 
+        phaseSeconds["cie"] = Date().timeIntervalSince(cieStart)
         let vector = Self.functionVector(heads: chosen, meanHeadOutputs: means, weights: context.model.decoder.weights, configuration: c)
         let prepared = PreparedFunctionVector(
             layer: layer, vector: vector, heads: chosen, meanHeadOutputs: means, causalIndirectEffects: effects,
-            preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens))
+            preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens),
+            phaseSeconds: phaseSeconds)
         try cache?.save(model: location.model, method: location.method, task: location.task, settings: key, artifact: prepared.artifact)
         return prepared
     }
@@ -178,13 +196,13 @@ public struct FunctionVectorMethod: TaskMethod {
     }
 
     /// The clean prompts `prepare` averages head outputs over.
-    /// - Throws: `TaskError.notEnoughItems` when the train split is too small.
+    /// - Throws: `MethodError.notEnoughItems` when the train split is too small.
     public func sampleCleanPrompts(_ context: MethodContext) throws -> [TextPrompt] {
         try prompts(context, count: cleanPrompts, purpose: "clean", shuffledLabels: false)
     }
 
     /// The shuffled-label prompts `prepare` measures the CIE on.
-    /// - Throws: `TaskError.notEnoughItems` when the train split is too small.
+    /// - Throws: `MethodError.notEnoughItems` when the train split is too small.
     public func sampleCorruptedPrompts(_ context: MethodContext) throws -> [TextPrompt] {
         try prompts(context, count: corruptedPrompts, purpose: "corrupted", shuffledLabels: true)
     }
@@ -192,9 +210,11 @@ public struct FunctionVectorMethod: TaskMethod {
     /// `count` prompts of `shots` shots whose queries are distinct train items drawn with the
     /// context's seed; `purpose` separates the draws of clean and corrupted prompts.
     func prompts(_ context: MethodContext, count: Int, purpose: String, shuffledLabels: Bool) throws -> [TextPrompt] {
-        guard count <= context.train.count else {
-            throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.train.rawValue, requested: count, available: context.train.count)
-        }
+        let check = SettingCheck(method: name)
+        try check.items(TaskSplit.train.rawValue, of: context.task.name, available: context.train.count, needed: count,
+                        for: "\(count) \(purpose) prompts of distinct queries")
+        try check.items(TaskSplit.train.rawValue, of: context.task.name, available: context.train.count, needed: shots + 1,
+                        for: "\(shots)-shot \(purpose) prompts (a query and \(shots) other items)")
         let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("function-vectors/\(purpose)")])
         var generator = Xoshiro256StarStar(seed: seed)
         return try generator.sampleWithoutReplacement(count, from: context.train.count).map {

@@ -12,6 +12,8 @@ public struct PreparedFunctionVector: PreparedMethod {
     /// (L, H); nil when the heads were given rather than chosen by effect.
     public let causalIndirectEffects: Tensor?
     public let preparation: PreparationCost
+    /// Wall seconds of the phases of preparation ("means", "cie"); empty when loaded.
+    var phaseSeconds: [String: Double] = [:]
 
     public var shots: Int { 0 }
 
@@ -24,7 +26,8 @@ public struct PreparedFunctionVector: PreparedMethod {
     }
 
     init(layer: Int, vector: Tensor, heads: [AttentionHead], meanHeadOutputs: Tensor, causalIndirectEffects: Tensor?,
-         preparation: PreparationCost) {
+         preparation: PreparationCost, phaseSeconds: [String: Double] = [:]) {
+        self.phaseSeconds = phaseSeconds
         self.layer = layer
         self.vector = vector
         self.heads = heads
@@ -44,24 +47,32 @@ public struct PreparedFunctionVector: PreparedMethod {
         return ArtifactCache.Artifact(tensors: tensors, facts: [
             "heads": heads.map(\.description).joined(separator: ","),
             "seconds": "\(preparation.seconds)", "tokens_processed": "\(preparation.tokensProcessed)",
+            "phase_seconds": phaseSeconds.keys.sorted().map { "\($0):\(String(format: "%.1f", phaseSeconds[$0]!))" }.joined(separator: " "),
         ])
     }
 
-    /// A stored artifact, added after `layer`, when its tensors fit a model of configuration `c`;
-    /// nil otherwise (it is then prepared again and overwritten).
-    init?(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, layer: Int, fromCache seconds: Double) {
+    /// A stored artifact, added after `layer`, for a model of configuration `c`.
+    /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when its tensors do not fit the model.
+    init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, layer: Int, method: String, fromCache seconds: Double) throws {
         let t = artifact.tensors
-        guard let means = t[FunctionVectorTensor.meanHeadOutputs], means.shape == [c.layerCount, c.attentionWidth],
-              let vector = t[FunctionVectorTensor.functionVector], vector.shape == [c.hiddenSize],
-              let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2
-        else { return nil }
+        let means = try artifact.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [c.layerCount, c.attentionWidth], method: method)
+        let vector = try artifact.tensor(FunctionVectorTensor.functionVector, shape: [c.hiddenSize], method: method)
+        guard let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2 else {
+            throw MethodError.artifactShape(method: method, path: artifact.path, tensor: FunctionVectorTensor.heads,
+                                            expected: [-1, 2], found: t[FunctionVectorTensor.heads]?.shape)
+        }
+        // Checked as floats first: Int(_:) traps on NaN and on values beyond Int.
+        let limits = [Float(c.layerCount), Float(c.attentionHeads)]
+        guard headTable.scalars.enumerated().allSatisfy({ $1 >= 0 && $1 < limits[$0 % 2] && $1.rounded() == $1 }) else {
+            throw MethodError.corruptArtifact(method: method, path: artifact.path,
+                                              reason: "head table \(headTable.scalars.prefix(8)) outside \(c.layerCount) layers × \(c.attentionHeads) heads")
+        }
         let heads = (0..<headTable.shape[0]).map {
             AttentionHead(layer: Int(headTable.scalars[2 * $0]), head: Int(headTable.scalars[2 * $0 + 1]))
         }
-        let effects = t[FunctionVectorTensor.causalIndirectEffects]
-        guard heads.allSatisfy({ (0..<c.layerCount).contains($0.layer) && (0..<c.attentionHeads).contains($0.head) }),
-              effects == nil || effects!.shape == [c.layerCount, c.attentionHeads]
-        else { return nil }
+        let effects = try t[FunctionVectorTensor.causalIndirectEffects].map { _ in
+            try artifact.tensor(FunctionVectorTensor.causalIndirectEffects, shape: [c.layerCount, c.attentionHeads], method: method)
+        }
         self.init(layer: layer, vector: vector, heads: heads, meanHeadOutputs: means, causalIndirectEffects: effects,
                   preparation: PreparationCost(seconds: seconds, tokensProcessed: 0, fromCache: true))
     }

@@ -49,12 +49,14 @@ public struct LTVProblem {
     /// prompts for the head means, `trainingPrompts` train queries (with `trainingShots`
     /// demonstrations, labels shuffled when asked), and zero-shot prompts of the first
     /// `validationItems` valid items. Every draw is seeded by (context seed, task, purpose).
-    /// - Throws: `TaskError.notEnoughItems` when train is empty or holds too few items for the
-    ///   shots; `TaskError.targetAddsNoToken` for an item with no target token.
-    public static func make(_ context: MethodContext, settings: LTVSettings) throws -> LTVProblem {
+    /// - Throws: `MethodError.notEnoughItems` (naming `method`) when train holds too few items
+    ///   for the shots; `TaskError.targetAddsNoToken` for an item with no target token.
+    public static func make(_ context: MethodContext, settings: LTVSettings, method: String = "ltv") throws -> LTVProblem {
         let model = context.model, task = context.task, train = context.train
-        guard !train.isEmpty else {
-            throw TaskError.notEnoughItems(task: task.name, split: TaskSplit.train.rawValue, requested: 1, available: 0)
+        let check = SettingCheck(method: method)
+        for (shots, purpose) in [(settings.meanShots, "mean"), (settings.trainingShots, "training")] {
+            try check.items(TaskSplit.train.rawValue, of: task.name, available: train.count, needed: shots + 1,
+                            for: "\(shots)-shot \(purpose) prompts (a query and \(shots) other items)")
         }
         let sampler = context.sampler
         func seed(_ purpose: String) -> UInt64 {

@@ -46,20 +46,13 @@ public struct LTVSettings: Sendable, Equatable {
     /// the weights with the lowest validation loss are kept.
     public var validateEvery: Int
 
-    /// - Precondition: counts are positive where a zero would make no sense (`meanPrompts`,
-    ///   `trainingPrompts`, `promptsPerStep`, `validateEvery`), none is negative, and the learning
-    ///   rate is positive and finite. The command line validates user input before building one.
+    /// Any values are accepted here; `validate(method:)` (called by `prepare`) throws for one
+    /// outside its range.
     public init(
         profile: Profile, meanPrompts: Int = 50, meanShots: Int = 10, trainingShots: Int, shuffledLabels: Bool,
         trainingPrompts: Int, steps: Int, promptsPerStep: Int = 1, learningRate: Float,
         initialisation: Initialisation, validationItems: Int = 100, validateEvery: Int = 50
     ) {
-        precondition(meanPrompts > 0 && meanShots >= 0, "LTVSettings: meanPrompts \(meanPrompts), meanShots \(meanShots)")
-        precondition(trainingShots >= 0 && trainingPrompts > 0 && promptsPerStep > 0,
-                     "LTVSettings: trainingShots \(trainingShots), trainingPrompts \(trainingPrompts), promptsPerStep \(promptsPerStep)")
-        precondition(steps >= 0 && validationItems >= 0 && validateEvery > 0,
-                     "LTVSettings: steps \(steps), validationItems \(validationItems), validateEvery \(validateEvery)")
-        precondition(learningRate > 0 && learningRate.isFinite, "LTVSettings: learning rate \(learningRate)")
         self.profile = profile
         self.meanPrompts = meanPrompts
         self.meanShots = meanShots
@@ -92,6 +85,22 @@ public struct LTVSettings: Sendable, Equatable {
         LTVSettings(
             profile: .paper, trainingShots: 5, shuffledLabels: true, trainingPrompts: 100, steps: steps,
             learningRate: 5e-5, initialisation: .gaussian)
+    }
+
+    /// Throws `MethodError.invalidSetting` (naming `method`) for a value outside its range:
+    /// counts where a zero makes no sense below 1, any count below 0, a learning rate that is
+    /// not positive and finite.
+    public func validate(method: String) throws {
+        let check = SettingCheck(method: method)
+        try check.atLeast("mean_prompts", meanPrompts, 1)
+        try check.atLeast("mean_shots", meanShots, 1)
+        try check.atLeast("training_shots", trainingShots, 0)
+        try check.atLeast("training_prompts", trainingPrompts, 1)
+        try check.atLeast("steps", steps, 0)
+        try check.atLeast("prompts_per_step", promptsPerStep, 1)
+        try check.positiveFinite("learning_rate", learningRate)
+        try check.atLeast("validation_items", validationItems, 0)
+        try check.atLeast("validate_every", validateEvery, 1)
     }
 
     /// Every field as "key" → "value" (the method's `settings`).

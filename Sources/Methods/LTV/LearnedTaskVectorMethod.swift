@@ -22,17 +22,20 @@ public struct LearnedTaskVectorMethod: TaskMethod {
 
     /// Prepares several tasks (of one model) at once: those without a cached artifact train
     /// together as independent problems (`LTVTrainer`), each giving what preparing it alone would.
-    /// - Throws: as `LTVProblem.make`, or a cache write failure.
+    /// - Throws: `MethodError.invalidSetting` for a setting outside its range; as
+    ///   `LTVProblem.make`; `MethodError` for a cached artifact that is corrupt or of another
+    ///   shape; a cache write failure.
     /// - Precondition: every context has the same model.
     public func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
         guard let model = contexts.first?.model else { return [] }
         precondition(contexts.allSatisfy { $0.model.name == model.name }, "prepareJointly: contexts of different models")
+        try configuration.validate(method: name)
         var prepared = [Prepared?](repeating: nil, count: contexts.count)
         var toTrain = [Int]()
         for (i, context) in contexts.enumerated() {
-            if let cache, let artifact = cache.load(model: model.name, method: name, task: context.task.name,
-                                                    settings: artifactSettings(context)),
-               let restored = Prepared(artifact: artifact, seed: context.seed, decoder: model.decoder) {
+            if let cache, let artifact = try cache.load(model: model.name, method: name, task: context.task.name,
+                                                        settings: artifactSettings(context)),
+               let restored = try Prepared(artifact: artifact, seed: context.seed, decoder: model.decoder, method: name) {
                 prepared[i] = restored
             } else {
                 toTrain.append(i)
@@ -40,7 +43,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         }
         if !toTrain.isEmpty {
             let start = Date()
-            let problems = try toTrain.map { try LTVProblem.make(contexts[$0], settings: configuration) }
+            let problems = try toTrain.map { try LTVProblem.make(contexts[$0], settings: configuration, method: name) }
             let run = LTVTrainer.train(model: model, problems: problems, settings: configuration)
             let seconds = Date().timeIntervalSince(start) / Double(toTrain.count)
             for (j, i) in toTrain.enumerated() {
@@ -134,18 +137,23 @@ public struct LearnedTaskVectorMethod: TaskMethod {
                 ])
         }
 
-        /// A cached artifact, when it was made with `seed` for a decoder of this shape; nil otherwise.
-        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder) {
+        /// A cached artifact made with `seed`, for a decoder of this shape; nil when it was made
+        /// with another seed (it is then trained again).
+        /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when it does not fit the model.
+        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder, method: String) throws {
             let c = decoder.configuration
-            guard artifact.facts["seed"] == "\(seed)",
-                  let weights = artifact.tensors["weights"], weights.shape == [c.layerCount, c.attentionHeads],
-                  let projected = artifact.tensors["projected_head_means"],
-                  projected.shape == [c.layerCount, c.attentionHeads, c.hiddenSize],
-                  let steps = artifact.tensors["validation_steps"], let losses = artifact.tensors["validation_losses"],
-                  steps.count == losses.count,
-                  let bestStep = artifact.facts["best_step"].flatMap(Int.init),
-                  let bestLoss = artifact.facts["best_validation_loss"].flatMap(Float.init)
-            else { return nil }
+            guard artifact.facts["seed"] == "\(seed)" else { return nil }
+            let weights = try artifact.tensor("weights", shape: [c.layerCount, c.attentionHeads], method: method)
+            let projected = try artifact.tensor("projected_head_means", shape: [c.layerCount, c.attentionHeads, c.hiddenSize], method: method)
+            let steps = artifact.tensors["validation_steps"], losses = artifact.tensors["validation_losses"]
+            guard let steps, let losses, steps.rank == 1, steps.shape == losses.shape,
+                  steps.scalars.allSatisfy({ $0 >= 0 && $0 < 1e9 && $0.rounded() == $0 })
+            else {
+                throw MethodError.corruptArtifact(method: method, path: artifact.path,
+                                                  reason: "validation_steps \(steps?.shape.description ?? "missing") and validation_losses \(losses?.shape.description ?? "missing") are not one list of whole steps and one of losses")
+            }
+            let bestStep = try artifact.fact("best_step", method: method) { Int($0) }
+            let bestLoss = try artifact.fact("best_validation_loss", method: method) { Float($0) }
             self.init(
                 weights: weights, projectedHeadMeans: projected, bestStep: bestStep, bestValidationLoss: bestLoss,
                 validationSteps: steps.scalars.map { Int($0) }, validationLosses: losses.scalars,

@@ -72,7 +72,16 @@ public func canonicalSettings(_ settings: [String: String]) -> String {
 public protocol JointlyPreparableMethod: TaskMethod {
     associatedtype Prepared: PreparedMethod
     func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared]
+    /// True when the tasks prepared together share what they learn (e.g. one α for all), so that
+    /// splitting them into groups would change the result.
+    var couplesTasks: Bool { get }
 }
 
-extension SoftInjectionMethod: JointlyPreparableMethod {}
+extension JointlyPreparableMethod {
+    public var couplesTasks: Bool { false }
+}
+
+extension SoftInjectionMethod: JointlyPreparableMethod {
+    public var couplesTasks: Bool { options.taskAgnostic }
+}
 extension LearnedTaskVectorMethod: JointlyPreparableMethod {}

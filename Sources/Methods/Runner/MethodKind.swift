@@ -9,13 +9,34 @@ public enum MethodKind: String, CaseIterable, Sendable, Codable {
 
     /// The method with the paper's settings.
     public func makeMethod(shots: Int = 10) -> any TaskMethod {
+        var settings = MethodHyperparameters()
+        settings.shots = shots
+        return makeMethod(settings)
+    }
+
+    /// The method with `settings`.
+    public func makeMethod(_ settings: MethodHyperparameters) -> any TaskMethod {
         switch self {
         case .zeroShot: return PromptOnlyMethod.zeroShot
-        case .icl: return PromptOnlyMethod(shots: shots)
-        case .site: return SoftInjectionMethod()
-        case .functionVector: return FunctionVectorMethod()
+        case .icl: return PromptOnlyMethod(shots: settings.shots)
+        case .site: return SoftInjectionMethod(settings: settings.site)
+        case .functionVector: return FunctionVectorMethod(topHeads: settings.functionVectorHeads, layer: settings.functionVectorLayer)
         case .taskVector: return TaskVectorMethod()
-        case .ltv: return LearnedTaskVectorMethod()
+        case .ltv: return LearnedTaskVectorMethod(settings.ltv)
         }
     }
+}
+
+/// The settings a run exposes for each method; the defaults are the papers'.
+public struct MethodHyperparameters: Sendable, Equatable {
+    /// Demonstrations per in-context-learning prompt.
+    public var shots = 10
+    public var site = SoftInjectionSettings()
+    /// k: heads summed into a function vector.
+    public var functionVectorHeads = 10
+    /// The layer a function vector is added after; nil for L/3.
+    public var functionVectorLayer: Int?
+    public var ltv = LTVSettings.sameBudget
+
+    public init() {}
 }

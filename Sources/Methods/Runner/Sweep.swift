@@ -9,18 +9,86 @@ public struct RunRecord: Sendable, Codable {
     public var method: String
     public var seed: UInt64
     public var settingsHash: String
+    /// Canonical "k=v;k=v" rendering of the method's settings (without the seed).
+    public var settings: String
     public var scoring: ScoringMode
+    /// Demonstrations in each test prompt.
+    public var shots: Int
+    /// The test-item cap of the evaluation, nil for all.
+    public var maxItems: Int?
     public var accuracy: Double
+    public var correct: Int
     public var items: Int
     public var preparationSeconds: Double
     public var preparationTokens: Int
     public var preparedFromCache: Bool
     public var testSeconds: Double
     public var testPromptTokens: Int
+
+    public init(
+        model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
+        shots: Int, maxItems: Int?, accuracy: Double, correct: Int, items: Int, preparationSeconds: Double, preparationTokens: Int,
+        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int
+    ) {
+        self.model = model
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.settingsHash = settingsHash
+        self.settings = settings
+        self.scoring = scoring
+        self.shots = shots
+        self.maxItems = maxItems
+        self.accuracy = accuracy
+        self.correct = correct
+        self.items = items
+        self.preparationSeconds = preparationSeconds
+        self.preparationTokens = preparationTokens
+        self.preparedFromCache = preparedFromCache
+        self.testSeconds = testSeconds
+        self.testPromptTokens = testPromptTokens
+    }
+}
+
+/// A (task, method) cell of a sweep, named as its result row will be.
+public struct SweepCell: Hashable, Sendable {
+    public var model: String
+    public var task: String
+    public var method: String
+    public var seed: UInt64
+    /// First 12 hex digits of the SHA-256 of the method settings, the seed, the scoring and the
+    /// test-item cap: a cell evaluated differently is a different cell.
+    public var settingsHash: String
+    public var settings: String
+
+    public init(model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String) {
+        self.model = model
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.settingsHash = settingsHash
+        self.settings = settings
+    }
+}
+
+/// What a sweep tells its observer, in sweep order.
+public enum SweepEvent {
+    /// Preparation of `method` starts for these tasks (all together for a jointly prepared method).
+    case preparing(method: String, tasks: [String])
+    /// Evaluation of a cell starts.
+    case evaluating(SweepCell)
+    case finished(RunRecord)
+    /// The cell was skipped because the caller already has it.
+    case skipped(SweepCell)
+    /// The cell could not be run (its files, its preparation or its evaluation threw); the sweep
+    /// goes on with the next one.
+    case failed(SweepCell, phase: SweepPhase, error: any Error)
 }
 
 /// Runs methods over tasks on one model: prepares each (SITE and LTV for all tasks together), then
-/// evaluates the test items.
+/// evaluates the test items. The order is fixed: methods in the given order, tasks in the given
+/// order within each method, so a rerun that skips finished cells reports the rest in the order
+/// an uninterrupted run would.
 public struct Sweep {
     public var model: LanguageModel
     public var tasks: [TextTask]
@@ -29,6 +97,12 @@ public struct Sweep {
     public var seed: UInt64
     public var evaluation: EvaluationOptions
     public var cache: ArtifactCache?
+    /// Tasks a jointly prepared method trains together at most. Joint training keeps every
+    /// task's prefilled train and valid prompts in memory (SITE on SmolLM2: ~46 KB of KV cache per
+    /// token, ~18 GB for all 57 tasks at once), so larger sweeps go in groups; each task's result
+    /// is the same in any group (joint training equals training alone). Methods that couple the
+    /// tasks (one α for all, `couplesTasks`) always train every pending task together.
+    public var jointGroupSize = 8
 
     public init(model: LanguageModel, tasks: [TextTask], methods: [any TaskMethod], data: DataDirectory,
                 seed: UInt64, evaluation: EvaluationOptions, cache: ArtifactCache?) {
@@ -41,38 +115,137 @@ public struct Sweep {
         self.cache = cache
     }
 
-    /// - Parameter progress: told about each finished record.
-    public func run(progress: (RunRecord) -> Void = { _ in }) throws -> [RunRecord] {
-        let splits = try tasks.map { try $0.loadSplits(from: data) }
-        let contexts = zip(tasks, splits).map {
-            MethodContext(model: model, task: $0.0, train: $0.1.train, valid: $0.1.valid, seed: seed)
+    /// The cell of `task` under `method`.
+    public func cell(task: TextTask, method: any TaskMethod) -> SweepCell {
+        var keyed = method.settings
+        keyed["seed"] = "\(seed)"
+        keyed["scoring"] = evaluation.scoring.rawValue
+        keyed["max_items"] = evaluation.maxItems.map { "\($0)" } ?? "all"
+        return SweepCell(
+            model: model.name, task: task.name, method: method.name, seed: seed,
+            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(method.settings))
+    }
+
+    /// Every cell, in sweep order.
+    public var cells: [SweepCell] { methods.flatMap { method in tasks.map { cell(task: $0, method: method) } } }
+
+    /// Runs every cell that `skip` does not reject; a failing cell is reported and the sweep goes
+    /// on. A method whose cells are all skipped is not prepared; a jointly prepared method is
+    /// prepared for its unskipped tasks only.
+    /// - Returns: the finished records.
+    /// - Throws: only what `report` throws (e.g. a result that could not be stored).
+    public func run(skip: (SweepCell) -> Bool, report: (SweepEvent) throws -> Void) throws -> [RunRecord] {
+        var splits = [String: Result<TaskSplits, Error>]()
+        func loadedSplits(_ task: TextTask) -> Result<TaskSplits, Error> {
+            if let s = splits[task.name] { return s }
+            let s = Result { try task.loadSplits(from: data) }
+            splits[task.name] = s
+            return s
         }
         var records = [RunRecord]()
         let evaluator = Evaluator(model: model)
         for method in methods {
-            let prepared: [any PreparedMethod]
-            if let joint = method as? any JointlyPreparableMethod {
-                prepared = try joint.prepareJointly(contexts, cache: cache)
-            } else {
-                prepared = try contexts.map { try method.prepare($0, cache: cache) }
+            var pending = [(task: TextTask, cell: SweepCell, splits: TaskSplits)]()
+            for task in tasks {
+                let cell = cell(task: task, method: method)
+                if skip(cell) {
+                    try report(.skipped(cell))
+                    continue
+                }
+                switch loadedSplits(task) {
+                case .success(let s): pending.append((task, cell, s))
+                case .failure(let error): try report(.failed(cell, phase: .loading, error: error))
+                }
             }
-            for (t, task) in tasks.enumerated() {
-                var options = evaluation
-                options.seed = seed
-                let result = try evaluator.evaluate(prepared[t], task: task, items: splits[t].test, train: splits[t].train, options: options)
-                var settings = method.settings
-                settings["seed"] = "\(seed)"
-                let record = RunRecord(
-                    model: model.name, task: task.name, method: method.name, seed: seed,
-                    settingsHash: String(ArtifactCache.hash(settings).prefix(12)), scoring: options.scoring,
-                    accuracy: result.accuracy, items: result.count,
-                    preparationSeconds: prepared[t].preparation.seconds, preparationTokens: prepared[t].preparation.tokensProcessed,
-                    preparedFromCache: prepared[t].preparation.fromCache,
-                    testSeconds: result.seconds, testPromptTokens: result.promptTokens)
-                progress(record)
-                records.append(record)
+            if pending.isEmpty { continue }
+            let contexts = pending.map {
+                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed)
+            }
+            // Jointly prepared methods go group by group (prepare, then evaluate), so that the
+            // memory of one group's preparation is released before the next.
+            let joint = method as? any JointlyPreparableMethod
+            let groupSize = joint.map { $0.couplesTasks ? pending.count : max(1, jointGroupSize) } ?? pending.count
+            for groupStart in stride(from: 0, to: pending.count, by: groupSize) {
+                let group = groupStart..<min(pending.count, groupStart + groupSize)
+                try records += runGroup(method: method, joint: joint, entries: Array(pending[group]),
+                                        contexts: Array(contexts[group]), evaluator: evaluator, report: report)
             }
         }
         return records
     }
+
+    /// Prepares (jointly when `joint` is given) and evaluates one group of pending cells.
+    private func runGroup(
+        method: any TaskMethod, joint: (any JointlyPreparableMethod)?,
+        entries pending: [(task: TextTask, cell: SweepCell, splits: TaskSplits)], contexts: [MethodContext],
+        evaluator: Evaluator, report: (SweepEvent) throws -> Void
+    ) throws -> [RunRecord] {
+        var records = [RunRecord]()
+        var prepared = [Result<any PreparedMethod, Error>]()
+        if let joint {
+            try report(.preparing(method: method.name, tasks: pending.map(\.task.name)))
+            do {
+                prepared = try joint.prepareJointly(contexts, cache: cache).map { .success($0) }
+            } catch {
+                prepared = Array(repeating: .failure(error), count: pending.count)
+            }
+        }
+        for (t, entry) in pending.enumerated() {
+            let preparedMethod: any PreparedMethod
+            do {
+                if prepared.isEmpty {
+                    try report(.preparing(method: method.name, tasks: [entry.task.name]))
+                    preparedMethod = try method.prepare(contexts[t], cache: cache)
+                } else {
+                    preparedMethod = try prepared[t].get()
+                }
+            } catch {
+                try report(.failed(entry.cell, phase: .preparation, error: error))
+                continue
+            }
+            try report(.evaluating(entry.cell))
+            var options = evaluation
+            options.seed = seed
+            let result: TaskEvaluation
+            do {
+                result = try evaluator.evaluate(
+                    preparedMethod, task: entry.task, items: entry.splits.test, train: entry.splits.train, options: options)
+            } catch {
+                try report(.failed(entry.cell, phase: .evaluation, error: error))
+                continue
+            }
+            let record = RunRecord(
+                model: entry.cell.model, task: entry.cell.task, method: entry.cell.method, seed: seed,
+                settingsHash: entry.cell.settingsHash, settings: entry.cell.settings, scoring: options.scoring,
+                shots: preparedMethod.shots, maxItems: options.maxItems,
+                accuracy: result.accuracy, correct: result.correct, items: result.count,
+                preparationSeconds: preparedMethod.preparation.seconds,
+                preparationTokens: preparedMethod.preparation.tokensProcessed,
+                preparedFromCache: preparedMethod.preparation.fromCache,
+                testSeconds: result.seconds, testPromptTokens: result.promptTokens)
+            try report(.finished(record))
+            records.append(record)
+        }
+        return records
+    }
+
+    /// Runs every cell; the first failure is thrown.
+    /// - Parameter progress: told about each finished record.
+    public func run(progress: (RunRecord) -> Void = { _ in }) throws -> [RunRecord] {
+        try run(skip: { _ in false }) { event in
+            switch event {
+            case .finished(let record): progress(record)
+            case .failed(_, _, let error): throw error
+            case .preparing, .evaluating, .skipped: break
+            }
+        }
+    }
+}
+
+/// Where a cell failed.
+public enum SweepPhase: String, Sendable {
+    /// Reading the task's files.
+    case loading
+    case preparation
+    case evaluation
 }

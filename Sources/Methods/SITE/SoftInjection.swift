@@ -19,21 +19,61 @@ public struct SoftInjectionMethod: TaskMethod {
         try prepareJointly([context], cache: cache)[0]
     }
 
+    /// Throws `MethodError.invalidSetting` for a setting outside its range.
+    public func validate() throws {
+        let check = SettingCheck(method: name)
+        try check.atLeast("embedding_prompts", options.embeddingPrompts, 1)
+        try check.atLeast("embedding_shots", options.embeddingShots, 1)
+        try check.atLeast("steps", options.steps, 0)
+        try check.positiveFinite("lr", options.learningRate)
+        try check.atLeast("prompts_per_step", options.promptsPerStep, 1)
+        try check.atLeast("validate_every", options.validateEvery, 1)
+        // Keeping the best step needs a validation loss to compare.
+        try check.atLeast("validation_items", options.validationItems, options.keepBest && options.steps > 0 ? 1 : 0)
+    }
+
+    /// Throws `MethodError.notEnoughItems` when a split of `context` cannot give what training samples.
+    func validateSplits(_ context: MethodContext) throws {
+        let check = SettingCheck(method: name), task = context.task.name, n = options.embeddingShots
+        try check.items(TaskSplit.train.rawValue, of: task, available: context.train.count, needed: options.embeddingPrompts,
+                        for: "\(options.embeddingPrompts) embedding prompts of distinct queries")
+        try check.items(TaskSplit.train.rawValue, of: task, available: context.train.count, needed: n + 1,
+                        for: "\(n)-shot embedding prompts (a query and \(n) other items)")
+        if options.keepBest && options.steps > 0 {
+            try check.items(TaskSplit.valid.rawValue, of: task, available: context.valid.count, needed: 1,
+                            for: "keeping the step of best validation loss")
+        }
+    }
+
     /// Prepares several tasks of one model at once: their weights advance together, one row per
     /// task in every step, so 57 optimisations cost about as much as one batched one. Each task's
     /// result equals training it alone (its rows never mix with the others').
+    ///
+    /// - Throws: `MethodError.invalidSetting` for a setting outside its range,
+    ///   `MethodError.notEnoughItems` for a split too small, `MethodError` for a cached artifact
+    ///   that is corrupt or of another shape, what the prompts or saving an artifact throw.
     public func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
         guard let first = contexts.first else { return [] }
+        try self.validate()
         let model = first.model
-        let keyed = contexts.map { (context: $0, settings: artifactSettings($0)) }
-        if !options.taskAgnostic, let cache {
-            let cached = keyed.map { cache.load(model: model.name, method: name, task: $0.context.task.name, settings: $0.settings) }
-            if cached.allSatisfy({ $0 != nil }) { return cached.map { Prepared(artifact: $0!) } }
-        }
-        let start = Date()
-        var tokens = 0
         let c = model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads
+        let keyed = contexts.map { (context: $0, settings: artifactSettings($0)) }
+        if !options.taskAgnostic, let cache {
+            let cached = try keyed.map { try cache.load(model: model.name, method: name, task: $0.context.task.name, settings: $0.settings) }
+            if cached.allSatisfy({ $0 != nil }) { return try cached.map { try Prepared(artifact: $0!, configuration: c, method: name) } }
+        }
+        for context in contexts { try validateSplits(context) }
+        let start = Date()
+        var tokens = 0
+
+        // Wall seconds of each phase (facts of every artifact; the phases run for all tasks at once).
+        var phaseSeconds = ["embedding": 0.0, "prefill": 0.0, "training": 0.0, "validation": 0.0]
+        var phaseStart = Date()
+        func endPhase(_ phase: String) {
+            phaseSeconds[phase, default: 0] += Date().timeIntervalSince(phaseStart)
+            phaseStart = Date()
+        }
 
         // Task embeddings: (L, H·Dh) per task.
         var embeddings = [Tensor]()
@@ -64,8 +104,10 @@ public struct SoftInjectionMethod: TaskMethod {
             }
             validRows.append(rows)
         }
+        endPhase("embedding")
         let prompts = try LastTokenPrompts(model: model, textPrompts: textPrompts)
         tokens += prompts.prefilledTokens
+        endPhase("prefill")
 
         // One logit row per (task, layer), or per layer when the weights are shared.
         let groups = options.taskAgnostic ? 1 : contexts.count
@@ -115,7 +157,11 @@ public struct SoftInjectionMethod: TaskMethod {
             let total = tape.scale(loss, by: Float(rows.count) / Float(options.promptsPerStep))
             adam.update(&logits, gradients: [tape.gradients(of: total)[parameter]])
             tokens += rows.count
-            if (step + 1) % options.validateEvery == 0 || step + 1 == options.steps { validate(step: step + 1) }
+            endPhase("training")
+            if (step + 1) % options.validateEvery == 0 || step + 1 == options.steps {
+                validate(step: step + 1)
+                endPhase("validation")
+            }
         }
         let seconds = Date().timeIntervalSince(start)
 
@@ -129,6 +175,7 @@ public struct SoftInjectionMethod: TaskMethod {
                 facts: ["best_step": "\(best[t].step)", "best_validation_loss": "\(best[t].loss)",
                         "validation_curve": curves[t].joined(separator: " "), "kept": options.keepBest ? "best" : "last",
                         "tasks_trained_together": "\(contexts.count)",
+                        "phase_seconds_all_tasks": phaseSeconds.keys.sorted().map { "\($0):\(String(format: "%.1f", phaseSeconds[$0]!))" }.joined(separator: " "),
                         "preparation_seconds": "\(cost.seconds)", "tokens_processed": "\(cost.tokensProcessed)"])
             if let cache {
                 try cache.save(model: model.name, method: name, task: context.task.name, settings: keyed[t].settings, artifact: artifact)
@@ -150,9 +197,10 @@ public struct SoftInjectionMethod: TaskMethod {
     func taskEmbedding(_ context: MethodContext) throws -> (Tensor, Int) {
         let model = context.model, c = model.decoder.configuration
         var generator = Xoshiro256StarStar(seed: SplitMix64.mix([context.seed, SplitMix64.stableHash("site-embedding"), SplitMix64.stableHash(context.task.name)]))
-        let count = min(options.embeddingPrompts, context.train.count)
+        // `validateSplits` guarantees train holds M queries and N + 1 items.
+        let count = options.embeddingPrompts
         let queries = generator.sampleWithoutReplacement(count, from: context.train.count)
-        let shots = min(options.embeddingShots, context.train.count - 1)
+        let shots = options.embeddingShots
         let prompts = try queries.map {
             model.encode(try context.sampler.prompt(forItem: $0, of: context.train, split: .train, shots: shots, seed: context.seed).text)
         }
@@ -178,8 +226,11 @@ public struct SoftInjectionMethod: TaskMethod {
             self.preparation = preparation
         }
 
-        init(artifact: ArtifactCache.Artifact) {
-            self.init(embedding: artifact.tensors["task_embedding"]!, alphaLogits: artifact.tensors["alpha_logits"]!,
+        /// A stored artifact, for a model of configuration `c`.
+        /// - Throws: `MethodError.artifactShape` when a tensor is missing or does not fit the model.
+        init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: String) throws {
+            self.init(embedding: try artifact.tensor("task_embedding", shape: [c.layerCount, c.attentionWidth], method: method),
+                      alphaLogits: try artifact.tensor("alpha_logits", shape: [c.layerCount, c.attentionHeads], method: method),
                       facts: artifact.facts, preparation: PreparationCost(fromCache: true))
         }
 

@@ -43,12 +43,12 @@ public struct PreparedTaskVector: PreparedMethod {
             facts: ["layer": "\(layer)", "seconds": "\(preparation.seconds)", "tokens_processed": "\(preparation.tokensProcessed)"])
     }
 
-    /// A stored artifact, when it fits a model of configuration `c`; nil otherwise.
-    init?(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, fromCache seconds: Double) {
-        guard let means = artifact.tensors["residual_means"], means.shape == [c.layerCount, c.hiddenSize],
-              let accuracy = artifact.tensors["valid_accuracy"], accuracy.shape == [c.layerCount],
-              let text = artifact.facts["layer"], let layer = Int(text), (0..<c.layerCount).contains(layer)
-        else { return nil }
+    /// A stored artifact, for a model of configuration `c`.
+    /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when it does not fit the model.
+    init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: String, fromCache seconds: Double) throws {
+        let means = try artifact.tensor("residual_means", shape: [c.layerCount, c.hiddenSize], method: method)
+        let accuracy = try artifact.tensor("valid_accuracy", shape: [c.layerCount], method: method)
+        let layer = try artifact.fact("layer", method: method) { Int($0).flatMap { (0..<c.layerCount).contains($0) ? $0 : nil } }
         self.init(layer: layer, means: means, validAccuracy: accuracy,
                   preparation: PreparationCost(seconds: seconds, tokensProcessed: 0, fromCache: true))
     }

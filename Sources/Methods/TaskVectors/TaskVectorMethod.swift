@@ -35,13 +35,23 @@ public struct TaskVectorMethod: TaskMethod {
         ["prompts": "\(prompts)", "shots": "\(shots)", "valid_items": "\(validItems)", "layer": layer.map { "\($0)" } ?? "best-valid"]
     }
 
-    /// - Throws: `TaskError.notEnoughItems` when the train split cannot give the prompts or their
-    ///   demonstrations, or the valid split is empty while the layer is to be chosen;
+    /// - Throws: `MethodError.invalidSetting` for a setting outside its range (counts < 1, a
+    ///   fixed layer outside the model); `MethodError.notEnoughItems` when the train split cannot
+    ///   give the prompts or their demonstrations, or the valid split is empty while the layer is
+    ///   to be chosen; `MethodError` for a cached artifact that is corrupt or of another shape;
     ///   `TaskError.targetAddsNoToken` for a valid item without a target token; what saving the
     ///   artifact throws.
-    /// - Precondition: a fixed layer lies within the model; `prompts > 0`.
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareTaskVector(context, cache: cache)
+    }
+
+    /// Throws `MethodError.invalidSetting` for a setting outside its range on a model of `c`.
+    public func validate(for c: DecoderConfiguration) throws {
+        let check = SettingCheck(method: name)
+        try check.atLeast("prompts", prompts, 1)
+        try check.atLeast("shots", shots, 1)
+        try check.atLeast("rows_per_call", rowsPerCall, 1)
+        if let layer { try check.within("layer", layer, 0...(c.layerCount - 1)) } else { try check.atLeast("valid_items", validItems, 1) }
     }
 
     /// `prepare`, with the concrete result.
@@ -49,16 +59,19 @@ public struct TaskVectorMethod: TaskMethod {
         let start = Date()
         let c = context.model.decoder.configuration
         let l = c.layerCount, d = c.hiddenSize
-        precondition(prompts > 0, "task vectors: prompts must be positive, got \(prompts)")
-        if let layer { precondition(layer >= 0 && layer < l, "task vectors: layer \(layer) outside the model's \(l) layers") }
+        try validate(for: c)
         let key = artifactSettings(context)
-        if let cache, let artifact = cache.load(model: context.model.name, method: name, task: context.task.name, settings: key),
-           let prepared = PreparedTaskVector(artifact: artifact, configuration: c, fromCache: Date().timeIntervalSince(start)) {
-            return prepared
+        if let cache, let artifact = try cache.load(model: context.model.name, method: name, task: context.task.name, settings: key) {
+            return try PreparedTaskVector(artifact: artifact, configuration: c, method: name, fromCache: Date().timeIntervalSince(start))
         }
 
-        guard prompts <= context.train.count else {
-            throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.train.rawValue, requested: prompts, available: context.train.count)
+        let check = SettingCheck(method: name), task = context.task.name
+        try check.items(TaskSplit.train.rawValue, of: task, available: context.train.count, needed: prompts,
+                        for: "\(prompts) prompts of distinct queries")
+        try check.items(TaskSplit.train.rawValue, of: task, available: context.train.count, needed: shots + 1,
+                        for: "\(shots)-shot prompts (a query and \(shots) other items)")
+        if layer == nil {
+            try check.items(TaskSplit.valid.rawValue, of: task, available: context.valid.count, needed: 1, for: "choosing the layer")
         }
         let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("task-vectors")])
         var generator = Xoshiro256StarStar(seed: seed)
@@ -77,9 +90,6 @@ public struct TaskVectorMethod: TaskMethod {
             chosen = layer
         } else {
             let valid = Array(context.valid.prefix(validItems))
-            guard !valid.isEmpty else {
-                throw TaskError.notEnoughItems(task: context.task.name, split: TaskSplit.valid.rawValue, requested: 1, available: 0)
-            }
             let zeroShot = try LastTokenPrompts(
                 model: context.model, textPrompts: context.sampler.prompts(for: valid, split: .valid, shots: 0, seed: context.seed))
             accuracy = Self.validAccuracy(prompts: zeroShot, means: means, rowsPerCall: rowsPerCall)

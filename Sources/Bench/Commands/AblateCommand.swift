@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Methods
+import Models
+import Tasks
+
+extension Ablation: ExpressibleByArgument {}
+
+/// `bench ablate`: one setting at a time around the paper defaults of SITE, FV and LTV.
+struct AblateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "Vary one setting at a time around the paper defaults (SITE, FV, LTV) and print a table per ablation.",
+        discussion: """
+            One variable at a time; every other setting keeps the paper default, and the default itself is \
+            run once per method family and shared by its tables. Ablations: \
+            site-prompts (M ∈ 1,5,10,50), site-shots (N ∈ 1,5,10), site-steps (50,100,400), \
+            site-lr (0.05,0.2,1.0), site-task-agnostic (one α for all the tasks given), \
+            fv-heads (k ∈ 1,5,10,20), fv-layer (L/6, L/3, L/2, 2L/3), ltv-profile (paper vs same-budget). \
+            Artifacts are cached under --artifacts (the default variants reuse what `bench run` stored). \
+            Rows go to results/ablations/<model>.csv; cells already there are not run again.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var threads: ThreadOptions
+    /// Seed, test-item cap, scoring, data, manifest, artifacts and batch size, shared with `bench run`
+    /// (the root command declares the same group; its method settings are the grid's and must stay unset).
+    @OptionGroup var sweep: SweepOptions
+
+    @Option(help: "Comma-separated task names.")
+    var tasks: String = "antonym,capitalize,country-capital,english-french,sentiment,person-occupation"
+
+    @Option(help: "Comma-separated ablations, or \"all\".")
+    var ablations: String = "all"
+
+    @Option(help: "Folder of the ablation results (one <model>.csv, the run schema; stored cells are not rerun).")
+    var output: String = "results/ablations"
+
+
+    func selectedAblations() throws -> [Ablation] {
+        if ablations == "all" { return Ablation.allCases }
+        return try ablations.split(separator: ",").map { name in
+            guard let ablation = Ablation(rawValue: String(name)) else {
+                throw ValidationError("unknown ablation '\(name)'; known: \(Ablation.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return ablation
+        }
+    }
+
+    var seed: UInt64 { (try? sweep.seedList().first) ?? 0 }
+
+    func validate() throws {
+        _ = try selectedAblations()
+        if tasks.split(separator: ",").isEmpty { throw ValidationError("--tasks names no task") }
+        if try sweep.seedList().count != 1 { throw ValidationError("bench ablate takes one --seed") }
+        let s = sweep
+        if s.sitePrompts != nil || s.siteShots != nil || s.siteSteps != nil || s.siteLr != nil || s.siteTaskAgnostic
+            || s.fvHeads != nil || s.fvLayer != nil || s.ltvProfile != .sameBudget {
+            throw ValidationError("bench ablate sets the method settings itself; choose variables with --ablations")
+        }
+        if sweep.results != "results/runs" { throw ValidationError("bench ablate writes under --output, not --results") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let registry = TaskRegistry.site57
+        let chosenTasks = try tasks.split(separator: ",").map { try registry.task(named: String($0)) }
+        let lm = try model.load()
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        let grid = AblationGrid(layerCount: lm.decoder.configuration.layerCount)
+        let chosen = try selectedAblations()
+        let plan = grid.plan(chosen)
+        let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
+        print("model \(lm.name), seed \(seed), scoring \(sweep.scoring.rawValue), \(plan.count) variants × \(chosenTasks.count) tasks")
+
+        var store = try ResultStore(directory: DataDirectory.absolute(output, from: cwd), model: lm.name)
+        let codeVersion = RunProvenance.codeVersion()
+        let dataVersions = DataVersions(manifest: DataDirectory.absolute(sweep.manifest, from: cwd), data: data)
+        let stored = Dictionary(store.rows.map { ($0.key, $0.accuracy) }, uniquingKeysWith: { first, _ in first })
+
+        // Accuracy per variant key, per task: new cells are run and stored, stored ones are reused.
+        var accuracy = [String: [String: Double]]()
+        for variant in plan {
+            let variantSweep = Sweep(
+                model: lm, tasks: chosenTasks, methods: [variant.method], data: data, seed: seed,
+                evaluation: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize), cache: cache)
+            let finished = store
+            _ = try variantSweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
+                switch event {
+                case .finished(let record):
+                    accuracy[variant.key, default: [:]][record.task] = record.accuracy
+                    try store.append(ResultRow(
+                        record, codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task),
+                        peakMemoryMiB: RunProvenance.peakMemoryMiB(), finishedAt: RunProvenance.timestamp()))
+                    standardError("  \(record.method) \(variant.value) \(record.task): " + String(format: "%.3f", record.accuracy)
+                                  + " (\(record.items) items, prep " + String(format: "%.1f", record.preparationSeconds) + " s"
+                                  + (record.preparedFromCache ? ", cached)" : ")"))
+                case .skipped(let cell):
+                    accuracy[variant.key, default: [:]][cell.task] = stored[ResultRow.Key(cell)]
+                    standardError("  \(cell.method) \(variant.value) \(cell.task): stored")
+                case .failed(let cell, let phase, let error):
+                    standardError("  \(cell.method) \(variant.value) \(cell.task): failed in \(phase): \(error)")
+                case .preparing, .evaluating:
+                    break
+                }
+            }
+        }
+        print("rows in \(store.url.path)")
+
+        for ablation in chosen {
+            let variants = [(grid.defaultValue(ablation) + " (default)", grid.defaultVariant(ablation.family).key)]
+                + grid.variants(ablation).map { ($0.value, $0.key) }
+            print(AblationTable(ablation: ablation, tasks: chosenTasks.map(\.name), variants: variants, accuracy: accuracy).render())
+        }
+    }
+}

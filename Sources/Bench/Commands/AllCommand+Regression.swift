@@ -1,0 +1,61 @@
+import Foundation
+import ModelFormats
+import Methods
+import Models
+
+/// The regression stage of `bench --all`: the plain transformer and FV, LTV and SITE steering
+/// (`RegressionSteeringBenchmark`, as `bench regression steer` runs them) on each checkpoint, added
+/// to results/regression/steering.csv. A method with any row stored for (checkpoint, seed,
+/// settings hash) is done: each run's rows are written in one atomic replace, so rows of a
+/// method are all there or none.
+struct SteeringRegressionStage: RegressionBenchmarkStage {
+    /// Checkpoints; nil for regression/linear-d10-small/model.safetensors under the results folder.
+    var checkpoints: [URL]?
+    var methods = RegressionSteeringKind.allCases
+    var settings = RegressionSteeringSettings()
+    var prompts = 1280
+    var seed: UInt64 = 0
+
+    /// The checkpoint column: the path relative to the current folder when inside it (as
+    /// `bench regression steer --checkpoint results/...` writes it), else the absolute path.
+    static func checkpointName(_ url: URL, currentDirectory: URL) -> String {
+        let base = currentDirectory.standardizedFileURL.path + "/"
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
+    }
+
+    func runAll(resultsDirectory: URL) throws {
+        var store = try CSVStore<RegressionResultRow>(url: resultsDirectory.appendingPathComponent("regression/steering.csv"))
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let urls = checkpoints ?? [resultsDirectory.appendingPathComponent("regression/linear-d10-small/model.safetensors")]
+        for url in urls {
+            let name = Self.checkpointName(url, currentDirectory: cwd)
+            let file = try SafetensorsFile(contentsOf: url)
+            let model = try RegressionTransformer(checkpoint: file)
+            let options = try RegressionCheckpoint.options(in: file)
+            func done(_ kind: RegressionSteeringKind?) -> Bool {
+                let hash = RegressionSteeringBenchmark.settingsHash(settings.settings(for: kind, layerCount: model.configuration.layerCount))
+                let method = kind?.rawValue ?? RegressionSteeringBenchmark.transformerMethod
+                return store.rows.contains { $0.checkpoint == name && $0.method == method && $0.seed == seed && $0.settingsHash == hash }
+            }
+            let todo = methods.filter { !done($0) }
+            let withTransformer = !done(nil)
+            if todo.isEmpty && !withTransformer {
+                print("regression: \(name) already in \(store.url.path)")
+                continue
+            }
+            let rows = try RegressionSteeringBenchmark.run(
+                model: model, functionClass: options.functionClass, trainedPoints: options.points, checkpointName: name,
+                methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer)
+            let codeVersion = RunProvenance.codeVersion(), finishedAt = RunProvenance.timestamp()
+            try store.append(contentsOf: rows.map {
+                RegressionResultRow(
+                    checkpoint: $0.checkpoint, function: $0.function, dims: $0.dimensions, method: $0.method, condition: $0.condition,
+                    inContextExamples: $0.inContextExamples, squaredErrorPerDim: $0.squaredErrorPerDimension, prompts: $0.prompts,
+                    seed: $0.seed, settingsHash: $0.settingsHash, settings: $0.settings, prepSeconds: $0.prepSeconds,
+                    codeVersion: codeVersion, finishedAt: finishedAt)
+            })
+            print("regression: \(name): \(rows.count) rows → \(store.url.path)")
+        }
+    }
+}

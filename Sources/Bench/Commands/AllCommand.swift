@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Methods
+import Models
+import Tasks
+
+/// `bench --all`: the whole benchmark into results/, resumable (finished cells are skipped).
+///
+/// 1. For each default model (fetched when absent): the 57 tasks × zero-shot, icl-10, fv, tv, ltv,
+///    site with the papers' settings, into results/runs/<model>.csv.
+/// 2. The regression steering benchmark into results/regression/steering.csv.
+/// 3. The tables, from everything under results/.
+struct AllBenchmark {
+    static let defaultModels = ["smollm2-135m", "gemma3-270m"]
+    static let methods: [MethodKind] = [.zeroShot, .icl, .functionVector, .taskVector, .ltv, .site]
+
+    var models: [String]
+    var sweep: SweepOptions
+    var modelStore: ModelStore
+    var resultsRoot: URL
+    var regression: any RegressionBenchmarkStage
+    var tables: any TablesStage
+
+    /// - Returns: the text cells that failed (the regression and tables stages still run).
+    func run() throws -> [SweepProgress.Failure] {
+        let plan = try sweep.plan(models: models, modelStore: modelStore, tasks: TaskRegistry.site57.tasks, methods: Self.methods)
+        let text = try plan.run()
+        try regression.runAll(resultsDirectory: resultsRoot)
+        try tables.writeAll(resultsDirectory: resultsRoot)
+        return text.failures
+    }
+}
+
+/// The regression steering benchmark's entry point for `bench --all`.
+protocol RegressionBenchmarkStage {
+    /// Writes (resumably) results/regression/steering.csv under `resultsDirectory`.
+    func runAll(resultsDirectory: URL) throws
+}
+
+/// The tables' entry point for `bench --all`.
+protocol TablesStage {
+    /// Writes every table from the result files under `resultsDirectory`.
+    func writeAll(resultsDirectory: URL) throws
+}

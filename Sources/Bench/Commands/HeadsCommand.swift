@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Methods
+import Models
+import Tasks
+
+/// `bench heads`: the SITE head analysis from stored SITE artifacts.
+struct HeadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heads",
+        abstract: "Analyse SITE's learned head weights α: heatmaps, top-k overlap, cross-task injection, top vs bottom heads.",
+        discussion: """
+            Reads results/artifacts/<model>/site/<task> (written by `bench run --methods site`) and writes under \
+            results/heads/<model>/: alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
+            (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
+            embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
+            embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads).
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var threads: ThreadOptions
+    /// Test-item cap, scoring, data, artifacts and batch size, shared with `bench run` (the root
+    /// command declares the same group); seeds and method settings do not apply here.
+    @OptionGroup var sweep: SweepOptions
+
+    @Option(help: "Comma-separated tasks (default: every task with a SITE artifact).")
+    var tasks: String?
+
+    @Option(help: "Folder the analysis is written under (a subfolder per model).")
+    var output: String = "results/heads"
+
+    @Option(help: "Heads in the top-k overlap and in the top/bottom patching.")
+    var topK: Int = 10
+
+    @Option(help: "Tasks (the first ones) in the cross-task matrix; 0 skips it.")
+    var crossTasks: Int = 4
+
+    @Flag(help: "Only the heatmaps and the overlap table (no evaluation).")
+    var noEvaluation = false
+
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let lm = try model.load()
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
+        let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name)
+        let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks.map { $0.split(separator: ",").map(String.init) })
+        if topK > found[0].layerCount * found[0].headCount {
+            throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")
+        }
+        let folder = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent(lm.name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ text: String, _ name: String) throws {
+            try Data(text.utf8).write(to: folder.appendingPathComponent(name))
+            print("wrote \(folder.appendingPathComponent(name).path)")
+        }
+
+        // Heatmaps: one per task and the mean over tasks.
+        for artifact in found {
+            try write(HeadHeatmap(values: table(artifact.alphas.scalars, heads: artifact.headCount),
+                                  title: "SITE α, \(lm.name), task \(artifact.task)").svg(), "alpha-\(artifact.task).svg")
+        }
+        let mean = meanAlphas(found)
+        try write(HeadHeatmap(values: mean, title: "SITE α, \(lm.name), mean over \(found.count) tasks").svg(), "alpha-mean.svg")
+
+        let overlap = HeadOverlapTable(tasks: found.map(\.task), topHeads: found.map { Set($0.topHeads(topK)) }, k: topK)
+        try write(overlap.csv(), "top\(topK)-overlap.csv")
+        try write(overlap.markdown(), "top\(topK)-overlap.md")
+        print(overlap.markdown())
+        if noEvaluation { return }
+
+        let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        let registry = TaskRegistry.site57
+        let textTasks = try found.map { try registry.task(named: $0.task) }
+        let splits = try textTasks.map { try $0.loadSplits(from: data) }
+        let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
+
+        let crossCount = min(crossTasks, found.count)
+        var siteAccuracy = [Int: TaskEvaluation]()
+        if crossCount > 0 {
+            let analysis = HeadAnalysis(model: lm, artifacts: Array(found.prefix(crossCount)), tasks: Array(textTasks.prefix(crossCount)),
+                                        splits: Array(splits.prefix(crossCount)), options: options)
+            let matrix = try analysis.crossTaskMatrix { a, b, r in
+                standardError("  cross-task α \(found[a].task) × embedding \(found[b].task): " + String(format: "%.3f", r.accuracy))
+            }
+            for t in 0..<crossCount { siteAccuracy[t] = matrix[t][t] }
+            let report = CrossTaskReport(tasks: found.prefix(crossCount).map(\.task), accuracy: matrix.map { $0.map(\.accuracy) },
+                                         items: matrix.map { $0[0].count })
+            try write(report.csv(), "cross-task.csv")
+            try write(report.markdown(), "cross-task.md")
+            print(report.markdown())
+        }
+
+        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options)
+        var patching = PatchingReport(k: topK)
+        for t in found.indices {
+            let site = try siteAccuracy[t] ?? analysis.crossTask(alphaOf: t, embeddingOf: t)
+            let (highest, lowest) = try analysis.patching(task: t, heads: topK)
+            patching.rows.append(.init(task: found[t].task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.count))
+            standardError("  patching \(found[t].task): SITE " + String(format: "%.3f", site.accuracy)
+                          + ", top-\(topK) " + String(format: "%.3f", highest.accuracy) + ", bottom-\(topK) " + String(format: "%.3f", lowest.accuracy))
+        }
+        try write(patching.csv(), "patching.csv")
+        try write(patching.markdown(), "patching.md")
+        print(patching.markdown())
+    }
+
+    /// (L·H) row-major values as an (L, H) table.
+    func table(_ values: [Float], heads h: Int) -> [[Double]] {
+        stride(from: 0, to: values.count, by: h).map { values[$0..<($0 + h)].map(Double.init) }
+    }
+
+    /// The mean α over tasks, (L, H).
+    func meanAlphas(_ artifacts: [SITEArtifact]) -> [[Double]] {
+        var sum = [Double](repeating: 0, count: artifacts[0].alphaLogits.scalars.count)
+        for a in artifacts { for (i, v) in a.alphas.scalars.enumerated() { sum[i] += Double(v) } }
+        return table(sum.map { Float($0 / Double(artifacts.count)) }, heads: artifacts[0].headCount)
+    }
+}

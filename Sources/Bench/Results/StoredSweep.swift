@@ -1,0 +1,78 @@
+import Foundation
+import Methods
+import Models
+import Tasks
+
+/// Runs methods × tasks × seeds on several models into the result store: finished cells are
+/// skipped, each new row is written as soon as its cell ends, a failing cell is counted and the
+/// sweep goes on.
+struct StoredSweep {
+    /// Model references (catalog names, folders, .gguf files, Hugging Face ids).
+    var models: [String]
+    var modelStore: ModelStore
+    var tasks: [TextTask]
+    var methods: [MethodKind]
+    var hyperparameters: MethodHyperparameters
+    var seeds: [UInt64]
+    var evaluation: EvaluationOptions
+    var data: DataDirectory
+    var dataVersions: DataVersions
+    /// results/runs: one <model>.csv per model.
+    var resultsDirectory: URL
+    var artifacts: URL
+
+    /// Runs everything and prints a line per new row on stdout.
+    /// - Returns: the counts and failures (also printed as a summary).
+    /// - Throws: a store that cannot be read or written (a model that cannot be loaded is a failure
+    ///   of its cells in the summary).
+    func run() throws -> SweepProgress {
+        let codeVersion = RunProvenance.codeVersion()
+        let builtMethods = methods.map { $0.makeMethod(hyperparameters) }
+        var progress = SweepProgress(total: models.count * seeds.count * tasks.count * builtMethods.count)
+        defer { progress.finishLine() }
+        for reference in models {
+            let lm: LanguageModel
+            do {
+                lm = try loadModel(reference)
+            } catch {
+                // The other models still run; every cell of this one is a failure in the summary.
+                progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")
+                continue
+            }
+            var store = try ResultStore(directory: resultsDirectory, model: lm.name)
+            print("model \(lm.name) → \(store.url.path) (\(store.rows.count) rows stored)")
+            for seed in seeds {
+                let sweep = Sweep(
+                    model: lm, tasks: tasks, methods: builtMethods, data: data, seed: seed, evaluation: evaluation,
+                    cache: ArtifactCache(root: artifacts))
+                // Cells are distinct, so the store as it was before this seed's sweep decides every skip.
+                let finished = store
+                _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
+                    progress.observe(event)
+                    guard case .finished(let record) = event else { return }
+                    let row = ResultRow(
+                        record, codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task),
+                        peakMemoryMiB: RunProvenance.peakMemoryMiB(), finishedAt: RunProvenance.timestamp())
+                    try store.append(row)
+                    progress.finishLine()
+                    print(Self.describe(row))
+                }
+            }
+        }
+        progress.finishLine()
+        print(progress.summary)
+        return progress
+    }
+
+    private func loadModel(_ reference: String) throws -> LanguageModel {
+        let found = try ModelLocator(store: modelStore).locate(reference) { message in standardError(message) }
+        let name = modelStore.catalog.models.contains { $0.name == reference } ? reference : nil
+        return try LanguageModel.load(found, name: name)
+    }
+
+    static func describe(_ r: ResultRow) -> String {
+        let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.padding(toLength: 16, withPad: " ", startingAt: 0)
+        return name + String(format: " seed %-3llu %6.3f  %5d items  prep %6.1f s %8d tok  test %6.1f s %8d tok", r.seed, r.accuracy, r.items,
+                             r.prepSeconds, r.prepTokens, r.testSeconds, r.testPromptTokens) + (r.prepCached ? "  (cached)" : "")
+    }
+}

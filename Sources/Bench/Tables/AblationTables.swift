@@ -1,0 +1,53 @@
+import Foundation
+
+enum AblationTables {
+    /// Variants × tasks of one model: each variant labelled by the settings in which it differs from
+    /// the other variants of its method.
+    static func table(_ cells: [AccuracyCell], model: String) -> ResultTable {
+        let mine = cells.filter { $0.model == model }
+        let tasks = Set(mine.map(\.task)).sorted()
+        var keys = [String: [String]]()  // method → variant settings in first-appearance order
+        for cell in mine where !(keys[cell.method]?.contains(cell.settings) ?? false) {
+            keys[cell.method, default: []].append(cell.settings)
+        }
+        let methods = keys.keys.sorted { MethodVariant(method: $0, settingsHash: nil) < MethodVariant(method: $1, settingsHash: nil) }
+        var rows = [[String]]()
+        for method in methods {
+            let variants = keys[method]!
+            for settings in variants {
+                let label = (MethodVariant.displayNames[method] ?? method) + " " + differing(settings, among: variants)
+                var accuracies = [Double]()
+                var row = [label.trimmingCharacters(in: .whitespaces)]
+                for task in tasks {
+                    let runs = mine.filter { $0.method == method && $0.settings == settings && $0.task == task }
+                    if runs.isEmpty { row.append("—"); continue }
+                    let accuracy = runs.reduce(0) { $0 + $1.accuracy } / Double(runs.count)
+                    accuracies.append(accuracy)
+                    row.append(String(format: "%.1f", 100 * accuracy))
+                }
+                row.append(accuracies.isEmpty ? "—" : String(format: "%.1f", 100 * accuracies.reduce(0, +) / Double(accuracies.count)))
+                rows.append(row)
+            }
+        }
+        return ResultTable(title: "Ablations: \(model)", header: ["variant"] + tasks + ["mean"], rows: rows,
+                           notes: ["Exact-match accuracy (%); each variant changes one setting of the paper's defaults."]
+                               + TextTables.capNotes(mine))
+    }
+
+    /// The "k=v" pairs of `settings` whose value is not the same in every one of `variants`.
+    static func differing(_ settings: String, among variants: [String]) -> String {
+        let parsed = variants.map(parse)
+        let mine = parse(settings)
+        let keys = mine.keys.sorted().filter { key in Set(parsed.map { $0[key] ?? "" }).count > 1 }
+        return keys.isEmpty ? "(defaults)" : keys.map { "\($0)=\(mine[$0]!)" }.joined(separator: ", ")
+    }
+
+    static func parse(_ settings: String) -> [String: String] {
+        var out = [String: String]()
+        for pair in settings.split(separator: ";") {
+            guard let eq = pair.firstIndex(of: "=") else { continue }
+            out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        return out
+    }
+}

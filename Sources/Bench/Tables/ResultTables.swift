@@ -1,0 +1,81 @@
+import Foundation
+import Tasks
+
+/// Every table, from the result files alone: results/runs/*.csv (text), results/ablations/*.csv
+/// and results/regression/steering.csv, written as Markdown, LaTeX and CSV under results/tables/.
+struct ResultTables: TablesStage {
+    /// Where the main table goes besides its files (the terminal at the end of a run).
+    var show: (String) -> Void = { print($0, terminator: "") }
+
+    func writeAll(resultsDirectory: URL) throws {
+        let written = try Self.write(resultsDirectory: resultsDirectory)
+        show(written.main.markdown())
+        show("\nTables written under \(resultsDirectory.appendingPathComponent("tables").path): \(written.files.count) files\n")
+    }
+
+    /// - Returns: the main table and every file written.
+    static func write(resultsDirectory root: URL) throws -> (main: ResultTable, files: [URL]) {
+        let runs = try readAll(ResultRow.self, in: root.appendingPathComponent("runs"))
+        let ablations = try readAll(ResultRow.self, in: root.appendingPathComponent("ablations"))
+        let steeringFile = root.appendingPathComponent("regression").appendingPathComponent("steering.csv")
+        let steering = FileManager.default.fileExists(atPath: steeringFile.path)
+            ? try CSVStore<RegressionResultRow>(url: steeringFile).rows : []
+
+        let out = root.appendingPathComponent("tables")
+        var files = [URL]()
+        let cells = runs.map(\.accuracyCell)
+        let main = TextTables.main(cells, taskCount: TaskRegistry.site57.tasks.count)
+        files += try save(main, name: "main", in: out)
+        for model in TextTables.orderedModels(cells) {
+            files += try save(TextTables.perTask(cells, model: model), name: "tasks-\(model)", in: out)
+        }
+        let ablationCells = ablations.map(\.accuracyCell)
+        for model in TextTables.orderedModels(ablationCells) {
+            files += try save(AblationTables.table(ablationCells, model: model), name: "ablations-\(model)", in: out)
+        }
+        let regressionCells = steering.map(\.regressionCell)
+        var checkpoints = [String]()
+        for cell in regressionCells where !checkpoints.contains(cell.checkpoint) { checkpoints.append(cell.checkpoint) }
+        for (i, checkpoint) in checkpoints.enumerated() {
+            let name = checkpoints.count == 1 ? "regression" : "regression-\(i + 1)"
+            files += try save(RegressionTables.table(regressionCells, checkpoint: checkpoint), name: name, in: out)
+        }
+        return (main, files)
+    }
+
+    /// Rows of every *.csv directly in `folder` (none when it does not exist), files in name order.
+    static func readAll(_ type: ResultRow.Type, in folder: URL) throws -> [ResultRow] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return try names.filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }.sorted()
+            .flatMap { try ResultStore(url: folder.appendingPathComponent($0)).rows }
+    }
+
+    static func save(_ table: ResultTable, name: String, in folder: URL) throws -> [URL] {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ResultStoreError.io(path: folder.path, reason: "cannot create the folder: \(error)")
+        }
+        return try [("md", table.markdown()), ("tex", table.latex()), ("csv", table.csv())].map { ext, text in
+            let url = folder.appendingPathComponent("\(name).\(ext)")
+            do { try text.write(to: url, atomically: true, encoding: .utf8) } catch {
+                throw ResultStoreError.io(path: url.path, reason: "cannot write: \(error)")
+            }
+            return url
+        }
+    }
+}
+
+extension ResultRow {
+    var accuracyCell: AccuracyCell {
+        AccuracyCell(model: model, task: task, method: method, settingsHash: settingsHash, settings: settings, seed: seed,
+                     accuracy: accuracy, items: items, maxItems: maxItems)
+    }
+}
+
+extension RegressionResultRow {
+    var regressionCell: RegressionCell {
+        RegressionCell(checkpoint: checkpoint, method: method, condition: condition, inContextExamples: inContextExamples,
+                       squaredErrorPerDim: squaredErrorPerDim)
+    }
+}

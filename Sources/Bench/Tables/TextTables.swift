@@ -1,0 +1,76 @@
+import Foundation
+
+/// The tables of the text tasks, built from result rows alone.
+enum TextTables {
+    /// Methods × models: mean accuracy (percent) over the tasks done, with their count, and the
+    /// papers' published numbers beside them.
+    static func main(_ cells: [AccuracyCell], taskCount: Int) -> ResultTable {
+        let models = orderedModels(cells)
+        let perModel = Dictionary(grouping: cells, by: \.model).mapValues(TaskAccuracies.init)
+        var variants = Set(perModel.values.flatMap(\.variants)).sorted()
+        let publishedOnly = PublishedResults.columns.flatMap(\.accuracy.keys)
+            .filter { name in !variants.contains { $0.method == name } }
+        variants += Set(publishedOnly).sorted().map { MethodVariant(method: $0, settingsHash: nil) }
+
+        let header = ["method"] + models.map { "\($0) (tasks)" } + PublishedResults.columns.map(\.label)
+        let rows = variants.map { variant -> [String] in
+            var row = [variant.label]
+            for model in models {
+                if let mean = perModel[model]?.mean(variant) {
+                    row.append(String(format: "%.2f (%d/%d)", 100 * mean.accuracy, mean.tasks, taskCount))
+                } else {
+                    row.append("—")
+                }
+            }
+            for column in PublishedResults.columns {
+                row.append(variant.settingsHash == nil ? column.accuracy[variant.method].map { String(format: "%.2f", $0) } ?? "—" : "—")
+            }
+            return row
+        }
+        var notes = ["Mean exact-match accuracy (%) over the tasks done; in parentheses, tasks done of \(taskCount)."]
+        notes += capNotes(cells)
+        notes.append("Published column: the SITE paper's Table 1 (Llama-3.1-8B, all test items); I2CL and LoRA are not run here.")
+        return ResultTable(title: "Main table: methods × models", header: header, rows: rows, notes: notes)
+    }
+
+    /// Tasks × methods of one model: accuracy (percent) and test items.
+    static func perTask(_ cells: [AccuracyCell], model: String) -> ResultTable {
+        let mine = cells.filter { $0.model == model }
+        let accuracies = TaskAccuracies(mine)
+        let variants = accuracies.variants
+        let tasks = Set(mine.map(\.task)).sorted()
+        let header = ["task"] + variants.map(\.label) + ["test items"]
+        var rows = tasks.map { task -> [String] in
+            var items = 0
+            var row = [task]
+            for variant in variants {
+                if let cell = accuracies.byVariant[variant]?[task] {
+                    row.append(String(format: "%.1f", 100 * cell.accuracy))
+                    items = max(items, cell.items)
+                } else {
+                    row.append("—")
+                }
+            }
+            return row + ["\(items)"]
+        }
+        rows.append(["mean"] + variants.map { variant in
+            accuracies.mean(variant).map { String(format: "%.1f (%d)", 100 * $0.accuracy, $0.tasks) } ?? "—"
+        } + [""])
+        return ResultTable(title: "Per-task accuracy (%): \(model)", header: header, rows: rows,
+                           notes: ["Exact-match accuracy (%) per task, mean over seeds; last row: mean over the tasks done (count)."] + capNotes(mine))
+    }
+
+    /// Models in first-appearance order, so tables follow the order the sweep ran them in.
+    static func orderedModels(_ cells: [AccuracyCell]) -> [String] {
+        var seen = Set<String>()
+        return cells.map(\.model).filter { seen.insert($0).inserted }
+    }
+
+    /// Says, never silently, where test items were capped.
+    static func capNotes(_ cells: [AccuracyCell]) -> [String] {
+        let caps = Set(cells.compactMap(\.maxItems))
+        guard !caps.isEmpty else { return [] }
+        let capped = Set(cells.filter { cell in cell.maxItems.map { cell.items >= $0 } ?? false }.map(\.task)).count
+        return ["Test items capped at \(caps.sorted().map(String.init).joined(separator: ", ")) per task (the first items of each test split): \(capped) task(s) reached the cap."]
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import Bench
+
+@Suite struct TablesTests {
+    func cell(_ model: String, _ task: String, _ method: String, _ accuracy: Double, hash: String = "h0",
+              seed: UInt64 = 0, items: Int = 100, cap: Int? = nil, settings: String = "") -> AccuracyCell {
+        AccuracyCell(model: model, task: task, method: method, settingsHash: hash, settings: settings, seed: seed,
+                     accuracy: accuracy, items: items, maxItems: cap)
+    }
+
+    @Test func mainTableAveragesSeedsThenTasksAndCountsTasks() {
+        let cells = [
+            cell("m1", "a", "site", 0.5, seed: 0), cell("m1", "a", "site", 0.7, seed: 1),  // task a: 0.6
+            cell("m1", "b", "site", 0.2),                                                  // mean (0.6+0.2)/2 = 0.4
+            cell("m1", "a", "icl-10", 0.1),
+            cell("m2", "a", "site", 1.0),
+        ]
+        let table = TextTables.main(cells, taskCount: 57)
+        #expect(table.header == ["method", "m1 (tasks)", "m2 (tasks)", "Llama-3.1-8B (SITE paper)"])
+        let site = try! #require(table.rows.first { $0[0] == "SITE" })
+        #expect(site == ["SITE", "40.00 (2/57)", "100.00 (1/57)", "90.02"])
+        let icl = try! #require(table.rows.first { $0[0] == "10-shot ICL" })
+        #expect(icl == ["10-shot ICL", "10.00 (1/57)", "—", "76.76"])
+        // Published-only methods are rows of their own, with nothing measured.
+        #expect(table.rows.contains(["I2CL", "—", "—", "79.89"]))
+        #expect(table.rows.contains(["LoRA", "—", "—", "86.76"]))
+        // Baselines before task representations.
+        #expect(table.rows.firstIndex { $0[0] == "10-shot ICL" }! < table.rows.firstIndex { $0[0] == "SITE" }!)
+    }
+
+    @Test func twoSettingsOfOneMethodAreNeverAveragedTogether() {
+        let cells = [cell("m", "a", "site", 0.2, hash: "aaa"), cell("m", "a", "site", 0.8, hash: "bbb")]
+        let table = TextTables.main(cells, taskCount: 57)
+        #expect(table.rows.contains { $0[0] == "SITE [aaa]" && $0[1] == "20.00 (1/57)" && $0[2] == "—" })
+        #expect(table.rows.contains { $0[0] == "SITE [bbb]" && $0[1] == "80.00 (1/57)" })
+    }
+
+    @Test func cappedRunsAreSaidInTheNotes() {
+        let table = TextTables.main([cell("m", "a", "site", 0.5, items: 100, cap: 100), cell("m", "b", "site", 0.5, items: 42, cap: 100)], taskCount: 57)
+        #expect(table.notes.contains { $0.contains("capped at 100") && $0.contains("1 task(s) reached the cap") })
+        #expect(!TextTables.main([cell("m", "a", "site", 0.5)], taskCount: 57).notes.contains { $0.contains("capped") })
+    }
+
+    @Test func perTaskTableHasAMeanRow() {
+        let cells = [cell("m", "b", "zero-shot", 0.25), cell("m", "a", "zero-shot", 0.75, items: 42), cell("m", "a", "site", 1, items: 42)]
+        let table = TextTables.perTask(cells, model: "m")
+        #expect(table.header == ["task", "0-shot", "SITE", "test items"])
+        #expect(table.rows == [["a", "75.0", "100.0", "42"], ["b", "25.0", "—", "100"], ["mean", "50.0 (2)", "100.0 (1)", ""]])
+    }
+
+    @Test func renderersEscapeAndAgree() {
+        let table = ResultTable(title: "t", header: ["task", "x"], rows: [["a|b_c,\"d\"", "1.0"]], notes: ["n"])
+        #expect(table.markdown().contains("| a\\|b_c,\"d\" | 1.0 |"))
+        #expect(table.markdown().contains("|---|---:|"))
+        #expect(table.latex().contains("a|b\\_c,\"d\" & 1.0 \\\\"))
+        #expect(table.latex().contains("\\begin{tabular}{lr}"))
+        #expect(table.csv() == "task,x\n\"a|b_c,\"\"d\"\"\",1.0\n")
+    }
+
+    @Test func ablationLabelsNameOnlyTheSettingThatChanges() {
+        let base = "embedding_prompts=50;lr=0.2;steps=400"
+        let cells = [
+            cell("m", "a", "site", 0.5, settings: base), cell("m", "b", "site", 0.7, settings: base),
+            cell("m", "a", "site", 0.1, settings: "embedding_prompts=1;lr=0.2;steps=400"),
+            cell("m", "a", "site", 0.3, settings: "embedding_prompts=50;lr=1.0;steps=400"),
+        ]
+        let table = AblationTables.table(cells, model: "m")
+        #expect(table.header == ["variant", "a", "b", "mean"])
+        #expect(table.rows == [
+            ["SITE embedding_prompts=50, lr=0.2", "50.0", "70.0", "60.0"],
+            ["SITE embedding_prompts=1, lr=0.2", "10.0", "—", "10.0"],
+            ["SITE embedding_prompts=50, lr=1.0", "30.0", "—", "30.0"],
+        ])
+    }
+
+    @Test func regressionTableShowsConditionsAndLengths() {
+        let cells = [
+            RegressionCell(checkpoint: "c", method: "site", condition: "noisy-y", inContextExamples: 0, squaredErrorPerDim: 0.9),
+            RegressionCell(checkpoint: "c", method: "transformer", condition: "in-distribution", inContextExamples: 0, squaredErrorPerDim: 1.0),
+            RegressionCell(checkpoint: "c", method: "transformer", condition: "in-distribution", inContextExamples: 20, squaredErrorPerDim: 0.05),
+            RegressionCell(checkpoint: "c", method: "site", condition: "in-distribution", inContextExamples: 0, squaredErrorPerDim: 0.8),
+            RegressionCell(checkpoint: "c", method: "transformer", condition: "in-distribution", inContextExamples: 7, squaredErrorPerDim: 0.3),
+        ]
+        let table = RegressionTables.table(cells, checkpoint: "c")
+        #expect(table.header == ["condition: method", "k=0", "k=20"])
+        #expect(table.rows == [
+            ["in-distribution: transformer", "1.000", "0.050"],
+            ["in-distribution: site", "0.800", "—"],
+            ["noisy-y: site", "0.900", "—"],
+        ])
+    }
+}
+
+@Suite struct ResultTablesFileTests {
+    @Test func writesEveryTableFromTheResultFilesAlone() throws {
+        let root = try makeTemporaryDirectory("tables")
+        var runs = try ResultStore(directory: root.appendingPathComponent("runs"), model: "smollm2-135m")
+        var row = sampleRow(task: "antonym", method: "site")
+        row.accuracy = 0.5
+        try runs.append(row)
+        row.task = "capitalize"
+        row.accuracy = 0.9
+        try runs.append(row)
+        var ablations = try ResultStore(directory: root.appendingPathComponent("ablations"), model: "smollm2-135m")
+        try ablations.append(sampleRow(task: "antonym", method: "site", settings: "embedding_prompts=5"))
+        var steering = try CSVStore<RegressionResultRow>(url: root.appendingPathComponent("regression/steering.csv"))
+        try steering.append(RegressionResultRow(
+            checkpoint: "results/regression/linear-d10-small/model.safetensors", function: "linear", dims: 10, method: "site",
+            condition: "in-distribution", inContextExamples: 0, squaredErrorPerDim: 0.75, prompts: 64, seed: 0,
+            settingsHash: "abc", settings: "", prepSeconds: 1, codeVersion: "x", finishedAt: "t"))
+
+        var shown = ""
+        try ResultTables(show: { shown += $0 }).writeAll(resultsDirectory: root)
+        let tables = root.appendingPathComponent("tables")
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: tables.path))
+        for base in ["main", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
+            for ext in ["md", "tex", "csv"] { #expect(names.contains("\(base).\(ext)"), "missing \(base).\(ext)") }
+        }
+        let main = try String(contentsOf: tables.appendingPathComponent("main.csv"), encoding: .utf8)
+        #expect(main.contains("SITE,70.00 (2/57),90.02"))
+        #expect(shown.contains("| SITE | 70.00 (2/57) | 90.02 |"))
+        let regression = try String(contentsOf: tables.appendingPathComponent("regression.md"), encoding: .utf8)
+        #expect(regression.contains("| in-distribution: site | 0.750 |"))
+    }
+
+    @Test func aMalformedResultFileIsNamedAndNothingIsWritten() throws {
+        let root = try makeTemporaryDirectory("tables-bad")
+        let runs = root.appendingPathComponent("runs")
+        try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+        let bad = runs.appendingPathComponent("broken.csv")
+        try (ResultRow.header.joined(separator: ",") + "\nsmollm2-135m,antonym,site,not-a-seed\n").write(to: bad, atomically: true, encoding: .utf8)
+        do {
+            try ResultTables(show: { _ in }).writeAll(resultsDirectory: root)
+            Issue.record("a malformed result file was accepted")
+        } catch {
+            #expect("\(error)".contains(bad.path))
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("tables").path))
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Models
+import Tasks
+import Testing
+@testable import Methods
+
+@Suite struct CrossTaskTests {
+    /// Cross-task injection with A == B, read back from the stored artifact, answers exactly as SITE
+    /// itself on a tiny run (same predictions, same accuracy).
+    @Test func sameTaskEqualsSITE() throws {
+        let model = try SmolLM2.model
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tvb-crosstask-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root)
+        let ctx = try context("antonym", model: model)
+        let method = SoftInjectionMethod(settings: smallSITESettings(steps: 2))
+        let site = try method.prepareJointly([ctx], cache: cache)[0]
+        let splits = try ctx.task.loadSplits(from: sharedData)
+        let options = EvaluationOptions(scoring: .exactMatch, maxItems: 6, batchSize: 6)
+        let expected = try Evaluator(model: model).evaluate(site, task: ctx.task, items: splits.test, train: splits.train, options: options)
+
+        let artifact = try SITEArtifact.load(folder: cache.folder(model: model.name, method: method.name, task: "antonym"))
+        #expect(artifact.alphaLogits == site.alphaLogits && artifact.taskEmbedding == site.embedding)
+        let analysis = HeadAnalysis(model: model, artifacts: [artifact], tasks: [ctx.task], splits: [splits], options: options)
+        let matrix = try analysis.crossTaskMatrix()
+        #expect(matrix.count == 1 && matrix[0].count == 1)
+        let same = matrix[0][0]
+        #expect(same.count == 6)
+        #expect(same.correct == expected.correct)
+        #expect(same.outcomes.map(\.prediction) == expected.outcomes.map(\.prediction))
+
+        // Patching no head at all (α = 0 everywhere) answers like the plain zero-shot model.
+        let zeroShot = try Evaluator(model: model).evaluate(PromptOnlyMethod.zeroShot.prepare(ctx, cache: nil), task: ctx.task,
+                                                            items: splits.test, train: splits.train, options: options)
+        let none = try analysis.evaluate(HeadInjection.patching([], of: artifact), on: 0)
+        #expect(none.outcomes.map(\.prediction) == zeroShot.outcomes.map(\.prediction))
+    }
+}

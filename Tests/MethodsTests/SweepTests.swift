@@ -1,0 +1,162 @@
+import Foundation
+import Models
+import Tasks
+import Testing
+import TestSupport
+@testable import Methods
+
+/// A prompt-only method that records what it was asked to prepare, and can be told to fail.
+final class PreparationLog {
+    var single = [String]()
+    var joint = [[String]]()
+}
+
+struct Refusal: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct RecordingMethod: TaskMethod {
+    var name: String
+    var log: PreparationLog
+    var failingTask: String?
+
+    var settings: [String: String] { ["name": name] }
+
+    func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        log.single.append(context.task.name)
+        if context.task.name == failingTask { throw Refusal(description: "\(name) refuses \(context.task.name)") }
+        return PromptOnlyMethod.zeroShot.prepareSynchronously()
+    }
+}
+
+struct RecordingJointMethod: JointlyPreparableMethod {
+    var name: String
+    var log: PreparationLog
+    var settings: [String: String] { ["name": name] }
+
+    func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        try prepareJointly([context], cache: cache)[0]
+    }
+
+    func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [PromptOnlyMethod.Prepared] {
+        log.joint.append(contexts.map(\.task.name))
+        return contexts.map { _ in PromptOnlyMethod.Prepared(shots: 0) }
+    }
+}
+
+extension PromptOnlyMethod {
+    func prepareSynchronously() -> any PreparedMethod { Prepared(shots: shots) }
+}
+
+@Suite struct SweepTests {
+    func sweep(_ methods: [any TaskMethod], tasks: [String] = ["country-capital", "next_item", "antonym"], maxItems: Int = 2) throws -> Sweep {
+        Sweep(
+            model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) }, methods: methods,
+            data: sharedData, seed: 3, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: maxItems), cache: nil)
+    }
+
+    @Test func cellsAreKeyedByMethodSettingsSeedAndEvaluation() throws {
+        let log = PreparationLog()
+        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingMethod(name: "b", log: log)])
+        let cells = s.cells
+        #expect(cells.map(\.method) == ["a", "a", "a", "b", "b", "b"])
+        #expect(cells.map(\.task) == ["country-capital", "next_item", "antonym", "country-capital", "next_item", "antonym"])
+        #expect(cells.allSatisfy { $0.model == "smollm2-135m" && $0.seed == 3 && $0.settingsHash.count == 12 })
+        #expect(cells[0].settings == "name=a")
+        #expect(cells[0].settingsHash == cells[1].settingsHash && cells[0].settingsHash != cells[3].settingsHash)
+        var other = try sweep([RecordingMethod(name: "a", log: log)], maxItems: 3)
+        #expect(other.cells[0].settingsHash != cells[0].settingsHash, "the test-item cap is part of the cell")
+        other.evaluation.maxItems = 2
+        other.seed = 4
+        #expect(other.cells[0].settingsHash != cells[0].settingsHash, "the seed is part of the cell")
+    }
+
+    @Test func skippedCellsAreNotPreparedAndTheRestKeepTheirOrder() throws {
+        let log = PreparationLog()
+        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingJointMethod(name: "j", log: log), RecordingMethod(name: "c", log: log)])
+        // Every cell of "a", and j's first task, are already done.
+        let done = Set(s.cells.filter { $0.method == "a" || ($0.method == "j" && $0.task == "country-capital") })
+        var events = [String]()
+        let records = try s.run(skip: { done.contains($0) }) { event in
+            switch event {
+            case .preparing(let method, let tasks): events.append("prepare \(method) \(tasks.joined(separator: "+"))")
+            case .evaluating(let cell): events.append("evaluate \(cell.method) \(cell.task)")
+            case .finished(let r): events.append("finished \(r.method) \(r.task)")
+            case .skipped(let cell): events.append("skip \(cell.method) \(cell.task)")
+            case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
+            }
+        }
+        #expect(log.single == ["country-capital", "next_item", "antonym"], "only c prepares task by task; a is not prepared")
+        #expect(log.joint == [["next_item", "antonym"]], "j prepares its unfinished tasks only")
+        #expect(records.map { "\($0.method) \($0.task)" } == ["j next_item", "j antonym", "c country-capital", "c next_item", "c antonym"])
+        #expect(events.prefix(6) == [
+            "skip a country-capital", "skip a next_item", "skip a antonym", "skip j country-capital", "prepare j next_item+antonym",
+            "evaluate j next_item",
+        ])
+        #expect(records.allSatisfy { $0.items == 2 && $0.maxItems == 2 && $0.shots == 0 && $0.correct <= 2 && $0.seed == 3 })
+        #expect(records[0].correct == Int((records[0].accuracy * 2).rounded()))
+    }
+
+    @Test func aFailingCellIsReportedAndTheSweepGoesOn() throws {
+        let log = PreparationLog()
+        let s = try sweep([RecordingMethod(name: "f", log: log, failingTask: "next_item")], tasks: ["country-capital", "next_item", "antonym"])
+        var failed = [(String, SweepPhase, String)]()
+        let records = try s.run(skip: { _ in false }) { event in
+            if case .failed(let cell, let phase, let error) = event { failed.append((cell.task, phase, "\(error)")) }
+        }
+        #expect(records.map(\.task) == ["country-capital", "antonym"])
+        #expect(failed.count == 1 && failed[0].0 == "next_item" && failed[0].1 == .preparation && failed[0].2.contains("refuses next_item"))
+        // Without a skip predicate the failure is thrown, as before.
+        #expect(throws: Refusal.self) { try s.run() }
+    }
+
+    @Test func aTaskWhoseFilesAreMissingFailsOnlyItsCells() throws {
+        let log = PreparationLog()
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-data-\(UUID().uuidString)")
+        var s = try sweep([RecordingMethod(name: "a", log: log)], tasks: ["country-capital"])
+        s.data = DataDirectory(root: empty)
+        var phases = [SweepPhase]()
+        let records = try s.run(skip: { _ in false }) { event in
+            if case .failed(_, let phase, _) = event { phases.append(phase) }
+        }
+        #expect(records.isEmpty && phases == [.loading] && log.single.isEmpty)
+    }
+}
+
+@Suite struct SweepGroupingTests {
+    struct CouplingJointMethod: JointlyPreparableMethod {
+        var name: String
+        var log: PreparationLog
+        var settings: [String: String] { ["name": name] }
+        var couplesTasks: Bool { true }
+        func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+            try prepareJointly([context], cache: cache)[0]
+        }
+        func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [PromptOnlyMethod.Prepared] {
+            log.joint.append(contexts.map(\.task.name))
+            return contexts.map { _ in PromptOnlyMethod.Prepared(shots: 0) }
+        }
+    }
+
+    @Test func jointPreparationGoesInGroupsUnlessTheMethodCouplesTasks() throws {
+        let tasks = ["country-capital", "next_item", "antonym", "prev_item", "present-past"]
+        let log = PreparationLog()
+        var s = Sweep(
+            model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) },
+            methods: [RecordingJointMethod(name: "j", log: log), CouplingJointMethod(name: "c", log: log)],
+            data: sharedData, seed: 0, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: 1), cache: nil)
+        s.jointGroupSize = 2
+        var order = [String]()
+        let records = try s.run(skip: { _ in false }) { event in
+            switch event {
+            case .preparing(let method, let names): order.append("prepare \(method) \(names.count)")
+            case .finished(let r): order.append("done \(r.method) \(r.task)")
+            default: break
+            }
+        }
+        #expect(log.joint == [["country-capital", "next_item"], ["antonym", "prev_item"], ["present-past"], tasks])
+        // Each group is evaluated before the next is prepared (its memory is released first).
+        #expect(Array(order.prefix(4)) == ["prepare j 2", "done j country-capital", "done j next_item", "prepare j 2"])
+        #expect(records.map(\.task) == tasks + tasks)
+    }
+}
