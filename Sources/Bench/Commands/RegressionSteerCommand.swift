@@ -18,7 +18,7 @@ extension RegressionCommand {
                 effect added after layer L/3; SITE mixing logits and LTV weights trained with Adam (lr 0.2 and 0.01, 400
                 steps, prompts of 0-5 examples, validated every 50 steps). Scores the plain transformer and each
                 method on --prompts prompts per condition (in distribution, longer prompts, skewed covariance,
-                scaled x / y, noisy y, orthogonal query) at every k. Appends new rows to <output>/steering.csv
+                scaled x / y, noisy y, orthogonal query) at every k. Adds the rows to <output>/steering.csv (the result store)
                 (methods whose rows are already there are not rerun) and prints k = 0, 1, 2, 5, 10, 20.
                 """)
 
@@ -62,22 +62,23 @@ extension RegressionCommand {
             threads.apply()
             retainFreedMemory()
             let start = Date()
+            // The code that runs is the code at the start (a build may land during a long run).
+            let codeVersion = RunProvenance.codeVersion()
             let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: checkpoint))
             let model = try RegressionTransformer(checkpoint: file)
             let options = try RegressionCheckpoint.options(in: file)
             var settings = RegressionSteeringSettings()
             settings.steps = steps
-            let csv = RegressionSteerCSV(url: URL(fileURLWithPath: output).appendingPathComponent("steering.csv"))
-            let existing = try csv.existingKeys()
+            var store = try CSVStore<RegressionResultRow>(url: URL(fileURLWithPath: output).appendingPathComponent("steering.csv"))
             func done(_ kind: RegressionSteeringKind?) -> Bool {
                 let hash = RegressionSteeringBenchmark.settingsHash(settings.settings(for: kind, layerCount: model.configuration.layerCount))
                 let method = kind?.rawValue ?? RegressionSteeringBenchmark.transformerMethod
-                return existing.contains { $0.checkpoint == checkpoint && $0.method == method && $0.seed == "\(seed)" && $0.settingsHash == hash }
+                return store.rows.contains { $0.checkpoint == checkpoint && $0.method == method && $0.seed == seed && $0.settingsHash == hash }
             }
             let todo = try kinds().filter { !done($0) }
             let withTransformer = !done(nil)
             if todo.isEmpty && !withTransformer {
-                print("every requested method already has rows in \(csv.url.path); nothing to do")
+                print("every requested method already has rows in \(store.url.path); nothing to do")
                 return
             }
             print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount); running \(withTransformer ? ["transformer"] : [])\(todo.map(\.rawValue))")
@@ -85,13 +86,19 @@ extension RegressionCommand {
                 model: model, functionClass: options.functionClass, trainedPoints: options.points, checkpointName: checkpoint,
                 methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer,
                 log: { print($0); fflush(stdout) })
-            let written = try csv.append(rows, codeVersion: regressionSteerCodeVersion(),
-                                         finishedAt: ISO8601DateFormatter().string(from: Date()))
+            let finishedAt = RunProvenance.timestamp()
+            try store.append(contentsOf: rows.map {
+                RegressionResultRow(
+                    checkpoint: $0.checkpoint, function: $0.function, dims: $0.dimensions, method: $0.method, condition: $0.condition,
+                    inContextExamples: $0.inContextExamples, squaredErrorPerDim: $0.squaredErrorPerDimension, prompts: $0.prompts,
+                    seed: $0.seed, settingsHash: $0.settingsHash, settings: $0.settings, prepSeconds: $0.prepSeconds,
+                    codeVersion: codeVersion, finishedAt: finishedAt)
+            })
             print(Self.table(rows))
             for method in Set(rows.map(\.method)).sorted() {
                 if let row = rows.first(where: { $0.method == method }) { print("\(method): prep " + String(format: "%.1f s", row.prepSeconds)) }
             }
-            print("wrote \(written) rows to \(csv.url.path) in " + String(format: "%.1f s", Date().timeIntervalSince(start)))
+            print("wrote \(rows.count) rows to \(store.url.path) in " + String(format: "%.1f s", Date().timeIntervalSince(start)))
         }
 
         /// Error / d at k = 0, 1, 2, 5, 10, 20, one line per condition and method.
