@@ -13,7 +13,10 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
     var checkpoints: [URL]?
     var methods = RegressionSteeringKind.allCases
     var settings = RegressionSteeringSettings()
-    var prompts = 1280
+    /// Evaluation prompts per (condition, k): 256, not `bench regression steer`'s 1,280, because
+    /// every steered prompt prefix is its own forward; 256 took 20 minutes on the 2-core machine
+    /// (1,280: about 5× that). The row's `prompts` column says which was used.
+    var prompts = 256
     var seed: UInt64 = 0
 
     /// The checkpoint column: the path relative to the current folder when inside it (as
