@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Glibc
+import Methods
 import Models
 import Tensors
 
@@ -13,6 +15,8 @@ struct PerfCommand: ParsableCommand {
             decode continues prompts of 32 tokens one token per step; the last-token path prefills a
             24-token prompt, then runs its last token with soft injection into every head and
             back-propagates the loss to the mixing weights. Each figure is the best of --repeats runs.
+            On a shared machine wall time depends on the load: the CPU seconds (of every thread of
+            the process) show the work itself. --regression measures regression-training steps instead.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -27,12 +31,16 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Re-encode the linear weights and embedding before measuring: float32, bfloat16 or float16 (default: as loaded).")
     var weights: WeightStorageType?
 
+    @Flag(help: "Measure regression-transformer training (batch 64, d 10, 21 points; tiny and small, 1 and 2 threads) instead of the language model.")
+    var regression = false
+
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
         if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
     }
 
     func run() throws {
+        if regression { return try runRegression() }
         threads.apply()
         let loadStart = Date()
         let lm = try model.load()
@@ -44,18 +52,13 @@ struct PerfCommand: ParsableCommand {
 
         let v = decoder.configuration.vocabularySize
         func tokens(_ count: Int, seed: Int) -> [Int] { (0..<count).map { (($0 + 1) * 7919 + seed * 104_729) % v } }
-        func best(_ body: () -> Void) -> Double {
-            (0..<repeats).map { _ in
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            }.min()!
-        }
+        func best(_ body: () -> Void) -> Double { bestTimes(repeats: repeats, body).wall }
 
         for batch in [1, 8] {
             let prompts = (0..<batch).map { tokens(128, seed: $0) }
-            let seconds = best { _ = decoder.forward(prompts, caches: prompts.map { _ in decoder.makeCache() }) }
-            print(String(format: "prefill %d×128: %8.1f tok/s  (%.3f s)", batch, Double(batch * 128) / seconds, seconds))
+            let times = bestTimes(repeats: repeats) { _ = decoder.forward(prompts, caches: prompts.map { _ in decoder.makeCache() }) }
+            print(String(format: "prefill %d×128: %8.1f tok/s  (%.3f s; %.3f CPU-s, %.1f tok per CPU-s)", batch,
+                         Double(batch * 128) / times.wall, times.wall, times.cpu, Double(batch * 128) / times.cpu))
         }
 
         for batch in [1, 32] {
@@ -101,6 +104,39 @@ struct PerfCommand: ParsableCommand {
         }
         print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes()))
     }
+}
+
+extension PerfCommand {
+    /// Steps per second of `RegressionTrainer.trainStep` at the last curriculum stage.
+    func runRegression() throws {
+        print("BLAS core: \(BLAS.coreName)")
+        retainFreedMemory()  // as `bench regression train` does
+        let steps = 5
+        for size in [RegressionModelSize.tiny, .small] {
+            for threadCount in [1, 2] {
+                BLAS.threadCount = threadCount
+                let options = try RegressionTrainingOptions(dimensions: 10, points: 21, size: size, batchSize: 64, curriculumInterval: 1)
+                var trainer = try RegressionTrainer(options: options)
+                while options.curriculum.stage(at: trainer.step) != (options.dimensions, options.points) { trainer.trainStep() }
+                let times = bestTimes(repeats: repeats) { for _ in 0..<steps { trainer.trainStep() } }
+                print(String(format: "regression train %@ (batch 64, d 10, 21 points), %d thread%@: %6.2f steps/s  (%.2f steps per CPU-s)",
+                             size.rawValue, threadCount, threadCount == 1 ? "" : "s",
+                             Double(steps) / times.wall, Double(steps) / times.cpu))
+            }
+        }
+    }
+}
+
+/// The shortest wall time of `repeats` runs of `body`, with the CPU seconds of that run.
+func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+    var best = (wall: Double.infinity, cpu: Double.infinity)
+    for _ in 0..<repeats {
+        let cpuStart = processCPUSeconds(), start = DispatchTime.now().uptimeNanoseconds
+        body()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if wall < best.wall { best = (wall, processCPUSeconds() - cpuStart) }
+    }
+    return best
 }
 
 extension WeightStorageType: ExpressibleByArgument {}

@@ -26,4 +26,29 @@ void tvb_convert16(float *dst, const uint16_t *src, long count, int kind);
 // Whether this CPU has what the kernels were compiled for (AVX2, FMA, F16C).
 int tvb_cpu_supported(void);
 
+// Row kernels (rowkernels.c). Shapes: n rows of c features, weights and biases (c).
+
+// RMSNorm: y = x / sqrt(mean(x²) + eps) ⊙ (w + offset) per row; rstd[r] (may be NULL) gets the reciprocal RMS.
+void tvb_rmsnorm_forward(float *y, float *rstd, const float *x, const float *w, long n, long c,
+                         float epsilon, float offset);
+// dx (may be NULL) += ∂L/∂x, dw (may be NULL) += ∂L/∂w, given dy and the forward's rstd.
+void tvb_rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                          const float *rstd, long n, long c, float offset);
+// LayerNorm: normalized = (x − mean) · rstd, y = normalized ⊙ w + b; writes all three.
+void tvb_layernorm_forward(float *y, float *normalized, float *rstd, const float *x, const float *w,
+                           const float *b, long n, long c, float epsilon);
+// dx (may be NULL) = ∂L/∂x (overwritten); dw += ∂L/∂w and db += ∂L/∂b (accumulated).
+void tvb_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *normalized,
+                            const float *w, const float *rstd, long n, long c);
+
+// Elementwise over count elements.
+// y = silu(gate) ⊙ up, with silu(x) = x σ(x).
+void tvb_swiglu_forward(float *y, const float *gate, const float *up, long count);
+// dgate and dup (overwritten) of the SwiGLU above.
+void tvb_swiglu_backward(float *dgate, float *dup, const float *dy, const float *gate, const float *up, long count);
+// y = 0.5 x (1 + t), t = tanh(sqrt(2/π)(x + 0.044715 x³)) written to tanh_out for the backward.
+void tvb_gelu_tanh_forward(float *y, float *tanh_out, const float *x, long count);
+// dx (overwritten) of the GELU above, given its t.
+void tvb_gelu_tanh_backward(float *dx, const float *dy, const float *x, const float *t, long count);
+
 #endif

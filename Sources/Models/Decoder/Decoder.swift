@@ -65,9 +65,14 @@ public struct Decoder: Sendable {
             interventions: interventions, rowStarts: rowStarts, lengths: tokens.map(\.count),
             headDimensions: c.headDimensions)
 
+        // One cos/sin table per distinct rotary embedding (Gemma alternates local and global ones).
+        var ropes: [(embedding: RotaryEmbedding, table: RotaryTable)] = []
         var h = tape.embedding(weights.tokenEmbedding, ids: flatIds, scale: c.embeddingScale)
         for layer in 0..<c.layerCount {
-            h = layerForward(h, layer: layer, positions: positions, rowStarts: rowStarts,
+            let rope = c.rotary(layer: layer)
+            if !ropes.contains(where: { $0.embedding == rope }) { ropes.append((rope, rope.table(positions: positions))) }
+            let table = ropes.first(where: { $0.embedding == rope })!.table
+            h = layerForward(h, layer: layer, rope: rope, table: table, rowStarts: rowStarts,
                              lengths: tokens.map(\.count), caches: caches, tape: tape, context: &context)
         }
 
@@ -87,11 +92,11 @@ public struct Decoder: Sendable {
 
     /// One block: x (N, D) → (N, D), appending this layer's keys and values to the caches.
     func layerForward(
-        _ x: Variable, layer: Int, positions: [Int], rowStarts: [Int], lengths: [Int],
+        _ x: Variable, layer: Int, rope: RotaryEmbedding, table: RotaryTable, rowStarts: [Int], lengths: [Int],
         caches: [KVCache], tape: Tape, context: inout InterventionContext
     ) -> Variable {
         let c = configuration, w = weights.layers[layer]
-        let n = positions.count
+        let n = table.rows
         func constant(_ t: Tensor) -> Variable { Variable(constant: t) }
         func norm(_ v: Variable, _ weight: Tensor) -> Variable {
             tape.rmsNorm(v, weight: constant(weight), epsilon: c.normEpsilon, offset: c.normWeightOffset)
@@ -105,9 +110,8 @@ public struct Decoder: Sendable {
             q = tape.reshape(norm(tape.reshape(q, [n * c.attentionHeads, c.headDimensions]), qn), [n, c.attentionWidth])
             k = tape.reshape(norm(tape.reshape(k, [n * c.keyValueHeads, c.headDimensions]), kn), [n, c.keyValueWidth])
         }
-        let rope = c.rotary(layer: layer)
-        q = tape.rotary(q, rope, heads: c.attentionHeads, positions: positions)
-        k = tape.rotary(k, rope, heads: c.keyValueHeads, positions: positions)
+        q = tape.rotary(q, rope, heads: c.attentionHeads, table: table)
+        k = tape.rotary(k, rope, heads: c.keyValueHeads, table: table)
 
         var sequences = [AttentionSequence]()
         sequences.reserveCapacity(caches.count)

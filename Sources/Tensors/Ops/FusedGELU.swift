@@ -1,3 +1,5 @@
+import CKernels
+
 // GELU-tanh over any shape with our own branch-free exp (the loops vectorise), and the tanh of
 // the forward kept for the backward (no transcendental call in the gradient).
 
@@ -31,23 +33,16 @@ func geluInnerTanh(_ x: Float) -> Float {
     return 1 - 2 / (fastExp(2 * u) + 1)
 }
 
-/// y = 0.5 x (1 + t), writing t = tanh(inner(x)) to `tanh` for the backward.
+/// y = 0.5 x (1 + t), writing t = tanh(inner(x)) to `tanh` for the backward (`geluInnerTanh`,
+/// vectorised in CKernels).
 func geluTanhForward(_ y: UnsafeMutablePointer<Float>, tanh: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let v = x[i], t = geluInnerTanh(v)
-        tanh[i] = t
-        y[i] = 0.5 * v * (1 + t)
-    }
+    tvb_gelu_tanh_forward(y, tanh, x, count)
 }
 
 /// dx = dy · (0.5 (1 + t) + 0.5 x (1 − t²) c (1 + 3·0.044715 x²)), given the forward's t.
 func geluTanhBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                       tanh t: UnsafePointer<Float>, count: Int) {
-    let c: Float = 0.797_884_56
-    for i in 0..<count {
-        let v = x[i], s = t[i]
-        dx[i] = dy[i] * (0.5 * (1 + s) + 0.5 * v * (1 - s * s) * c * (1 + 3 * 0.044715 * v * v))
-    }
+    tvb_gelu_tanh_backward(dx, dy, x, t, count)
 }
 
 extension Tape {
@@ -55,24 +50,22 @@ extension Tape {
     /// vectorised and with the tanh saved for the backward.
     public func geluTanhFused(_ a: Variable) -> Variable {
         let count = a.value.count
-        var y = Tensor(shape: a.shape)
         var tanhValues = [Float](repeating: 0, count: count)
-        y.scalars.withUnsafeMutableBufferPointer { yp in
+        let y = uninitializedTensor(a.shape) { yp in
             tanhValues.withUnsafeMutableBufferPointer { tp in
                 a.value.scalars.withUnsafeBufferPointer { xp in
-                    if count > 0 { geluTanhForward(yp.baseAddress!, tanh: tp.baseAddress!, xp.baseAddress!, count: count) }
+                    geluTanhForward(yp, tanh: tp.baseAddress!, xp.baseAddress!, count: count)
                 }
             }
         }
         guard a.requiresGradient else { return Variable(constant: y) }
         let x = a.value
         return record(y, inputs: [a]) { dy in
-            var dx = Tensor(shape: x.shape)
-            dx.scalars.withUnsafeMutableBufferPointer { dxp in
+            let dx = uninitializedTensor(x.shape) { dxp in
                 dy.scalars.withUnsafeBufferPointer { dyp in
                     x.scalars.withUnsafeBufferPointer { xp in
                         tanhValues.withUnsafeBufferPointer { tp in
-                            if count > 0 { geluTanhBackward(dxp.baseAddress!, dyp.baseAddress!, xp.baseAddress!, tanh: tp.baseAddress!, count: count) }
+                            geluTanhBackward(dxp, dyp.baseAddress!, xp.baseAddress!, tanh: tp.baseAddress!, count: count)
                         }
                     }
                 }

@@ -1,29 +1,21 @@
 // Shapes: N rows of C features. Weight and bias (C).
-import Foundation
+import CKernels
 
 extension Tape {
     /// LayerNorm over the last dimension (GPT-2): (x − mean) / sqrt(var + eps) ⊙ w + b.
+    /// The backward is ∂L/∂x = s (g − mean(g) − ĥ mean(g ĥ)) per row, with g = dy ⊙ w, ĥ the
+    /// normalised input and s the reciprocal standard deviation (row kernels in CKernels).
     public func layerNorm(_ x: Variable, weight: Variable, bias: Variable, epsilon: Float = 1e-5) -> Variable {
         let c = weight.value.count
         precondition(x.shape.last == c && bias.shape == [c], "layerNorm: input \(x.shape), weight \(weight.shape), bias \(bias.shape)")
-        let n = x.value.count / c
-        var y = Tensor(shape: x.shape)
+        let n = x.value.count / max(1, c)
         var normalized = [Float](repeating: 0, count: n * c)
         var rstd = [Float](repeating: 0, count: n)
-        x.value.scalars.withUnsafeBufferPointer { xp in
-            y.scalars.withUnsafeMutableBufferPointer { yp in
-                for r in 0..<n {
-                    var mean: Float = 0
-                    for j in 0..<c { mean += xp[r * c + j] }
-                    mean /= Float(c)
-                    var variance: Float = 0
-                    for j in 0..<c { let d = xp[r * c + j] - mean; variance += d * d }
-                    let s = 1 / sqrtf(variance / Float(c) + epsilon)
-                    rstd[r] = s
-                    for j in 0..<c {
-                        let h = (xp[r * c + j] - mean) * s
-                        normalized[r * c + j] = h
-                        yp[r * c + j] = h * weight.value.scalars[j] + bias.value.scalars[j]
+        let y = uninitializedTensor(x.shape) { yp in
+            x.value.scalars.withUnsafeBufferPointer { xp in
+                weight.value.scalars.withUnsafeBufferPointer { wp in
+                    bias.value.scalars.withUnsafeBufferPointer { bp in
+                        tvb_layernorm_forward(yp, &normalized, &rstd, xp.baseAddress!, wp.baseAddress!, bp.baseAddress!, n, c, epsilon)
                     }
                 }
             }
@@ -31,27 +23,20 @@ extension Tape {
         let wv = weight.value
         let needsX = x.requiresGradient
         return record(y, inputs: [x, weight, bias]) { dy in
-            var dx = Tensor(shape: [n, c]).reshaped(dy.shape)
             var dw = [Float](repeating: 0, count: c), db = [Float](repeating: 0, count: c)
-            for r in 0..<n {
-                // ∂L/∂x = s (g − mean(g) − ĥ mean(g ĥ)) with g = dy ⊙ w and ĥ the normalised input.
-                var meanG: Float = 0, meanGH: Float = 0
-                for j in 0..<c {
-                    let g = dy.scalars[r * c + j] * wv.scalars[j]
-                    meanG += g
-                    meanGH += g * normalized[r * c + j]
-                    dw[j] += dy.scalars[r * c + j] * normalized[r * c + j]
-                    db[j] += dy.scalars[r * c + j]
-                }
-                meanG /= Float(c); meanGH /= Float(c)
-                if needsX {
-                    for j in 0..<c {
-                        let g = dy.scalars[r * c + j] * wv.scalars[j]
-                        dx.scalars[r * c + j] = rstd[r] * (g - meanG - normalized[r * c + j] * meanGH)
+            var dx: Tensor? = nil
+            dy.scalars.withUnsafeBufferPointer { dyp in
+                wv.scalars.withUnsafeBufferPointer { wp in
+                    if needsX {
+                        dx = uninitializedTensor(dy.shape) { dxp in
+                            tvb_layernorm_backward(dxp, &dw, &db, dyp.baseAddress!, normalized, wp.baseAddress!, rstd, n, c)
+                        }
+                    } else if n * c > 0 {
+                        tvb_layernorm_backward(nil, &dw, &db, dyp.baseAddress!, normalized, wp.baseAddress!, rstd, n, c)
                     }
                 }
             }
-            return [needsX ? dx : nil, Tensor(shape: [c], scalars: dw), Tensor(shape: [c], scalars: db)]
+            return [dx, Tensor(shape: [c], scalars: dw), Tensor(shape: [c], scalars: db)]
         }
     }
 }

@@ -1,5 +1,5 @@
 // Shapes: N rows of C features. Weight (C).
-import Foundation
+import CKernels
 
 /// y = x / sqrt(mean(x²) + eps) ⊙ (w + offset), per row. Writes the reciprocal RMS of each row to `rstd`.
 /// `offset` is 1 for checkpoints that store Gemma's weights as w − 1 (Hugging Face), 0 otherwise.
@@ -7,34 +7,17 @@ public func rmsNormForward(
     _ y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>,
     _ w: UnsafePointer<Float>, rows n: Int, columns c: Int, epsilon: Float, offset: Float
 ) {
-    for r in 0..<n {
-        let xr = x + r * c, yr = y + r * c
-        var sumSquares: Float = 0
-        for j in 0..<c { sumSquares += xr[j] * xr[j] }
-        let s = 1 / sqrtf(sumSquares / Float(c) + epsilon)
-        rstd?[r] = s
-        for j in 0..<c { yr[j] = xr[j] * s * (w[j] + offset) }
-    }
+    tvb_rmsnorm_forward(y, rstd, x, w, n, c, epsilon, offset)
 }
 
 /// dx (N, C) += ∂L/∂x and dw (C) += ∂L/∂w for `rmsNormForward`, given dy and the saved `rstd`.
+/// With s = (mean x² + eps)^(-1/2) and g = w + offset: ∂L/∂x_i = s g_i dy_i − s³ x_i (Σ_j dy_j g_j x_j) / C.
 public func rmsNormBackward(
     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dy: UnsafePointer<Float>,
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
     rows n: Int, columns c: Int, offset: Float
 ) {
-    for r in 0..<n {
-        let xr = x + r * c, dyr = dy + r * c, s = rstd[r]
-        // y_j = x_j s g_j with s = (mean x² + eps)^(-1/2): ∂L/∂x_i = s g_i dy_i − s³ x_i (Σ_j dy_j g_j x_j) / C
-        var dot: Float = 0
-        for j in 0..<c { dot += dyr[j] * (w[j] + offset) * xr[j] }
-        let k = s * s * s * dot / Float(c)
-        if let dx {
-            let dxr = dx + r * c
-            for j in 0..<c { dxr[j] += s * (w[j] + offset) * dyr[j] - k * xr[j] }
-        }
-        if let dw { for j in 0..<c { dw[j] += dyr[j] * xr[j] * s } }
-    }
+    tvb_rmsnorm_backward(dx, dw, dy, x, w, rstd, n, c, offset)
 }
 
 extension Tape {
@@ -43,12 +26,11 @@ extension Tape {
         let c = weight.value.count
         precondition(x.shape.last == c, "rmsNorm: input \(x.shape) does not end in \(c)")
         let n = x.value.count / c
-        var y = Tensor(shape: x.shape)
         var rstd = [Float](repeating: 0, count: n)
-        y.scalars.withUnsafeMutableBufferPointer { yp in
+        let y = uninitializedTensor(x.shape) { yp in
             x.value.scalars.withUnsafeBufferPointer { xp in
                 weight.value.scalars.withUnsafeBufferPointer { wp in
-                    rmsNormForward(yp.baseAddress!, rstd: &rstd, xp.baseAddress!, wp.baseAddress!,
+                    rmsNormForward(yp, rstd: &rstd, xp.baseAddress!, wp.baseAddress!,
                                    rows: n, columns: c, epsilon: epsilon, offset: offset)
                 }
             }

@@ -35,43 +35,78 @@ public struct RotaryEmbedding: Sendable, Equatable {
         }
     }
 
+    /// cos and sin (times `attentionFactor`) of every row's angles, for `apply(_:rows:heads:table:inverse:)`.
+    public func table(positions: [Int]) -> RotaryTable {
+        let half = headDimensions / 2
+        var cosines = [Float](repeating: 0, count: positions.count * half), sines = cosines
+        for (r, position) in positions.enumerated() {
+            let p = Double(position)
+            for i in 0..<half {
+                let angle = p * Double(inverseFrequencies[i])
+                cosines[r * half + i] = Float(cos(angle)) * attentionFactor
+                sines[r * half + i] = Float(sin(angle)) * attentionFactor
+            }
+        }
+        return RotaryTable(rows: positions.count, half: half, cosines: cosines, sines: sines)
+    }
+
     /// Rotates every head of every row in place by its row's position; `inverse` rotates back
     /// (the transpose, which is the backward pass of this linear map).
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: [Int], inverse: Bool = false) {
         precondition(positions.count == rows, "RoPE: \(positions.count) positions for \(rows) rows")
+        apply(x, rows: rows, heads: heads, table: table(positions: positions), inverse: inverse)
+    }
+
+    /// `apply(_:rows:heads:positions:inverse:)` with the angles' cos and sin computed once (a
+    /// decoder shares one table between the queries and keys of every layer with this embedding).
+    public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: RotaryTable, inverse: Bool = false) {
         let dh = headDimensions, half = dh / 2
-        var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
-        for r in 0..<rows {
-            let p = Double(positions[r])
-            for i in 0..<half {
-                let angle = p * Double(inverseFrequencies[i])
-                cosines[i] = Float(cos(angle)) * attentionFactor
-                sines[i] = Float(sin(angle)) * attentionFactor * (inverse ? -1 : 1)
-            }
-            for h in 0..<heads {
-                let v = x + (r * heads + h) * dh
-                for i in 0..<half {
-                    let (a, b) = pairing == .interleaved ? (2 * i, 2 * i + 1) : (i, i + half)
-                    let x0 = v[a], x1 = v[b]
-                    v[a] = x0 * cosines[i] - x1 * sines[i]
-                    v[b] = x0 * sines[i] + x1 * cosines[i]
+        precondition(table.rows == rows && table.half == half, "RoPE: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(dh)")
+        let sign: Float = inverse ? -1 : 1
+        let (stepA, stepB) = pairing == .interleaved ? (2, 1) : (1, half)  // pair i is (stepA·i, stepA·i + stepB)
+        table.cosines.withUnsafeBufferPointer { cp in
+            table.sines.withUnsafeBufferPointer { sp in
+                for r in 0..<rows {
+                    let c = cp.baseAddress! + r * half, s = sp.baseAddress! + r * half
+                    for h in 0..<heads {
+                        let v = x + (r * heads + h) * dh
+                        for i in 0..<half {
+                            let a = stepA * i, b = a + stepB
+                            let x0 = v[a], x1 = v[b], sine = s[i] * sign
+                            v[a] = x0 * c[i] - x1 * sine
+                            v[b] = x0 * sine + x1 * c[i]
+                        }
+                    }
                 }
             }
         }
     }
 }
 
+/// cos and sin of the rotary angles of R rows: (R, Dh/2) each, row-major.
+public struct RotaryTable: Sendable {
+    public let rows: Int
+    public let half: Int
+    public let cosines: [Float]
+    public let sines: [Float]
+}
+
 extension Tape {
     /// Applies `rope` to x (N, heads·Dh) with one position per row.
     public func rotary(_ x: Variable, _ rope: RotaryEmbedding, heads: Int, positions: [Int]) -> Variable {
+        rotary(x, rope, heads: heads, table: rope.table(positions: positions))
+    }
+
+    /// Applies `rope` to x (N, heads·Dh) with the cos and sin of `table` (one row per row of x).
+    public func rotary(_ x: Variable, _ rope: RotaryEmbedding, heads: Int, table: RotaryTable) -> Variable {
         precondition(x.shape.last == heads * rope.headDimensions, "rotary: \(x.shape) is not (N, \(heads)·\(rope.headDimensions))")
         let rows = x.value.count / (heads * rope.headDimensions)
         var y = x.value
-        y.scalars.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: rows, heads: heads, positions: positions) }
+        y.scalars.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: rows, heads: heads, table: table) }
         return record(y, inputs: [x]) { dy in
             var dx = dy
             dx.scalars.withUnsafeMutableBufferPointer {
-                rope.apply($0.baseAddress!, rows: rows, heads: heads, positions: positions, inverse: true)
+                rope.apply($0.baseAddress!, rows: rows, heads: heads, table: table, inverse: true)
             }
             return [dx]
         }
