@@ -27,9 +27,11 @@ extension Decoder {
         let positions = caches.map(\.count)
         var context = InterventionContext(
             interventions: interventions, rowStarts: rowStarts, lengths: lengths, headDimensions: c.headDimensions)
+        var tables = RotaryTables(positions: positions)
         var h = Variable(constant: residual)
         for l in layer..<c.layerCount {
-            h = layerForward(h, layer: l, positions: positions, rowStarts: rowStarts, lengths: lengths,
+            let rope = c.rotary(layer: l)
+            h = layerForward(h, layer: l, rope: rope, table: tables.table(for: rope), rowStarts: rowStarts, lengths: lengths,
                              caches: caches, tape: tape, context: &context)
         }
         var output = Output(logits: nil, captures: context.captures)

@@ -65,14 +65,11 @@ public struct Decoder: Sendable {
             interventions: interventions, rowStarts: rowStarts, lengths: tokens.map(\.count),
             headDimensions: c.headDimensions)
 
-        // One cos/sin table per distinct rotary embedding (Gemma alternates local and global ones).
-        var ropes: [(embedding: RotaryEmbedding, table: RotaryTable)] = []
+        var tables = RotaryTables(positions: positions)
         var h = tape.embedding(weights.tokenEmbedding, ids: flatIds, scale: c.embeddingScale)
         for layer in 0..<c.layerCount {
             let rope = c.rotary(layer: layer)
-            if !ropes.contains(where: { $0.embedding == rope }) { ropes.append((rope, rope.table(positions: positions))) }
-            let table = ropes.first(where: { $0.embedding == rope })!.table
-            h = layerForward(h, layer: layer, rope: rope, table: table, rowStarts: rowStarts,
+            h = layerForward(h, layer: layer, rope: rope, table: tables.table(for: rope), rowStarts: rowStarts,
                              lengths: tokens.map(\.count), caches: caches, tape: tape, context: &context)
         }
 
@@ -203,5 +200,21 @@ struct InterventionContext {
             x = tape.replacingRows(x, rows, with: tape.apply(intervention.action, to: selected, headDimensions: headDimensions))
         }
         return x
+    }
+}
+
+/// One cos/sin table per distinct rotary embedding of a forward (Gemma alternates local and
+/// global ones), computed on first use.
+struct RotaryTables {
+    let positions: [Int]
+    private var tables: [(embedding: RotaryEmbedding, table: RotaryTable)] = []
+
+    init(positions: [Int]) { self.positions = positions }
+
+    mutating func table(for rope: RotaryEmbedding) -> RotaryTable {
+        if let known = tables.first(where: { $0.embedding == rope }) { return known.table }
+        let table = rope.table(positions: positions)
+        tables.append((rope, table))
+        return table
     }
 }
