@@ -56,6 +56,23 @@ import Testing
         #expect(site.allSatisfy { $0.method is SoftInjectionMethod })
     }
 
+    @Test func variantsCacheTheirArtifactsApartFromTheDefaults() {
+        let base = URL(fileURLWithPath: "/r/artifacts")
+        let plan = grid.plan(Ablation.allCases)
+        for variant in plan {
+            let root = variant.artifactRoot(base: base).path
+            if variant.ablation == nil || variant.ablation == .functionVectorLayer {
+                #expect(root == "/r/artifacts")
+            } else {
+                #expect(root.hasPrefix("/r/artifacts/ablations/"))
+            }
+        }
+        // Every non-default variant outside fv-layer has a folder of its own.
+        let separate = plan.filter { $0.ablation != nil && $0.ablation != .functionVectorLayer }.map { $0.artifactRoot(base: base).path }
+        #expect(Set(separate).count == separate.count)
+        #expect(grid.variants(.siteLearningRate)[0].artifactRoot(base: base).lastPathComponent == "site-lr-0.05")
+    }
+
     @Test func smallModelsDropLayersThatCollideWithTheDefault() {
         // L = 3: L/6 = 0, L/3 = 1 (default), L/2 = 1 (dropped), 2L/3 = 2.
         let values = AblationGrid(layerCount: 3).variants(.functionVectorLayer).map(\.value)

@@ -17,7 +17,7 @@ struct AblateCommand: ParsableCommand {
             site-prompts (M ∈ 1,5,10,50), site-shots (N ∈ 1,5,10), site-steps (50,100,400), \
             site-lr (0.05,0.2,1.0), site-task-agnostic (one α for all the tasks given), \
             fv-heads (k ∈ 1,5,10,20), fv-layer (L/6, L/3, L/2, 2L/3), ltv-profile (paper vs same-budget). \
-            Artifacts are cached under --artifacts (the default variants reuse what `bench run` stored). \
+            Artifacts are cached under --artifacts (the defaults reuse what `bench run` stored; variants go under <artifacts>/ablations/<ablation>-<value>/ so they never overwrite a default). \
             Rows go to results/ablations/<model>.csv; cells already there are not run again.
             """)
 
@@ -71,7 +71,7 @@ struct AblateCommand: ParsableCommand {
         let grid = AblationGrid(layerCount: lm.decoder.configuration.layerCount)
         let chosen = try selectedAblations()
         let plan = grid.plan(chosen)
-        let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
+        let artifactsRoot = DataDirectory.absolute(sweep.artifacts, from: cwd)
         print("model \(lm.name), seed \(seed), scoring \(sweep.scoring.rawValue), \(plan.count) variants × \(chosenTasks.count) tasks")
 
         var store = try ResultStore(directory: DataDirectory.absolute(output, from: cwd), model: lm.name)
@@ -84,7 +84,8 @@ struct AblateCommand: ParsableCommand {
         for variant in plan {
             let variantSweep = Sweep(
                 model: lm, tasks: chosenTasks, methods: [variant.method], data: data, seed: seed,
-                evaluation: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize), cache: cache)
+                evaluation: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize),
+                cache: ArtifactCache(root: variant.artifactRoot(base: artifactsRoot)))
             let finished = store
             _ = try variantSweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
                 switch event {
