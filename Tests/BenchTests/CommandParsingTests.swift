@@ -117,3 +117,19 @@ import Testing
             + "sha256 d121be3103007b41edf96f8262925f8c7d61894afe9a041843b631f69445bc57, expected \(smol.sha256)")
     }
 }
+
+/// The root command declares the sweep, thread and model-folder options for `--all`; a subcommand
+/// declaring the same flags must still receive them.
+@Suite struct RootOptionsDoNotSwallowSubcommandOptions {
+    @Test func subcommandsKeepTheirSharedFlags() throws {
+        let logits = try #require(try BenchCommand.parseAsRoot(
+            ["logits", "--models-dir", "/m", "--threads", "1", "--prompt", "x"]) as? LogitsCommand)
+        #expect(logits.model.location.modelsDirectory == "/m")
+        #expect(logits.threads.threads == 1)
+        let run = try #require(try BenchCommand.parseAsRoot(
+            ["run", "--tasks", "antonym", "--max-items", "7", "--seed", "3", "--threads", "1", "--models-dir", "/m"]) as? RunCommand)
+        #expect(run.sweep.maxItems == 7 && run.sweep.seeds == "3" && run.threads.threads == 1 && run.location.modelsDirectory == "/m")
+        let ablate = try #require(try BenchCommand.parseAsRoot(["ablate", "--max-items", "5", "--seed", "2"]) as? AblateCommand)
+        #expect(ablate.sweep.maxItems == 5 && ablate.sweep.seeds == "2")
+    }
+}
