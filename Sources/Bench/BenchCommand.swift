@@ -12,7 +12,8 @@ struct BenchCommand: ParsableCommand {
             `bench --all` runs the whole benchmark into results/, resumably (finished cells are skipped): \
             every default model (\(AllBenchmark.defaultModels.joined(separator: ", ")); fetched when absent) on \
             the 57 tasks × \(AllBenchmark.methods.map(\.rawValue).joined(separator: ", ")) with the papers' \
-            settings, then the regression benchmark, then the tables. The sweep options below apply to it.
+            settings, on the first \(AllBenchmark.defaultMaxItems) test items of each task (--max-items N or \
+            --all-items to change it), then the regression benchmark, then the tables. The sweep options below apply to it.
             """,
         version: "0.1.0",
         subcommands: [
@@ -28,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --all: comma list of the models to run (default: \(AllBenchmark.defaultModels.joined(separator: ","))).")
     var models: String?
 
+    @Flag(help: "With --all: evaluate every test item (default: the first \(AllBenchmark.defaultMaxItems) of each task, or --max-items).")
+    var allItems = false
+
     @Option(help: "With --all: the results folder (runs/, regression/, tables).")
     var resultsRoot: String = "results"
 
@@ -40,6 +44,8 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if !all && models != nil { throw ValidationError("--models is an option of --all") }
+        if !all && allItems { throw ValidationError("--all-items is an option of --all") }
+        if allItems && sweep.maxItems != nil { throw ValidationError("--all-items and --max-items exclude each other") }
     }
 
     func run() throws {
@@ -48,6 +54,7 @@ struct BenchCommand: ParsableCommand {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let chosen = models.map { $0.split(separator: ",").map(String.init) } ?? AllBenchmark.defaultModels
         var options = sweep
+        if options.maxItems == nil && !allItems { options.maxItems = AllBenchmark.defaultMaxItems }
         let root = DataDirectory.absolute(resultsRoot, from: cwd)
         // The default folders follow --results-root.
         if options.results == "results/runs" { options.results = root.appendingPathComponent("runs").path }

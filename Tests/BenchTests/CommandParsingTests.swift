@@ -133,3 +133,13 @@ import Testing
         #expect(ablate.sweep.maxItems == 5 && ablate.sweep.seeds == "2")
     }
 }
+
+@Suite struct AllCommandParsing {
+    @Test func allItemsAndMaxItemsAreOptionsOfAll() throws {
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["--all-items"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["--all", "--all-items", "--max-items", "3"]) }
+        let command = try #require(try BenchCommand.parseAsRoot(["--all", "--all-items"]) as? BenchCommand)
+        #expect(command.allItems && command.sweep.maxItems == nil)
+        #expect(AllBenchmark.defaultMaxItems == 50)
+    }
+}

@@ -13,6 +13,11 @@ import Tasks
 struct AllBenchmark {
     static let defaultModels = ["smollm2-135m", "gemma3-270m"]
     static let methods: [MethodKind] = [.zeroShot, .icl, .functionVector, .taskVector, .ltv, .site]
+    /// Test items per task unless --max-items or --all-items says otherwise: the 57 test splits
+    /// hold 19,508 items, each an exact-match generation per method and model (10-shot ICL
+    /// prompts average ~170 tokens); 50 per task (2,821 items) keeps a 2-core sweep to hours.
+    /// The tables state the cap.
+    static let defaultMaxItems = 50
 
     var models: [String]
     var sweep: SweepOptions
