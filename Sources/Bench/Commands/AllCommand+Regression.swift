@@ -51,13 +51,7 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
                 model: model, functionClass: options.functionClass, trainedPoints: options.points, checkpointName: name,
                 methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer)
             let codeVersion = RunProvenance.codeVersion(), finishedAt = RunProvenance.timestamp()
-            try store.append(contentsOf: rows.map {
-                RegressionResultRow(
-                    checkpoint: $0.checkpoint, function: $0.function, dims: $0.dimensions, method: $0.method, condition: $0.condition,
-                    inContextExamples: $0.inContextExamples, squaredErrorPerDim: $0.squaredErrorPerDimension, prompts: $0.prompts,
-                    seed: $0.seed, settingsHash: $0.settingsHash, settings: $0.settings, prepSeconds: $0.prepSeconds,
-                    codeVersion: codeVersion, finishedAt: finishedAt)
-            })
+            try store.append(contentsOf: rows.map { RegressionResultRow($0, codeVersion: codeVersion, finishedAt: finishedAt) })
             print("regression: \(name): \(rows.count) rows → \(store.url.path)")
         }
     }

@@ -87,13 +87,7 @@ extension RegressionCommand {
                 methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer,
                 log: { print($0); fflush(stdout) })
             let finishedAt = RunProvenance.timestamp()
-            try store.append(contentsOf: rows.map {
-                RegressionResultRow(
-                    checkpoint: $0.checkpoint, function: $0.function, dims: $0.dimensions, method: $0.method, condition: $0.condition,
-                    inContextExamples: $0.inContextExamples, squaredErrorPerDim: $0.squaredErrorPerDimension, prompts: $0.prompts,
-                    seed: $0.seed, settingsHash: $0.settingsHash, settings: $0.settings, prepSeconds: $0.prepSeconds,
-                    codeVersion: codeVersion, finishedAt: finishedAt)
-            })
+            try store.append(contentsOf: rows.map { RegressionResultRow($0, codeVersion: codeVersion, finishedAt: finishedAt) })
             print(Self.table(rows))
             for method in Set(rows.map(\.method)).sorted() {
                 if let row = rows.first(where: { $0.method == method }) { print("\(method): prep " + String(format: "%.1f s", row.prepSeconds)) }

@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 
 /// One regression steering result: a row of results/regression/steering.csv.
 struct RegressionResultRow: Codable, Equatable, Sendable, CSVRow {
@@ -75,5 +76,16 @@ struct RegressionResultRow: Codable, Equatable, Sendable, CSVRow {
             inContextExamples: try r.int(5), squaredErrorPerDim: try r.double(6), prompts: try r.int(7), seed: try r.uint64(8),
             settingsHash: r.string(9), settings: r.string(10), prepSeconds: try r.double(11), codeVersion: r.string(12),
             finishedAt: r.string(13))
+    }
+}
+
+extension RegressionResultRow {
+    /// The stored form of a steering benchmark row.
+    init(_ row: RegressionSteeringRow, codeVersion: String, finishedAt: String) {
+        self.init(
+            checkpoint: row.checkpoint, function: row.function, dims: row.dimensions, method: row.method, condition: row.condition,
+            inContextExamples: row.inContextExamples, squaredErrorPerDim: row.squaredErrorPerDimension, prompts: row.prompts,
+            seed: row.seed, settingsHash: row.settingsHash, settings: row.settings, prepSeconds: row.prepSeconds,
+            codeVersion: codeVersion, finishedAt: finishedAt)
     }
 }
