@@ -25,7 +25,10 @@ import Testing
         // Published-only methods are rows of their own, with nothing measured.
         #expect(table.rows.contains(["I2CL", "—", "—", "79.89"]))
         #expect(table.rows.contains(["LoRA", "—", "—", "86.76"]))
-        // Baselines before task representations.
+        // Baselines before task representations, methods only published last.
+        #expect(table.rows.map { $0[0] } == ["10-shot ICL", "SITE", "I2CL", "LoRA"])
+        #expect(TextTables.main([cell("m", "a", "zero-shot", 0)], taskCount: 57).rows.map { $0[0] }
+            == ["0-shot", "10-shot ICL", "SITE", "I2CL", "LoRA"])
         #expect(table.rows.firstIndex { $0[0] == "10-shot ICL" }! < table.rows.firstIndex { $0[0] == "SITE" }!)
     }
 

@@ -28,8 +28,10 @@ struct MethodVariant: Hashable, Comparable {
         "zero-shot": "0-shot", "icl-10": "10-shot ICL", "function-vectors": "FV", "task-vectors": "TV",
         "ltv": "LTV", "ltv-paper": "LTV (paper settings)", "site": "SITE", "site-agnostic": "SITE (task-agnostic)",
     ]
-    /// Baselines first, then the task representations in the order of the papers.
-    static let order = ["zero-shot", "icl-5", "icl-10", "function-vectors", "task-vectors", "ltv", "ltv-paper", "site", "site-agnostic"]
+    /// Baselines first, then the task representations in the order of the papers, then the
+    /// methods only the papers ran.
+    static let order = ["zero-shot", "icl-5", "icl-10", "function-vectors", "task-vectors", "ltv", "ltv-paper", "site", "site-agnostic",
+                        "I2CL", "LoRA"]
 
     static func < (a: MethodVariant, b: MethodVariant) -> Bool {
         let ia = order.firstIndex(of: a.method) ?? order.count, ib = order.firstIndex(of: b.method) ?? order.count

@@ -7,13 +7,13 @@ enum TextTables {
     static func main(_ cells: [AccuracyCell], taskCount: Int) -> ResultTable {
         let models = orderedModels(cells)
         let perModel = Dictionary(grouping: cells, by: \.model).mapValues(TaskAccuracies.init)
-        var variants = Set(perModel.values.flatMap(\.variants)).sorted()
+        var variants = Set(perModel.values.flatMap(\.variants))
         let publishedOnly = PublishedResults.columns.flatMap(\.accuracy.keys)
             .filter { name in !variants.contains { $0.method == name } }
-        variants += Set(publishedOnly).sorted().map { MethodVariant(method: $0, settingsHash: nil) }
+        variants.formUnion(publishedOnly.map { MethodVariant(method: $0, settingsHash: nil) })
 
         let header = ["method"] + models.map { "\($0) (tasks)" } + PublishedResults.columns.map(\.label)
-        let rows = variants.map { variant -> [String] in
+        let rows = variants.sorted().map { variant -> [String] in
             var row = [variant.label]
             for model in models {
                 if let mean = perModel[model]?.mean(variant) {
