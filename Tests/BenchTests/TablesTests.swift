@@ -77,13 +77,15 @@ import Testing
             cell("m", "a", "site", 0.5, settings: base), cell("m", "b", "site", 0.7, settings: base),
             cell("m", "a", "site", 0.1, settings: "embedding_prompts=1;lr=0.2;steps=400"),
             cell("m", "a", "site", 0.3, settings: "embedding_prompts=50;lr=1.0;steps=400"),
+            cell("m", "a", "site", 0.2, settings: "embedding_prompts=50;lr=0.2;steps=50"),
         ]
         let table = AblationTables.table(cells, model: "m")
         #expect(table.header == ["variant", "a", "b", "mean"])
         #expect(table.rows == [
-            ["SITE embedding_prompts=50, lr=0.2", "50.0", "70.0", "60.0"],
-            ["SITE embedding_prompts=1, lr=0.2", "10.0", "—", "10.0"],
-            ["SITE embedding_prompts=50, lr=1.0", "30.0", "—", "30.0"],
+            ["SITE (defaults)", "50.0", "70.0", "60.0"],
+            ["SITE embedding_prompts=1", "10.0", "—", "10.0"],
+            ["SITE lr=1.0", "30.0", "—", "30.0"],
+            ["SITE steps=50", "20.0", "—", "20.0"],
         ])
     }
 

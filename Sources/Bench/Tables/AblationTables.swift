@@ -34,11 +34,19 @@ enum AblationTables {
                                + TextTables.capNotes(mine))
     }
 
-    /// The "k=v" pairs of `settings` whose value is not the same in every one of `variants`.
+    /// The "k=v" pairs in which `settings` departs from the defaults, where a key's default is its
+    /// most common value among `variants` (each ablation changes one setting, so the defaults
+    /// outnumber every other value).
     static func differing(_ settings: String, among variants: [String]) -> String {
         let parsed = variants.map(parse)
         let mine = parse(settings)
-        let keys = mine.keys.sorted().filter { key in Set(parsed.map { $0[key] ?? "" }).count > 1 }
+        let keys = mine.keys.sorted().filter { key in
+            var counts = [String: Int]()
+            for variant in parsed { counts[variant[key] ?? "", default: 0] += 1 }
+            let top = counts.values.max() ?? 0
+            let defaults = counts.filter { $0.value == top }.map(\.key)
+            return defaults.count == 1 && mine[key] != defaults[0]
+        }
         return keys.isEmpty ? "(defaults)" : keys.map { "\($0)=\(mine[$0]!)" }.joined(separator: ", ")
     }
 
