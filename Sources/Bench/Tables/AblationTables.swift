@@ -15,7 +15,8 @@ enum AblationTables {
         for method in methods {
             let variants = keys[method]!
             for settings in variants {
-                let label = (MethodVariant.displayNames[method] ?? method) + " " + differing(settings, among: variants)
+                let name = MethodVariant.displayNames[method] ?? method
+                let label = variants.count == 1 ? name : name + " " + differing(settings, among: variants)
                 var accuracies = [Double]()
                 var row = [label.trimmingCharacters(in: .whitespaces)]
                 for task in tasks {
