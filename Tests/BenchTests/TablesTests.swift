@@ -104,6 +104,11 @@ import Testing
             ["in-distribution: site", "0.800", "—"],
             ["noisy-y: site", "0.900", "—"],
         ])
+        let twoSettings = cells + [RegressionCell(checkpoint: "c", method: "site", settingsHash: "h2", condition: "noisy-y",
+                                                  inContextExamples: 0, squaredErrorPerDim: 0.5)]
+        #expect(RegressionTables.table(twoSettings, checkpoint: "c").rows.suffix(2) == [
+            ["noisy-y: site []", "0.900", "—"], ["noisy-y: site [h2]", "0.500", "—"],
+        ])
     }
 }
 

@@ -77,7 +77,7 @@ extension ResultRow {
 
 extension RegressionResultRow {
     var regressionCell: RegressionCell {
-        RegressionCell(checkpoint: checkpoint, method: method, condition: condition, inContextExamples: inContextExamples,
+        RegressionCell(checkpoint: checkpoint, method: method, settingsHash: settingsHash, condition: condition, inContextExamples: inContextExamples,
                        squaredErrorPerDim: squaredErrorPerDim)
     }
 }
