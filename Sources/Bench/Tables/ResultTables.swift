@@ -15,8 +15,8 @@ struct ResultTables: TablesStage {
 
     /// - Returns: the main tables and every file written.
     static func write(resultsDirectory root: URL) throws -> (main: ResultTable, common: ResultTable, files: [URL]) {
-        let runs = try readAll(ResultRow.self, in: root.appendingPathComponent("runs"))
-        let ablations = try readAll(ResultRow.self, in: root.appendingPathComponent("ablations"))
+        let runs = try readAll(in: root.appendingPathComponent("runs"))
+        let ablations = try readAll(in: root.appendingPathComponent("ablations"))
         let steeringFile = root.appendingPathComponent("regression").appendingPathComponent("steering.csv")
         let steering = FileManager.default.fileExists(atPath: steeringFile.path)
             ? try CSVStore<RegressionResultRow>(url: steeringFile).rows : []
@@ -46,7 +46,7 @@ struct ResultTables: TablesStage {
     }
 
     /// Rows of every *.csv directly in `folder` (none when it does not exist), files in name order.
-    static func readAll(_ type: ResultRow.Type, in folder: URL) throws -> [ResultRow] {
+    static func readAll(in folder: URL) throws -> [ResultRow] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
         return try names.filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }.sorted()
             .flatMap { try ResultStore(url: folder.appendingPathComponent($0)).rows }
