@@ -112,6 +112,52 @@ import Testing
     }
 }
 
+@Suite struct CostTableTests {
+    func row(_ task: String, _ method: String, prep: Double, test: Double, items: Int, tokens: Int, cached: Bool = false,
+             memory: Double = 100, hash: String = "0123456789ab") -> ResultRow {
+        var row = sampleRow(task: task, method: method)
+        row.prepSeconds = prep
+        row.testSeconds = test
+        row.items = items
+        row.testPromptTokens = tokens
+        row.prepCached = cached
+        row.peakMemoryMiB = memory
+        row.settingsHash = hash
+        return row
+    }
+
+    @Test func measuredCostsAndTheProjectionToEveryTask() {
+        let rows = [
+            row("a", "site", prep: 100, test: 10, items: 50, tokens: 700, memory: 900),
+            row("b", "site", prep: 60, test: 30, items: 50, tokens: 700, memory: 1200),
+            row("c", "site", prep: 0.5, test: 20, items: 50, tokens: 700, cached: true),
+            row("a", "icl-10", prep: 0, test: 40, items: 40, tokens: 8000),
+        ]
+        let table = CostTables.table(rows, taskCount: 10)
+        #expect(table.header.last == "hours for 10 tasks")
+        // SITE: prep (100 + 60) / 2 timed cells = 80 s; test 60 s / 150 items; per task 80 + 20 = 100 s → 10 tasks 1000 s.
+        let site = try! #require(table.rows.first { $0[1] == "SITE" })
+        #expect(site == ["smollm2-135m", "SITE", "3", "80.0", "0.400", "14", "1200", String(format: "%.2f", 220.5 / 3600),
+                         String(format: "%.2f", 1000.0 / 3600)])
+        let icl = try! #require(table.rows.first { $0[1] == "10-shot ICL" })
+        #expect(icl[3] == "0.0" && icl[4] == "1.000" && icl[5] == "200")
+        let total = try! #require(table.rows.last)
+        #expect(total[1] == "all methods" && total[7] == String(format: "%.2f", 260.5 / 3600)
+                && total[8] == String(format: "%.2f", 1400.0 / 3600))
+        #expect(table.rows.map { $0[1] } == ["10-shot ICL", "SITE", "all methods"])
+    }
+
+    @Test func onlyCachedPreparationIsSaidAndTwoSettingsStayApart() {
+        let rows = [row("a", "task-vectors", prep: 0.1, test: 5, items: 10, tokens: 10, cached: true),
+                    row("a", "site", prep: 9, test: 1, items: 10, tokens: 10, hash: "aaa"),
+                    row("a", "site", prep: 3, test: 1, items: 10, tokens: 10, hash: "bbb")]
+        let table = CostTables.table(rows, taskCount: 57)
+        #expect(table.rows.first { $0[1] == "TV" }?[3] == "cached")
+        #expect(table.rows.first { $0[1] == "SITE [aaa]" }?[3] == "9.0")
+        #expect(table.rows.first { $0[1] == "SITE [bbb]" }?[3] == "3.0")
+    }
+}
+
 @Suite struct ResultTablesFileTests {
     @Test func writesEveryTableFromTheResultFilesAlone() throws {
         let root = try makeTemporaryDirectory("tables")
@@ -134,7 +180,7 @@ import Testing
         try ResultTables(show: { shown += $0 }).writeAll(resultsDirectory: root)
         let tables = root.appendingPathComponent("tables")
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: tables.path))
-        for base in ["main", "main-common-tasks", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
+        for base in ["main", "main-common-tasks", "cost", "tasks-smollm2-135m", "ablations-smollm2-135m", "regression"] {
             for ext in ["md", "tex", "csv"] { #expect(names.contains("\(base).\(ext)"), "missing \(base).\(ext)") }
         }
         let main = try String(contentsOf: tables.appendingPathComponent("main.csv"), encoding: .utf8)

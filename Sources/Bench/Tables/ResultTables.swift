@@ -28,6 +28,9 @@ struct ResultTables: TablesStage {
         files += try save(main, name: "main", in: out)
         let common = TextTables.commonTasks(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(common, name: "main-common-tasks", in: out)
+        if !runs.isEmpty {
+            files += try save(CostTables.table(runs, taskCount: TaskRegistry.site57.tasks.count), name: "cost", in: out)
+        }
         for model in TextTables.orderedModels(cells) {
             files += try save(TextTables.perTask(cells, model: model), name: "tasks-\(model)", in: out)
         }

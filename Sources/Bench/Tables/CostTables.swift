@@ -1,0 +1,70 @@
+import Foundation
+
+/// Where a sweep's time goes, from the result rows alone: per model and method, the measured
+/// preparation and test cost, the hours spent, and the hours the same method would take on every
+/// task at the same cap. This is how a partial sweep says what it cut and why.
+enum CostTables {
+    static func table(_ rows: [ResultRow], taskCount: Int) -> ResultTable {
+        let header = ["model", "method", "tasks", "prep s/task", "test s/item", "prompt tok/item", "peak MiB",
+                      "hours spent", "hours for \(taskCount) tasks"]
+        var out = [[String]]()
+        for model in orderedModels(rows) {
+            let mine = rows.filter { $0.model == model }
+            let hashesPerMethod = Dictionary(grouping: mine, by: \.method).mapValues { Set($0.map(\.settingsHash)) }
+            let groups = Dictionary(grouping: mine) { row in
+                MethodVariant(method: row.method, settingsHash: hashesPerMethod[row.method]!.count > 1 ? row.settingsHash : nil)
+            }
+            var spent = 0.0, projected = 0.0
+            for variant in groups.keys.sorted() {
+                let cost = MethodCost(groups[variant]!)
+                spent += cost.secondsSpent
+                projected += cost.secondsPerTask * Double(taskCount)
+                out.append([model, variant.label, "\(cost.tasks)",
+                            cost.prepSecondsPerTask.map { String(format: "%.1f", $0) } ?? "cached",
+                            String(format: "%.3f", cost.testSecondsPerItem),
+                            String(format: "%.0f", cost.promptTokensPerItem),
+                            String(format: "%.0f", cost.peakMemoryMiB),
+                            String(format: "%.2f", cost.secondsSpent / 3600),
+                            String(format: "%.2f", cost.secondsPerTask * Double(taskCount) / 3600)])
+            }
+            out.append([model, "all methods", "", "", "", "", "", String(format: "%.2f", spent / 3600),
+                        String(format: "%.2f", projected / 3600)])
+        }
+        let notes = [
+            "Seconds are wall time as the rows recorded them (machine, threads and load as they were then).",
+            "prep s/task: mean over the cells that prepared (\"cached\": every cell reused a stored artifact); jointly trained methods record each task's share of the group.",
+            "hours for \(taskCount) tasks: (prep s/task + test s/item × items per task) × \(taskCount), at the same cap, one seed; what the sweep would take to finish every task.",
+        ] + TextTables.capNotes(rows.map(\.accuracyCell))
+        return ResultTable(title: "Where the time goes", header: header, rows: out, notes: notes)
+    }
+
+    static func orderedModels(_ rows: [ResultRow]) -> [String] {
+        var seen = Set<String>()
+        return rows.map(\.model).filter { seen.insert($0).inserted }
+    }
+}
+
+/// The measured cost of one method on one model, over the rows (cells) it finished.
+struct MethodCost {
+    var tasks: Int
+    var secondsSpent: Double
+    /// nil when every cell reused a cached artifact, so no preparation was timed.
+    var prepSecondsPerTask: Double?
+    var testSecondsPerItem: Double
+    var promptTokensPerItem: Double
+    var peakMemoryMiB: Double
+    /// Preparation (where timed) plus testing, per (task, seed) cell.
+    var secondsPerTask: Double
+
+    init(_ rows: [ResultRow]) {
+        let prepared = rows.filter { !$0.prepCached }
+        let items = max(1, rows.reduce(0) { $0 + $1.items })
+        tasks = Set(rows.map(\.task)).count
+        secondsSpent = rows.reduce(0) { $0 + $1.prepSeconds + $1.testSeconds }
+        prepSecondsPerTask = prepared.isEmpty ? nil : prepared.reduce(0) { $0 + $1.prepSeconds } / Double(prepared.count)
+        testSecondsPerItem = rows.reduce(0) { $0 + $1.testSeconds } / Double(items)
+        promptTokensPerItem = Double(rows.reduce(0) { $0 + $1.testPromptTokens }) / Double(items)
+        peakMemoryMiB = rows.map(\.peakMemoryMiB).max() ?? 0
+        secondsPerTask = (prepSecondsPerTask ?? 0) + rows.reduce(0) { $0 + $1.testSeconds } / Double(max(1, rows.count))
+    }
+}
