@@ -132,13 +132,34 @@ import Testing
         let ablate = try #require(try BenchCommand.parseAsRoot(["ablate", "--max-items", "5", "--seed", "2"]) as? AblateCommand)
         #expect(ablate.sweep.maxItems == 5 && ablate.sweep.seeds == "2")
     }
+
+    /// Options that share a flag with `--all`'s sweep options under another name once went to the
+    /// root silently (`regression speed --batch-size 4` trained with 64).
+    @Test func flagsNamedLikeTheSweepOptionsReachTheirSubcommand() throws {
+        let speed = try #require(try BenchCommand.parseAsRoot(
+            ["regression", "speed", "--batch-size", "4", "--dims", "5", "--threads", "1"]) as? RegressionCommand.Speed)
+        #expect(speed.shape.batchSize == 4 && speed.shape.dims == 5)
+        let train = try #require(try BenchCommand.parseAsRoot(
+            ["regression", "train", "--steps", "10", "--seed", "3", "--batch-size", "8"]) as? RegressionCommand.Train)
+        #expect(train.seed == 3 && train.shape.batchSize == 8)
+        let steer = try #require(try BenchCommand.parseAsRoot(
+            ["regression", "steer", "--checkpoint", "m.safetensors", "--seed", "5", "--steps", "7"]) as? RegressionCommand.Steer)
+        #expect(steer.seed == 5 && steer.steps == 7)
+    }
+
+    @Test func aBareBenchIsTheRootHelpAndAllIsTheDefault() throws {
+        let bare = try #require(try BenchCommand.parseAsRoot([]) as? WholeBenchmarkCommand)
+        #expect(!bare.all)
+        #expect(throws: (any Error).self) { try bare.run() }
+        #expect(BenchCommand.helpMessage().contains("bench --all"))
+    }
 }
 
 @Suite struct AllCommandParsing {
     @Test func allItemsAndMaxItemsAreOptionsOfAll() throws {
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["--all-items"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["--all", "--all-items", "--max-items", "3"]) }
-        let command = try #require(try BenchCommand.parseAsRoot(["--all", "--all-items"]) as? BenchCommand)
+        let command = try #require(try BenchCommand.parseAsRoot(["--all", "--all-items"]) as? WholeBenchmarkCommand)
         #expect(command.allItems && command.sweep.maxItems == nil)
         #expect(AllBenchmark.defaultMaxItems == 50)
     }

@@ -120,9 +120,9 @@ import TestSupport
     }
 
     @Test func allTakesModelsAndTheItemCap() throws {
-        let command = try #require(try BenchCommand.parseAsRoot(["--all", "--models", "gemma3-270m", "--max-items", "50"]) as? BenchCommand)
+        let command = try #require(try BenchCommand.parseAsRoot(["--all", "--models", "gemma3-270m", "--max-items", "50"]) as? WholeBenchmarkCommand)
         #expect(command.all && command.models == "gemma3-270m" && command.sweep.maxItems == 50)
-        let root = try #require(try BenchCommand.parseAsRoot(["--all"]) as? BenchCommand)
+        let root = try #require(try BenchCommand.parseAsRoot(["--all"]) as? WholeBenchmarkCommand)
         #expect(root.models == nil && root.sweep.maxItems == nil && root.resultsRoot == "results")
         #expect(AllBenchmark.methods.map(\.rawValue) == ["zero-shot", "icl", "fv", "tv", "ltv", "site"])
         #expect(AllBenchmark.defaultModels == ["smollm2-135m", "gemma3-270m"])

@@ -29,14 +29,7 @@ struct RegressionCommand: ParsableCommand {
         @Option(help: "Function class: \(FunctionClass.allCases.map(\.rawValue).joined(separator: ", ")).")
         var function: FunctionClass = .linear
 
-        @Option(help: "Input dimension d (the curriculum ends there).")
-        var dims: Int = 10
-
-        @Option(help: "Points per prompt K at the end of the curriculum.")
-        var points: Int = 21
-
-        @Option(help: "Model size: tiny (64/3/2), small (128/6/4), standard (256/12/8).")
-        var config: RegressionModelSize = .small
+        @OptionGroup var shape: RegressionShapeOptions
 
         @Option(help: "Total training steps.")
         var steps: Int
@@ -49,9 +42,6 @@ struct RegressionCommand: ParsableCommand {
 
         @Option(help: "Steps between curriculum increments (Garg et al.: 2000).")
         var curriculumInterval: Int = 2000
-
-        @Option(help: "Prompts per batch.")
-        var batchSize: Int = 64
 
         @Option(help: "Adam learning rate.")
         var learningRate: Float = 1e-4
@@ -70,7 +60,7 @@ struct RegressionCommand: ParsableCommand {
         func validate() throws {
             if steps < 1 { throw ValidationError("--steps must be at least 1") }
             if checkpointEvery < 1 || logEvery < 1 { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
-            if points > maxPoints { throw ValidationError("--points \(points) exceeds --max-points \(maxPoints)") }
+            if shape.points > maxPoints { throw ValidationError("--points \(shape.points) exceeds --max-points \(maxPoints)") }
             // A resumed run restarts its loss window at the checkpoint: keep windows aligned.
             if checkpointEvery % logEvery != 0 {
                 throw ValidationError("--checkpoint-every \(checkpointEvery) must be a multiple of --log-every \(logEvery)")
@@ -81,8 +71,8 @@ struct RegressionCommand: ParsableCommand {
             threads.apply()
             retainFreedMemory()
             let options = try RegressionTrainingOptions(
-                functionClass: function, dimensions: dims, points: points, size: config, maxPoints: maxPoints,
-                batchSize: batchSize, learningRate: learningRate, seed: seed, curriculumInterval: curriculumInterval)
+                functionClass: function, dimensions: shape.dims, points: shape.points, size: shape.config, maxPoints: maxPoints,
+                batchSize: shape.batchSize, learningRate: learningRate, seed: seed, curriculumInterval: curriculumInterval)
             let training = RegressionTrainingRun(
                 options: options, directory: URL(fileURLWithPath: output), checkpointEvery: checkpointEvery, logEvery: logEvery)
             print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
@@ -157,17 +147,7 @@ struct RegressionCommand: ParsableCommand {
             abstract: "Training steps per second at the end of the curriculum (all d dimensions, K points), nothing written.",
             discussion: "Runs --warmup steps, then times --steps steps; reports the median of per-step rates and the overall rate.")
 
-        @Option(help: "Model size: tiny, small, standard.")
-        var config: RegressionModelSize = .small
-
-        @Option(help: "Input dimension d.")
-        var dims: Int = 10
-
-        @Option(help: "Points per prompt K (2K positions).")
-        var points: Int = 21
-
-        @Option(help: "Prompts per batch.")
-        var batchSize: Int = 64
+        @OptionGroup var shape: RegressionShapeOptions
 
         @Option(help: "Untimed steps first.")
         var warmup: Int = 3
@@ -184,8 +164,9 @@ struct RegressionCommand: ParsableCommand {
         func run() throws {
             threads.apply()
             retainFreedMemory()
-            var options = try RegressionTrainingOptions(dimensions: dims, points: points, size: config,
-                                                        maxPoints: max(101, points), batchSize: batchSize)
+            let (dims, points) = (shape.dims, shape.points)
+            var options = try RegressionTrainingOptions(dimensions: dims, points: points, size: shape.config,
+                                                        maxPoints: max(101, points), batchSize: shape.batchSize)
             options.curriculum = RegressionCurriculum(startDimensions: dims, dimensionIncrement: 0, startPoints: points,
                                                       pointIncrement: 0, interval: 1, finalDimensions: dims, finalPoints: points)
             var trainer = try RegressionTrainer(options: options)
@@ -201,8 +182,8 @@ struct RegressionCommand: ParsableCommand {
             let sorted = seconds.sorted()
             print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
             print(String(format: "%@ (D %d, L %d, H %d), batch %d, d %d, %d points (%d positions), %d parameters",
-                         config.rawValue, trainer.model.configuration.embeddingWidth, trainer.model.configuration.layerCount,
-                         trainer.model.configuration.headCount, batchSize, dims, points, 2 * points, trainer.model.weights.parameterCount))
+                         shape.config.rawValue, trainer.model.configuration.embeddingWidth, trainer.model.configuration.layerCount,
+                         trainer.model.configuration.headCount, shape.batchSize, dims, points, 2 * points, trainer.model.weights.parameterCount))
             print(String(format: "steps/s: median %.2f, best %.2f, overall %.2f (%d steps)",
                          1 / sorted[sorted.count / 2], 1 / sorted[0], Double(steps) / seconds.reduce(0, +), steps))
             // On a shared machine the wall rate depends on the neighbours; CPU time does much less.
@@ -236,3 +217,18 @@ func retainFreedMemory() {
 
 extension FunctionClass: ExpressibleByArgument {}
 extension RegressionModelSize: ExpressibleByArgument {}
+
+/// The shape of a training run, shared by `regression train` and `regression speed`.
+struct RegressionShapeOptions: ParsableArguments {
+    @Option(help: "Model size: tiny (64/3/2), small (128/6/4), standard (256/12/8).")
+    var config: RegressionModelSize = .small
+
+    @Option(help: "Input dimension d (for train, where the curriculum ends).")
+    var dims: Int = 10
+
+    @Option(help: "Points per prompt K, 2K positions (for train, at the end of the curriculum).")
+    var points: Int = 21
+
+    @Option(help: "Prompts per batch.")
+    var batchSize: Int = 64
+}
