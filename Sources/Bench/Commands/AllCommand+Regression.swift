@@ -9,7 +9,8 @@ import Models
 /// settings hash) is done: each run's rows are written in one atomic replace, so rows of a
 /// method are all there or none.
 struct SteeringRegressionStage: RegressionBenchmarkStage {
-    /// Checkpoints; nil for regression/linear-d10-small/model.safetensors under the results folder.
+    /// Checkpoints; nil for the committed 16,200-step transformer (the one that meets the accuracy
+    /// bar), regression/linear-d10-small-16200/model.safetensors under the results folder.
     var checkpoints: [URL]?
     var methods = RegressionSteeringKind.allCases
     var settings = RegressionSteeringSettings()
@@ -30,7 +31,7 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
     func runAll(resultsDirectory: URL) throws {
         var store = try CSVStore<RegressionResultRow>(url: resultsDirectory.appendingPathComponent("regression/steering.csv"))
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let urls = checkpoints ?? [resultsDirectory.appendingPathComponent("regression/linear-d10-small/model.safetensors")]
+        let urls = checkpoints ?? [resultsDirectory.appendingPathComponent("regression/linear-d10-small-16200/model.safetensors")]
         for url in urls {
             let name = Self.checkpointName(url, currentDirectory: cwd)
             let file = try SafetensorsFile(contentsOf: url)
