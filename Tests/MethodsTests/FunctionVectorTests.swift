@@ -144,7 +144,7 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let fixed = try FunctionVectorMethod(cleanPrompts: 3, shots: 3, heads: .fixed(fixedHeads)).prepareFunctionVector(f.context(), cache: nil)
         #expect(fixed.causalIndirectEffects == nil && fixed.heads == fixedHeads && fixed.meanHeadOutputs == first.meanHeadOutputs)
         #expect(fixed.vector == FunctionVectorMethod.functionVector(
-            heads: fixedHeads, meanHeadOutputs: first.meanHeadOutputs, weights: f.model.decoder.weights, configuration: c))
+            heads: fixedHeads, meanHeadOutputs: first.meanHeadOutputs, decoder: f.model.decoder))
 
         // Answering test prompts with it runs and scores.
         let evaluation = try Evaluator(model: f.model).evaluate(

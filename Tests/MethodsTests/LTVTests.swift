@@ -87,6 +87,44 @@ struct LTVPieceTests {
         #expect(relativeError(actual, expected) < 1e-6)
     }
 
+    /// With Gemma's norm after attention, Σ_h P[l, h] is what the attention block adds to the
+    /// residual stream for the mean heads: the post-attention norm of W_o m, as the decoder applies it.
+    @Test func projectionPassesThroughTheNormAfterAttention() throws {
+        let model = try Gemma3.model
+        let c = model.decoder.configuration
+        let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, d = c.hiddenSize
+        #expect(c.sandwichNorms)
+        var generator = Xoshiro256StarStar(seed: 9)
+        let means = (0..<l).map { _ in
+            Tensor(shape: [1, h * dh], scalars: (0..<(h * dh)).map { _ in Float(generator.nextGaussian()) })
+        }
+        let projected = ProjectedHeadMeans.project(means: means, decoder: model.decoder)
+        for layer in [0, l / 2, l - 1] {
+            let weights = model.decoder.weights.layers[layer]
+            let tape = Tape()
+            let raw = tape.linear(Variable(constant: means[layer]), weight: Variable(constant: weights.outputProjection.tensor()))
+            let post = try #require(weights.postAttentionNorm)
+            let entering = tape.rmsNorm(raw, weight: Variable(constant: post), epsilon: c.normEpsilon, offset: c.normWeightOffset).value
+            var summed = [Float](repeating: 0, count: d)
+            for head in 0..<h { for i in 0..<d { summed[i] += projected.scalars[(layer * h + head) * d + i] } }
+            #expect(relativeError(summed, entering.scalars) < 1e-4, "layer \(layer)")
+            // The raw slices are not what enters: the norm rescales them.
+            #expect(relativeError(raw.value.scalars, entering.scalars) > 0.1, "layer \(layer)")
+        }
+        // One head's P is its W_o slice, times the layer's norm gain and 1 / rms of the whole.
+        let layer = 2, head = 1
+        let wo = model.decoder.weights.layers[layer].outputProjection.tensor()  // (D, H·Dh)
+        let slice = (0..<d).map { row in
+            (0..<dh).reduce(Float(0)) { $0 + wo.scalars[row * h * dh + head * dh + $1] * means[layer].scalars[head * dh + $1] }
+        }
+        let whole = Tape().linear(Variable(constant: means[layer]), weight: Variable(constant: wo)).value.scalars
+        let rms = ((whole.reduce(0) { $0 + $1 * $1 } / Float(d)) + c.normEpsilon).squareRoot()
+        let gain = try #require(model.decoder.weights.layers[layer].postAttentionNorm).scalars.map { $0 + c.normWeightOffset }
+        let expected = (0..<d).map { slice[$0] / rms * gain[$0] }
+        let actual = Array(projected.scalars[((layer * h + head) * d)..<((layer * h + head + 1) * d)])
+        #expect(relativeError(actual, expected) < 1e-4)
+    }
+
     @Test func missingTrainItemsThrow() throws {
         let empty = try LTVFixtures.context("antonym", trainCount: 0)
         #expect(throws: MethodError.notEnoughItems(method: "ltv", task: "antonym", split: "train",

@@ -10,6 +10,12 @@ enum SmolLM2 {
     static var model: LanguageModel { get throws { try loaded.get() } }
 }
 
+/// Gemma-3-270M: the family with norms after attention (loaded once per process).
+enum Gemma3 {
+    static let loaded = Result { try LanguageModel.load(.ggufFile(SharedPaths.gemma3), name: "gemma3-270m") }
+    static var model: LanguageModel { get throws { try loaded.get() } }
+}
+
 /// The 57 tasks' files in ../shared/datasets.
 let sharedData = DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets"))
 

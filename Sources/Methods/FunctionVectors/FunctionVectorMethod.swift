@@ -146,7 +146,7 @@ public struct FunctionVectorMethod: TaskMethod {
         }
 
         phaseSeconds["cie"] = Date().timeIntervalSince(cieStart)
-        let vector = Self.functionVector(heads: chosen, meanHeadOutputs: means, weights: context.model.decoder.weights, configuration: c)
+        let vector = Self.functionVector(heads: chosen, meanHeadOutputs: means, decoder: context.model.decoder)
         let prepared = PreparedFunctionVector(
             layer: layer, vector: vector, heads: chosen, meanHeadOutputs: means, causalIndirectEffects: effects,
             preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens),
@@ -155,24 +155,20 @@ public struct FunctionVectorMethod: TaskMethod {
         return prepared
     }
 
-    /// Σ over `heads` of W_o[layer][:, head·Dh ..< (head+1)·Dh] · mean(layer, head): (D).
+    /// Σ over `heads` of what each head's mean output adds to the residual stream (its slice of
+    /// W_o times its mean, through the post-attention norm where the family has one; see
+    /// `ProjectedHeadMeans`): (D).
     /// - Parameter meanHeadOutputs: (L, H·Dh).
-    public static func functionVector(
-        heads: [AttentionHead], meanHeadOutputs: Tensor, weights: DecoderWeights, configuration c: DecoderConfiguration
-    ) -> Tensor {
-        let d = c.hiddenSize, width = c.attentionWidth, dh = c.headDimensions
+    public static func functionVector(heads: [AttentionHead], meanHeadOutputs: Tensor, decoder: Decoder) -> Tensor {
+        let c = decoder.configuration
+        let d = c.hiddenSize, width = c.attentionWidth
         precondition(meanHeadOutputs.shape == [c.layerCount, width], "functionVector: means \(meanHeadOutputs.shape), expected [\(c.layerCount), \(width)]")
+        let means = (0..<c.layerCount).map { Tensor(shape: [width], scalars: meanHeadOutputs.row($0)) }
+        let projected = ProjectedHeadMeans.project(means: means, decoder: decoder)   // (L, H, D)
         var sum = [Double](repeating: 0, count: d)
         for head in heads {
-            let projection = weights.layers[head.layer].outputProjection   // (D, H·Dh)
-            let mean = meanHeadOutputs.scalars[(head.layer * width + head.head * dh)...].prefix(dh)
-            projection.floats().withUnsafeBufferPointer { w in
-                for row in 0..<d {
-                    var dot = 0.0
-                    for (k, x) in mean.enumerated() { dot += Double(w[row * width + head.head * dh + k]) * Double(x) }
-                    sum[row] += dot
-                }
-            }
+            let start = (head.layer * c.attentionHeads + head.head) * d
+            for row in 0..<d { sum[row] += Double(projected.scalars[start + row]) }
         }
         return Tensor(shape: [d], scalars: sum.map { Float($0) })
     }

@@ -2,10 +2,19 @@
 import Models
 import Tensors
 
-/// P (L, H, D): every head's mean last-token output, projected through its slice of its layer's
-/// output projection — what that head alone adds to the residual stream, on average.
+/// P (L, H, D): every head's mean last-token output as it enters the residual stream — projected
+/// through its slice of its layer's output projection and, in a family with a norm after
+/// attention (Gemma's sandwich norms), through that norm linearised at the layer's mean
+/// attention output: what that head alone adds to the residual stream, on average.
+///
+/// Invariant: Σ_h P[l, h] is exactly what layer l's attention adds to the residual stream when its
+/// heads output the means (W_o m, then the post-attention norm where there is one). Without the
+/// norm the raw W_o slices of such a family have an arbitrary scale (Gemma-3-270M's are ~100×
+/// what reaches the residual), and a vector built from them breaks the model.
 public enum ProjectedHeadMeans {
-    /// P[l, h] = W_o[l][:, h·Dh ..< (h+1)·Dh] · m[l][h·Dh ..< (h+1)·Dh].
+    /// P[l, h] = s_l · g_l ⊙ (W_o[l][:, h·Dh ..< (h+1)·Dh] · m[l][h·Dh ..< (h+1)·Dh]), where g_l
+    /// is the post-attention norm's weight (with the family's offset) and s_l = 1 / rms(W_o[l] m[l])
+    /// (with the norm's ε); s_l = 1 and g_l = 1 without a post-attention norm.
     /// - Parameter means: per layer, the mean head outputs (1, H·Dh) (or (H·Dh)).
     /// - Precondition: one mean per layer, each H·Dh wide.
     public static func project(means: [Tensor], decoder: Decoder) -> Tensor {
@@ -29,6 +38,19 @@ public enum ProjectedHeadMeans {
                             }
                         }
                     }
+                }
+                guard let norm = decoder.weights.layers[layer].postAttentionNorm else { continue }
+                // The norm divides the whole attention output (the sum over heads) by its RMS.
+                var squares: Double = 0
+                for row in 0..<d {
+                    var total: Double = 0
+                    for head in 0..<h { total += Double(p[(layer * h + head) * d + row]) }
+                    squares += total * total
+                }
+                let scale = Float(1 / (squares / Double(d) + Double(c.normEpsilon)).squareRoot())
+                for head in 0..<h {
+                    let out = (layer * h + head) * d
+                    for row in 0..<d { p[out + row] *= scale * (norm.scalars[row] + c.normWeightOffset) }
                 }
             }
         }
