@@ -172,6 +172,13 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         elsewhere.layer = 4
         let moved = try elsewhere.prepareFunctionVector(context, cache: cache)
         #expect(moved.preparation.fromCache && moved.layer == 4 && moved.vector == prepared.vector)
+
+        // The vector is rebuilt from the stored means and heads: a stale stored copy does not leak.
+        var stored = try #require(try cache.load(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context)))
+        stored.tensors["function_vector"] = Tensor(shape: [f.model.decoder.configuration.hiddenSize], repeating: 0)
+        try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context), artifact: stored)
+        let rebuilt = try fixed.prepareFunctionVector(context, cache: cache)
+        #expect(rebuilt.preparation.fromCache && rebuilt.vector == prepared.vector)
         #expect(try fixed.prepareFunctionVector(f.context(seed: 99), cache: cache).preparation.fromCache == false)
 
         // An artifact of wrong shapes under the same settings is an error naming the tensor.

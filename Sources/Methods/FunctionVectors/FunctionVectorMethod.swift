@@ -107,7 +107,7 @@ public struct FunctionVectorMethod: TaskMethod {
         let key = artifactSettings(context)
         let location = (model: context.model.name, method: name, task: context.task.name)
         if let cache, let artifact = try cache.load(model: location.model, method: location.method, task: location.task, settings: key) {
-            let prepared = try PreparedFunctionVector(artifact: artifact, configuration: c, layer: layer, method: name,
+            let prepared = try PreparedFunctionVector(artifact: artifact, decoder: context.model.decoder, layer: layer, method: name,
                                                       fromCache: Date().timeIntervalSince(start))
             if heads != .topByEffect || prepared.causalIndirectEffects != nil { return prepared }
         }

@@ -51,12 +51,14 @@ public struct PreparedFunctionVector: PreparedMethod {
         ])
     }
 
-    /// A stored artifact, added after `layer`, for a model of configuration `c`.
+    /// A stored artifact, added after `layer`, for `decoder`. The vector is rebuilt from the stored
+    /// means and heads (the stored copy is for readers of the file), so an artifact written before
+    /// a change to how heads enter the residual stream still gives the right vector.
     /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when its tensors do not fit the model.
-    init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, layer: Int, method: String, fromCache seconds: Double) throws {
-        let t = artifact.tensors
+    init(artifact: ArtifactCache.Artifact, decoder: Decoder, layer: Int, method: String, fromCache seconds: Double) throws {
+        let t = artifact.tensors, c = decoder.configuration
         let means = try artifact.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [c.layerCount, c.attentionWidth], method: method)
-        let vector = try artifact.tensor(FunctionVectorTensor.functionVector, shape: [c.hiddenSize], method: method)
+        _ = try artifact.tensor(FunctionVectorTensor.functionVector, shape: [c.hiddenSize], method: method)
         guard let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2 else {
             throw MethodError.artifactShape(method: method, path: artifact.path, tensor: FunctionVectorTensor.heads,
                                             expected: [-1, 2], found: t[FunctionVectorTensor.heads]?.shape)
@@ -73,6 +75,7 @@ public struct PreparedFunctionVector: PreparedMethod {
         let effects = try t[FunctionVectorTensor.causalIndirectEffects].map { _ in
             try artifact.tensor(FunctionVectorTensor.causalIndirectEffects, shape: [c.layerCount, c.attentionHeads], method: method)
         }
+        let vector = FunctionVectorMethod.functionVector(heads: heads, meanHeadOutputs: means, decoder: decoder)
         self.init(layer: layer, vector: vector, heads: heads, meanHeadOutputs: means, causalIndirectEffects: effects,
                   preparation: PreparationCost(seconds: seconds, tokensProcessed: 0, fromCache: true))
     }
