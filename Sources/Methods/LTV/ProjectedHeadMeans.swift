@@ -9,8 +9,8 @@ import Tensors
 ///
 /// Invariant: Σ_h P[l, h] is exactly what layer l's attention adds to the residual stream when its
 /// heads output the means (W_o m, then the post-attention norm where there is one). Without the
-/// norm the raw W_o slices of such a family have an arbitrary scale (Gemma-3-270M's are ~100×
-/// what reaches the residual), and a vector built from them breaks the model.
+/// norm the raw W_o slices of such a family have a scale the norm then discards, so a vector
+/// built from them adds the wrong amount to the residual stream.
 public enum ProjectedHeadMeans {
     /// P[l, h] = s_l · g_l ⊙ (W_o[l][:, h·Dh ..< (h+1)·Dh] · m[l][h·Dh ..< (h+1)·Dh]), where g_l
     /// is the post-attention norm's weight (with the family's offset) and s_l = 1 / rms(W_o[l] m[l])
