@@ -190,6 +190,17 @@ import Testing
         #expect(regression.contains("| in-distribution: site | 0.750 |"))
     }
 
+    @Test func defaultModelsComeFirstInTheirOrder() throws {
+        let root = try makeTemporaryDirectory("tables-order")
+        for model in ["aaa-model", "gemma3-270m", "smollm2-135m"] {
+            var store = try ResultStore(directory: root, model: model)
+            var row = sampleRow(task: "antonym", method: "site")
+            row.model = model
+            try store.append(row)
+        }
+        #expect(try ResultTables.readAll(in: root).map(\.model) == ["smollm2-135m", "gemma3-270m", "aaa-model"])
+    }
+
     @Test func aMalformedResultFileIsNamedAndNothingIsWritten() throws {
         let root = try makeTemporaryDirectory("tables-bad")
         let runs = root.appendingPathComponent("runs")

@@ -48,10 +48,14 @@ struct ResultTables: TablesStage {
         return (main, common, files)
     }
 
-    /// Rows of every *.csv directly in `folder` (none when it does not exist), files in name order.
+    /// Rows of every *.csv directly in `folder` (none when it does not exist): the default
+    /// models' files first, in `bench --all`'s order (so are the tables' columns), then the others
+    /// in name order.
     static func readAll(in folder: URL) throws -> [ResultRow] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
-        return try names.filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }.sorted()
+        let rank = { (name: String) in AllBenchmark.defaultModels.firstIndex(of: String(name.dropLast(4))) ?? AllBenchmark.defaultModels.count }
+        return try names.filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }
+            .sorted { (rank($0), $0) < (rank($1), $1) }
             .flatMap { try ResultStore(url: folder.appendingPathComponent($0)).rows }
     }
 
