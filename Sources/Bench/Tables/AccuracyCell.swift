@@ -41,15 +41,23 @@ struct MethodVariant: Hashable, Comparable {
     }
 }
 
+extension MethodVariant {
+    /// The variant of each cell, in order: its method, with the settings hash only where `cells`
+    /// hold that method under several settings.
+    static func variants(of cells: [AccuracyCell]) -> [MethodVariant] {
+        let hashesPerMethod = Dictionary(grouping: cells, by: \.method).mapValues { Set($0.map(\.settingsHash)) }
+        return cells.map { cell in
+            MethodVariant(method: cell.method, settingsHash: hashesPerMethod[cell.method]!.count > 1 ? cell.settingsHash : nil)
+        }
+    }
+}
+
 /// Accuracy per (variant, task) of one model, each the mean over seeds.
 struct TaskAccuracies {
     var byVariant: [MethodVariant: [String: (accuracy: Double, items: Int, seeds: Int, capped: Int?)]] = [:]
 
     init(_ cells: [AccuracyCell]) {
-        let hashesPerMethod = Dictionary(grouping: cells, by: \.method).mapValues { Set($0.map(\.settingsHash)) }
-        for cell in cells {
-            let variant = MethodVariant(method: cell.method,
-                                        settingsHash: hashesPerMethod[cell.method]!.count > 1 ? cell.settingsHash : nil)
+        for (cell, variant) in zip(cells, MethodVariant.variants(of: cells)) {
             var tasks = byVariant[variant] ?? [:]
             let old = tasks[cell.task] ?? (accuracy: 0, items: 0, seeds: 0, capped: nil)
             let seeds = old.seeds + 1

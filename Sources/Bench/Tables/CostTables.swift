@@ -7,13 +7,12 @@ enum CostTables {
     static func table(_ rows: [ResultRow], taskCount: Int) -> ResultTable {
         let header = ["model", "method", "tasks", "prep s/task", "test s/item", "prompt tok/item", "peak MiB",
                       "hours spent", "hours for \(taskCount) tasks"]
+        let cells = rows.map(\.accuracyCell)
         var out = [[String]]()
-        for model in orderedModels(rows) {
+        for model in TextTables.orderedModels(cells) {
             let mine = rows.filter { $0.model == model }
-            let hashesPerMethod = Dictionary(grouping: mine, by: \.method).mapValues { Set($0.map(\.settingsHash)) }
-            let groups = Dictionary(grouping: mine) { row in
-                MethodVariant(method: row.method, settingsHash: hashesPerMethod[row.method]!.count > 1 ? row.settingsHash : nil)
-            }
+            let variants = MethodVariant.variants(of: mine.map(\.accuracyCell))
+            let groups = Dictionary(grouping: zip(mine, variants), by: \.1).mapValues { $0.map(\.0) }
             var spent = 0.0, projected = 0.0
             for variant in groups.keys.sorted() {
                 let cost = MethodCost(groups[variant]!)
@@ -34,13 +33,8 @@ enum CostTables {
             "Seconds are wall time as the rows recorded them (machine, threads and load as they were then).",
             "prep s/task: mean over the cells that prepared (\"cached\": every cell reused a stored artifact); jointly trained methods record each task's share of the group.",
             "hours for \(taskCount) tasks: (prep s/task + test s/item × items per task) × \(taskCount), at the same cap, one seed; what the sweep would take to finish every task.",
-        ] + TextTables.capNotes(rows.map(\.accuracyCell))
+        ] + TextTables.capNotes(cells)
         return ResultTable(title: "Where the time goes", header: header, rows: out, notes: notes)
-    }
-
-    static func orderedModels(_ rows: [ResultRow]) -> [String] {
-        var seen = Set<String>()
-        return rows.map(\.model).filter { seen.insert($0).inserted }
     }
 }
 
@@ -59,12 +53,13 @@ struct MethodCost {
     init(_ rows: [ResultRow]) {
         let prepared = rows.filter { !$0.prepCached }
         let items = max(1, rows.reduce(0) { $0 + $1.items })
+        let testSeconds = rows.reduce(0) { $0 + $1.testSeconds }
         tasks = Set(rows.map(\.task)).count
-        secondsSpent = rows.reduce(0) { $0 + $1.prepSeconds + $1.testSeconds }
+        secondsSpent = rows.reduce(0) { $0 + $1.prepSeconds } + testSeconds
         prepSecondsPerTask = prepared.isEmpty ? nil : prepared.reduce(0) { $0 + $1.prepSeconds } / Double(prepared.count)
-        testSecondsPerItem = rows.reduce(0) { $0 + $1.testSeconds } / Double(items)
+        testSecondsPerItem = testSeconds / Double(items)
         promptTokensPerItem = Double(rows.reduce(0) { $0 + $1.testPromptTokens }) / Double(items)
         peakMemoryMiB = rows.map(\.peakMemoryMiB).max() ?? 0
-        secondsPerTask = (prepSecondsPerTask ?? 0) + rows.reduce(0) { $0 + $1.testSeconds } / Double(max(1, rows.count))
+        secondsPerTask = (prepSecondsPerTask ?? 0) + testSeconds / Double(max(1, rows.count))
     }
 }
