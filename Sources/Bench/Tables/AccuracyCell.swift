@@ -72,6 +72,7 @@ struct TaskAccuracies {
     /// Mean accuracy over the tasks done, and their count.
     func mean(_ variant: MethodVariant) -> (accuracy: Double, tasks: Int)? {
         guard let tasks = byVariant[variant], !tasks.isEmpty else { return nil }
-        return (tasks.values.reduce(0) { $0 + $1.accuracy } / Double(tasks.count), tasks.count)
+        // Summed in task order: a dictionary's order changes between processes, and so would the last digit.
+        return (tasks.keys.sorted().reduce(0) { $0 + tasks[$1]!.accuracy } / Double(tasks.count), tasks.count)
     }
 }

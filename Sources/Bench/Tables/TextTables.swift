@@ -49,7 +49,7 @@ enum TextTables {
         let rows = variants.map { variant -> [String] in
             [variant.label] + models.map { model in
                 guard let tasks = perModel[model]?.byVariant[variant], let shared = common[model], !shared.isEmpty else { return "—" }
-                return String(format: "%.2f", 100 * shared.reduce(0) { $0 + tasks[$1]!.accuracy } / Double(shared.count))
+                return String(format: "%.2f", 100 * shared.sorted().reduce(0) { $0 + tasks[$1]!.accuracy } / Double(shared.count))
             }
         }
         let notes = ["Mean exact-match accuracy (%) over the tasks that every method of the model finished (count in the header)."]
