@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
-        // Parity on real weights (SmolLM2, Gemma-3-270M); models are fetched by .ci/run.
+        // Parity on real weights (SmolLM2, Gemma-3-270M); scripts/test fetches the models first.
         .testTarget(
             name: "RealModelTests",
             dependencies: ["Models", "Methods", "Tasks", "Tokenizers", "ModelFormats", "Tensors", "TestSupport"]

@@ -8,9 +8,7 @@ import TestSupport
 enum LTVFixtures {
     /// The Methods tests' SmolLM2 (loaded once per process; a missing file fails with its path).
     static func model() throws -> LanguageModel {
-        guard FileManager.default.fileExists(atPath: SharedPaths.smolLM2.path) else {
-            throw TaskError.missingFile(path: SharedPaths.smolLM2.path)
-        }
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
         return try SmolLM2.model
     }
 

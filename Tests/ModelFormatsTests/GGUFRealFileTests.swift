@@ -6,7 +6,7 @@ import TestSupport
 /// Fixture or model file that must exist; a missing one fails the test with its path.
 func requireFile(_ url: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
     try #require(FileManager.default.fileExists(atPath: url.path),
-                 "missing fixture \(url.path)", sourceLocation: sourceLocation)
+                 "\(MissingModelFile(path: url.path))", sourceLocation: sourceLocation)
     return url
 }
 

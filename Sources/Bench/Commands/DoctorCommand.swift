@@ -19,6 +19,11 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: .hidden)
     var probeSGEMM: Int?
 
+    /// Used by scripts/test, so that the test runner (which cannot relaunch itself) loads OpenBLAS
+    /// with the core bench's own rule picks: the rule lives in one place.
+    @Flag(help: "Print only the OPENBLAS_CORETYPE value bench runs with (an empty line: OpenBLAS's own choice).")
+    var coretype = false
+
     func validate() throws {
         if let probeSGEMM, probeSGEMM < 1 || probeSGEMM > 8192 {
             throw ValidationError("--probe-sgemm must be in 1...8192, got \(probeSGEMM)")
@@ -30,6 +35,11 @@ struct DoctorCommand: ParsableCommand {
         if let size = probeSGEMM {
             let measurement = SGEMMMeasurement.measure(size: size, repeats: 3)
             print("\(BLAS.coreName) \(measurement.gflops)")
+            return
+        }
+        if coretype {
+            // After the relaunch (if any) this process runs with the chosen value in its environment.
+            print(ProcessInfo.processInfo.environment[OpenBLASLaunchDecision.coreTypeVariable] ?? "")
             return
         }
         let environment = ProcessInfo.processInfo.environment
