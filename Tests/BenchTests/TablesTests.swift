@@ -4,9 +4,28 @@ import Testing
 
 @Suite struct TablesTests {
     func cell(_ model: String, _ task: String, _ method: String, _ accuracy: Double, hash: String = "h0",
-              seed: UInt64 = 0, items: Int = 100, cap: Int? = nil, settings: String = "") -> AccuracyCell {
+              seed: UInt64 = 0, items: Int = 100, cap: Int? = nil, settings: String = "",
+              scoring: String = "exact-match") -> AccuracyCell {
         AccuracyCell(model: model, task: task, method: method, settingsHash: hash, settings: settings, seed: seed,
-                     accuracy: accuracy, items: items, maxItems: cap)
+                     accuracy: accuracy, items: items, maxItems: cap, scoring: scoring)
+    }
+
+    /// The FV paper's filtered scoring sits beside exact match, over the tasks that have both,
+    /// and never enters the exact-match tables.
+    @Test func filteredScoringBesideExactMatch() throws {
+        let filtered = "filtered-first-token"
+        let cells = [
+            cell("m", "a", "function-vectors", 0.2), cell("m", "b", "function-vectors", 0.4),
+            cell("m", "c", "function-vectors", 0.9),
+            cell("m", "a", "function-vectors", 0.5, hash: "f1", items: 40, scoring: filtered),
+            cell("m", "b", "function-vectors", 0.7, hash: "f1", items: 20, scoring: filtered),
+            cell("m", "a", "task-vectors", 0.1),
+        ]
+        let table = try #require(ScoringTables.filteredBesideExact(cells))
+        #expect(table.header == ["model", "method", "tasks", "exact match %", "filtered first token %", "items kept %"])
+        // Tasks a and b only: exact (0.2 + 0.4) / 2, filtered (0.5 + 0.7) / 2, kept 60 of 200 items.
+        #expect(table.rows == [["m", "FV", "2", "30.00", "60.00", "30.0"]])
+        #expect(ScoringTables.filteredBesideExact(cells.filter { $0.scoring != filtered }) == nil)
     }
 
     @Test func mainTableAveragesSeedsThenTasksAndCountsTasks() {

@@ -34,10 +34,42 @@ import TestSupport
             data: sharedData, seed: 1, evaluation: EvaluationOptions(scoring: scoring, maxItems: 4), cache: nil)
         let records = try sweep.run()
         #expect(records.map(\.method) == ["zero-shot", "icl-3", "site"])
+        // The filtered scoring keeps the items 10-shot ICL gets right: the same for every method.
+        let kept = scoring == .filteredFirstToken ? records[0].items : 4
         for r in records {
-            #expect(r.items == 4 && r.accuracy >= 0 && r.accuracy <= 1 && r.testPromptTokens > 0)
+            #expect(r.items == kept && r.accuracy >= 0 && r.accuracy <= 1)
         }
+        try #require(kept > 0, "10-shot ICL answers some of the first 4 country_capital items")
         #expect(records[1].testPromptTokens > records[0].testPromptTokens, "3-shot prompts are longer than 0-shot ones")
         #expect(records[2].testPromptTokens == records[0].testPromptTokens, "SITE answers the 0-shot prompts")
+    }
+
+    /// The filtered scoring keeps exactly the items that 10-shot ICL answers right by its first
+    /// token, and scores a method by first token on those alone.
+    @Test func filteredScoringKeepsTheItemsICLAnswers() throws {
+        let model = try SmolLM2.model
+        let ctx = try context("country_capital", model: model)
+        let test = try ctx.task.load(.test, from: sharedData)
+        let evaluator = Evaluator(model: model)
+        var options = EvaluationOptions(scoring: .firstToken, maxItems: 12, batchSize: 5, seed: 2)
+        let icl = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
+                                         task: ctx.task, items: test, train: ctx.train, options: options)
+        let zeroShot = try PromptOnlyMethod.zeroShot.prepare(ctx, cache: nil)
+        let plain = try evaluator.evaluate(zeroShot, task: ctx.task, items: test, train: ctx.train, options: options)
+        options.scoring = .filteredFirstToken
+        let filtered = try evaluator.evaluate(zeroShot, task: ctx.task, items: test, train: ctx.train, options: options)
+
+        let kept = icl.outcomes.filter(\.correct).map(\.index)
+        try #require(!kept.isEmpty && kept.count < 12, "a filter that keeps some items and drops others")
+        #expect(filtered.outcomes.map(\.index) == kept)
+        #expect(filtered.count == kept.count)
+        #expect(filtered.outcomes.map(\.correct) == kept.map { plain.outcomes[$0].correct })
+        // Another seed draws other demonstrations, so the filter is not reused for it.
+        options.seed = 3
+        let reseeded = try evaluator.evaluate(zeroShot, task: ctx.task, items: test, train: ctx.train, options: options)
+        options.scoring = .firstToken
+        let icl3 = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
+                                          task: ctx.task, items: test, train: ctx.train, options: options)
+        #expect(reseeded.outcomes.map(\.index) == icl3.outcomes.filter(\.correct).map(\.index))
     }
 }

@@ -11,6 +11,8 @@ struct AccuracyCell: Equatable {
     var items: Int
     /// The cap on test items the run used (nil: every item).
     var maxItems: Int?
+    /// `ScoringMode`'s raw value: the main tables read exact-match cells only.
+    var scoring: String = "exact-match"
 }
 
 /// A method as a table row: its name, plus the settings hash when one model's results hold the

@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 import Tasks
 
 /// Every table, from the result files alone: results/runs/*.csv (text), results/ablations/*.csv
@@ -23,13 +24,19 @@ struct ResultTables: TablesStage {
 
         let out = root.appendingPathComponent("tables")
         var files = [URL]()
-        let cells = runs.map(\.accuracyCell)
+        // The main, per-task and cost tables are exact match; other scorings get their own table.
+        let allCells = runs.map(\.accuracyCell)
+        let cells = allCells.filter { $0.scoring == ScoringMode.exactMatch.rawValue }
         let main = TextTables.main(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(main, name: "main", in: out)
         let common = TextTables.commonTasks(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(common, name: "main-common-tasks", in: out)
-        if !runs.isEmpty {
-            files += try save(CostTables.table(runs, taskCount: TaskRegistry.site57.tasks.count), name: "cost", in: out)
+        let exactRuns = runs.filter { $0.scoring == ScoringMode.exactMatch.rawValue }
+        if !exactRuns.isEmpty {
+            files += try save(CostTables.table(exactRuns, taskCount: TaskRegistry.site57.tasks.count), name: "cost", in: out)
+        }
+        if let scoring = ScoringTables.filteredBesideExact(allCells) {
+            files += try save(scoring, name: "fv-scoring", in: out)
         }
         for model in TextTables.orderedModels(cells) {
             files += try save(TextTables.perTask(cells, model: model), name: "tasks-\(model)", in: out)
@@ -78,7 +85,7 @@ struct ResultTables: TablesStage {
 extension ResultRow {
     var accuracyCell: AccuracyCell {
         AccuracyCell(model: model, task: task, method: method, settingsHash: settingsHash, settings: settings, seed: seed,
-                     accuracy: accuracy, items: items, maxItems: maxItems)
+                     accuracy: accuracy, items: items, maxItems: maxItems, scoring: scoring)
     }
 }
 

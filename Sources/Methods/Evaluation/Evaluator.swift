@@ -9,6 +9,14 @@ public enum ScoringMode: String, CaseIterable, Codable, Sendable {
     case exactMatch = "exact-match"
     /// The arg-max at the last prompt position is the target's first token.
     case firstToken = "first-token"
+    /// First-token accuracy over only the test items that 10-shot ICL (same seed) answers right
+    /// by its first token: the "filtered" scoring of the function-vector paper (Todd et al.), so
+    /// that FV and TV figures compare with theirs. A row's `items` counts the items kept.
+    case filteredFirstToken = "filtered-first-token"
+
+    /// Demonstrations of the ICL prompts whose first-token answers filter the items
+    /// (`filteredFirstToken`), as in Todd et al.
+    public static let filterShots = 10
 }
 
 /// Settings of one evaluation.
@@ -55,6 +63,8 @@ public struct TaskEvaluation: Sendable, Codable {
 /// Answers test items with a prepared method and scores them.
 public struct Evaluator {
     public let model: LanguageModel
+    /// The ICL filter of `ScoringMode.filteredFirstToken`, computed once per task.
+    let filters = ICLFilters()
     public init(model: LanguageModel) { self.model = model }
 
     /// - Parameters:
@@ -78,6 +88,7 @@ public struct Evaluator {
         let ids = prompts.map { model.encode($0.text) }
         let scorer = task.answerScorer
         var outcomes = [ItemOutcome]()
+        var promptTokens = ids.reduce(0) { $0 + $1.count }
         switch options.scoring {
         case .exactMatch:
             let generated = model.generate(ids, options: GenerationOptions(
@@ -89,28 +100,70 @@ public struct Evaluator {
                                             correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target)))
             }
         case .firstToken:
-            let targets = try prompts.map { try $0.targetToken(tokenize: model.encode) }
-            let v = model.decoder.configuration.vocabularySize
-            var start = 0
-            while start < ids.count {
-                let range = start..<min(ids.count, start + options.batchSize)
-                let batch = Array(ids[range])
-                let logits = model.decoder.forward(
-                    batch, caches: batch.map { _ in model.decoder.makeCache() },
-                    interventions: method.interventions(batchSize: batch.count)).logits!.value
-                for (row, i) in range.enumerated() {
-                    let rowLogits = Array(logits.scalars[(row * v)..<((row + 1) * v)])
-                    let predicted = rowLogits.indices.max { rowLogits[$0] < rowLogits[$1] }!
-                    outcomes.append(ItemOutcome(
-                        index: i, target: prompts[i].target,
-                        prediction: model.tokenizer.decode([predicted], skipSpecialTokens: false),
-                        correct: AnswerScorer.isFirstTokenMatch(logits: rowLogits, targetToken: targets[i])))
-                }
-                start = range.upperBound
-            }
+            outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: Array(ids.indices), batchSize: options.batchSize,
+                                              interventions: method.interventions)
+        case .filteredFirstToken:
+            let kept = try itemsICLAnswers(task: task, items: used, train: train, options: options)
+            outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: kept, batchSize: options.batchSize,
+                                              interventions: method.interventions)
+            promptTokens = kept.reduce(0) { $0 + ids[$1].count }
         }
         return TaskEvaluation(
             correct: outcomes.filter(\.correct).count, count: outcomes.count,
-            seconds: Date().timeIntervalSince(start), promptTokens: ids.reduce(0) { $0 + $1.count }, outcomes: outcomes)
+            seconds: Date().timeIntervalSince(start), promptTokens: promptTokens, outcomes: outcomes)
     }
+
+    /// First-token outcomes of the prompts at `indices` (in that order), run in batches.
+    private func firstTokenOutcomes(
+        _ prompts: [TextPrompt], ids: [[Int]], indices: [Int], batchSize: Int, interventions: (Int) -> [Intervention]
+    ) throws -> [ItemOutcome] {
+        let targets = try indices.map { try prompts[$0].targetToken(tokenize: model.encode) }
+        let v = model.decoder.configuration.vocabularySize
+        var outcomes = [ItemOutcome]()
+        var start = 0
+        while start < indices.count {
+            let range = start..<min(indices.count, start + batchSize)
+            let batch = range.map { ids[indices[$0]] }
+            let logits = model.decoder.forward(
+                batch, caches: batch.map { _ in model.decoder.makeCache() },
+                interventions: interventions(batch.count)).logits!.value
+            for (row, k) in range.enumerated() {
+                let rowLogits = Array(logits.scalars[(row * v)..<((row + 1) * v)])
+                let predicted = rowLogits.indices.max { rowLogits[$0] < rowLogits[$1] }!
+                outcomes.append(ItemOutcome(
+                    index: indices[k], target: prompts[indices[k]].target,
+                    prediction: model.tokenizer.decode([predicted], skipSpecialTokens: false),
+                    correct: AnswerScorer.isFirstTokenMatch(logits: rowLogits, targetToken: targets[k])))
+            }
+            start = range.upperBound
+        }
+        return outcomes
+    }
+
+    /// Indices of `items` that `ScoringMode.filterShots`-shot ICL answers right by its first
+    /// token, with the demonstrations the ICL method itself would draw (same seed). Remembered per
+    /// (task, items, seed) in `filters`, so the methods of one sweep share one ICL pass per task.
+    func itemsICLAnswers(task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions) throws -> [Int] {
+        let key = ICLFilterKey(task: task.name, items: items, seed: options.seed)
+        if let kept = filters.kept[key] { return kept }
+        var icl = options
+        icl.scoring = .firstToken
+        icl.maxItems = nil
+        let answers = try evaluate(PromptOnlyMethod.Prepared(shots: ScoringMode.filterShots), task: task, items: items,
+                                   train: train, options: icl)
+        let kept = answers.outcomes.filter(\.correct).map(\.index)
+        filters.kept[key] = kept
+        return kept
+    }
+}
+
+/// The items an ICL pass kept, per (task, items, seed): shared by the copies of one `Evaluator`.
+final class ICLFilters: @unchecked Sendable {
+    var kept = [ICLFilterKey: [Int]]()
+}
+
+struct ICLFilterKey: Hashable {
+    var task: String
+    var items: [TaskItem]
+    var seed: UInt64
 }
