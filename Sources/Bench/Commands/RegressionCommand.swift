@@ -82,7 +82,7 @@ struct RegressionCommand: ParsableCommand {
                              record.step, record.loss, record.stepsPerSecond, record.dimensions, record.points))
                 fflush(stdout)
             }
-            print(String(format: "done: step %d in %.1f s this session; checkpoint %@", trainer.step,
+            print(String(format: "done: step %d in %.1f s this run; checkpoint %@", trainer.step,
                          Date().timeIntervalSince(start), training.checkpointURL.path))
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One text-task result: a row of results/runs/<model>.csv. Columns and their order are the
-/// schema in the session context; `key` names the cell the store keeps one row for.
+/// file's schema; `key` names the cell the store keeps one row for.
 struct ResultRow: Codable, Equatable, Sendable, CSVRow {
     var model: String
     var task: String
