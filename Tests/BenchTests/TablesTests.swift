@@ -10,6 +10,21 @@ import Testing
                      accuracy: accuracy, items: items, maxItems: cap, scoring: scoring)
     }
 
+    /// Seeds: per seed the mean over the tasks every seed finished, then mean and sample sd.
+    @Test func seedTableGivesMeanAndSampleDeviationOverSeeds() throws {
+        let cells = [
+            cell("m", "a", "site", 0.2, hash: "s0", seed: 0), cell("m", "b", "site", 0.4, hash: "s0", seed: 0),
+            cell("m", "a", "site", 0.4, hash: "s1", seed: 1), cell("m", "b", "site", 0.6, hash: "s1", seed: 1),
+            cell("m", "a", "site", 0.6, hash: "s2", seed: 2), cell("m", "b", "site", 0.8, hash: "s2", seed: 2),
+            cell("m", "c", "site", 1.0, hash: "s2", seed: 2),  // only seed 2: left out of every seed's mean
+            cell("m", "a", "icl-10", 0.5),                      // one seed: no row
+        ]
+        let table = try #require(SeedTables.table(cells))
+        // Seed means 0.3, 0.5, 0.7: mean 0.5, sample sd 0.2.
+        #expect(table.rows == [["m", "SITE", "2", "0,1,2", "50.00", "20.00", "30.00 / 50.00 / 70.00"]])
+        #expect(SeedTables.table([cell("m", "a", "site", 0.5)]) == nil)
+    }
+
     /// The FV paper's filtered scoring sits beside exact match, over the tasks that have both,
     /// and never enters the exact-match tables.
     @Test func filteredScoringBesideExactMatch() throws {
@@ -62,10 +77,26 @@ import Testing
     }
 
     @Test func twoSettingsOfOneMethodAreNeverAveragedTogether() {
-        let cells = [cell("m", "a", "site", 0.2, hash: "aaa"), cell("m", "a", "site", 0.8, hash: "bbb")]
+        let cells = [cell("m", "a", "site", 0.2, hash: "aaa", settings: "steps=400"),
+                     cell("m", "a", "site", 0.8, hash: "bbb", settings: "steps=100")]
         let table = TextTables.main(cells, taskCount: 57)
         #expect(table.rows.contains { $0[0] == "SITE [aaa]" && $0[1] == "20.00 (1/57)" && $0[2] == "—" })
         #expect(table.rows.contains { $0[0] == "SITE [bbb]" && $0[1] == "80.00 (1/57)" })
+        // Another item cap, or another scoring, is another experiment too.
+        let capped = TextTables.main([cell("m", "a", "site", 0.2, hash: "aaa"), cell("m", "a", "site", 0.8, hash: "ccc", cap: 50)],
+                                     taskCount: 57)
+        #expect(capped.rows.map { $0[0] }.filter { $0.hasPrefix("SITE") } == ["SITE [aaa]", "SITE [ccc]"])
+    }
+
+    /// Each seed has its own settings hash (the hash covers the seed), yet seeds of one experiment
+    /// are averaged, never split into variants; a label, where one is needed, is the lowest seed's hash.
+    @Test func seedsOfOneExperimentAverageAcrossTheirHashes() {
+        let cells = [cell("m", "a", "site", 0.2, hash: "s1", seed: 1), cell("m", "a", "site", 0.6, hash: "s0", seed: 0),
+                     cell("m", "b", "site", 0.4, hash: "s2", seed: 2)]
+        #expect(TextTables.main(cells, taskCount: 57).rows.first { $0[0] == "SITE" }?[1] == "40.00 (2/57)")
+        let other = cell("m", "a", "site", 0.9, hash: "zz", settings: "steps=100")
+        let labels = Set(TextTables.main(cells + [other], taskCount: 57).rows.map { $0[0] }.filter { $0.hasPrefix("SITE") })
+        #expect(labels == ["SITE [s0]", "SITE [zz]"])
     }
 
     @Test func cappedRunsAreSaidInTheNotes() {
@@ -133,7 +164,7 @@ import Testing
 
 @Suite struct CostTableTests {
     func row(_ task: String, _ method: String, prep: Double, test: Double, items: Int, tokens: Int, cached: Bool = false,
-             memory: Double = 100, hash: String = "0123456789ab") -> ResultRow {
+             memory: Double = 100, hash: String = "0123456789ab", settings: String? = nil) -> ResultRow {
         var row = sampleRow(task: task, method: method)
         row.prepSeconds = prep
         row.testSeconds = test
@@ -142,6 +173,7 @@ import Testing
         row.prepCached = cached
         row.peakMemoryMiB = memory
         row.settingsHash = hash
+        if let settings { row.settings = settings }
         return row
     }
 
@@ -168,8 +200,8 @@ import Testing
 
     @Test func onlyCachedPreparationIsSaidAndTwoSettingsStayApart() {
         let rows = [row("a", "task-vectors", prep: 0.1, test: 5, items: 10, tokens: 10, cached: true),
-                    row("a", "site", prep: 9, test: 1, items: 10, tokens: 10, hash: "aaa"),
-                    row("a", "site", prep: 3, test: 1, items: 10, tokens: 10, hash: "bbb")]
+                    row("a", "site", prep: 9, test: 1, items: 10, tokens: 10, hash: "aaa", settings: "steps=400"),
+                    row("a", "site", prep: 3, test: 1, items: 10, tokens: 10, hash: "bbb", settings: "steps=100")]
         let table = CostTables.table(rows, taskCount: 57)
         #expect(table.rows.first { $0[1] == "TV" }?[3] == "cached")
         #expect(table.rows.first { $0[1] == "SITE [aaa]" }?[3] == "9.0")

@@ -44,14 +44,30 @@ struct MethodVariant: Hashable, Comparable {
 }
 
 extension MethodVariant {
-    /// The variant of each cell, in order: its method, with the settings hash only where `cells`
-    /// hold that method under several settings.
+    /// The variant of each cell, in order: its method, labelled with a settings hash only where
+    /// `cells` hold that method under several settings, scorings or item caps. Seeds never split a
+    /// variant (the hash covers the seed, so each variant is labelled with the hash of its
+    /// lowest-seed cell): the tables average seeds.
     static func variants(of cells: [AccuracyCell]) -> [MethodVariant] {
-        let hashesPerMethod = Dictionary(grouping: cells, by: \.method).mapValues { Set($0.map(\.settingsHash)) }
+        let groups = Dictionary(grouping: cells, by: \.variantKey)
+        let label = groups.mapValues { $0.min { ($0.seed, $0.settingsHash) < ($1.seed, $1.settingsHash) }!.settingsHash }
+        let keysPerMethod = Dictionary(grouping: groups.keys, by: \.method).mapValues(\.count)
         return cells.map { cell in
-            MethodVariant(method: cell.method, settingsHash: hashesPerMethod[cell.method]!.count > 1 ? cell.settingsHash : nil)
+            MethodVariant(method: cell.method, settingsHash: keysPerMethod[cell.method]! > 1 ? label[cell.variantKey]! : nil)
         }
     }
+}
+
+extension AccuracyCell {
+    /// What makes two cells of one method different experiments: everything but the seed.
+    struct VariantKey: Hashable {
+        var method: String
+        var settings: String
+        var scoring: String
+        var maxItems: Int?
+    }
+
+    var variantKey: VariantKey { VariantKey(method: method, settings: settings, scoring: scoring, maxItems: maxItems) }
 }
 
 /// Accuracy per (variant, task) of one model, each the mean over seeds.

@@ -35,6 +35,9 @@ struct ResultTables: TablesStage {
         if !exactRuns.isEmpty {
             files += try save(CostTables.table(exactRuns, taskCount: TaskRegistry.site57.tasks.count), name: "cost", in: out)
         }
+        if let seeds = SeedTables.table(cells) {
+            files += try save(seeds, name: "seeds", in: out)
+        }
         if let scoring = ScoringTables.filteredBesideExact(allCells) {
             files += try save(scoring, name: "fv-scoring", in: out)
         }
