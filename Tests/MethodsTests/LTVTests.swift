@@ -47,18 +47,6 @@ struct LTVPieceTests {
         #expect(LTVTrainer.isImprovement(-.infinity, over: 3))
     }
 
-    @Test func stackRowsSplitsItsGradient() {
-        let tape = Tape()
-        let a = tape.parameter(Tensor(shape: [1, 3], scalars: [1, 2, 3]))
-        let b = tape.parameter(Tensor(shape: [2, 3], scalars: [4, 5, 6, 7, 8, 9]))
-        let stacked = tape.stackRows([a, b])
-        #expect(stacked.shape == [3, 3] && stacked.value.scalars == (1...9).map(Float.init))
-        let weights = Variable(constant: Tensor(shape: [3, 3], scalars: (0..<9).map { Float($0) * 0.5 }))
-        let gradients = tape.gradients(of: tape.sum(tape.multiply(stacked, weights)))
-        #expect(gradients[a].scalars == [0, 0.5, 1])
-        #expect(gradients[b].scalars == [1.5, 2, 2.5, 3, 3.5, 4])
-    }
-
     /// Σ_h P[l, h] is the whole output projection of the mean heads, and one head's P is its slice.
     @Test func projectionIsThePerHeadSliceOfTheOutputProjection() throws {
         let model = try LTVFixtures.model()

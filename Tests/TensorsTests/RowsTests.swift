@@ -1,4 +1,5 @@
-// Shapes: x (N, C); selected or replaced rows (R, C); a broadcast row (1, C) → (R, C).
+// Shapes: x (N, C); selected or replaced rows (R, C); a broadcast row (1, C) → (R, C); stacked
+// blocks (R_i, C) → (Σ R_i, C).
 import Testing
 @testable import Tensors
 
@@ -55,5 +56,25 @@ import Testing
         #expect(y.value == Tensor(shape: [2, 3], scalars: [1, 2, 3, 1, 2, 3]))
         var rng = SplitMix64(seed: 603)
         expectGradientsMatch([rng.normal([1, 5])]) { tape, x in tape.broadcastRows(x[0], count: 4) }
+    }
+
+    @Test func stackRowsPutsBlocksInOrderAndSplitsTheGradient() {
+        let tape = Tape()
+        let a = tape.parameter(Tensor(shape: [1, 3], scalars: [1, 2, 3]))
+        let b = tape.parameter(Tensor(shape: [2, 3], scalars: [4, 5, 6, 7, 8, 9]))
+        let stacked = tape.stackRows([a, b])
+        #expect(stacked.shape == [3, 3] && stacked.value.scalars == (1...9).map(Float.init))
+        let weights = Variable(constant: Tensor(shape: [3, 3], scalars: (0..<9).map { Float($0) * 0.5 }))
+        let gradients = tape.gradients(of: tape.sum(tape.multiply(stacked, weights)))
+        #expect(gradients[a].scalars == [0, 0.5, 1])
+        #expect(gradients[b].scalars == [1.5, 2, 2.5, 3, 3.5, 4])
+    }
+
+    @Test func stackRowsGradients() {
+        var rng = SplitMix64(seed: 604)
+        let a = rng.normal([2, 4]), b = rng.normal([1, 4]), c = rng.normal([3, 4])
+        expectGradientsMatch([a, b, c], names: ["a", "b", "c"]) { tape, v in tape.stackRows(v) }
+        // One block is returned as it is.
+        expectGradientsMatch([a]) { tape, v in tape.stackRows(v) }
     }
 }

@@ -39,25 +39,3 @@ enum LTVVectors {
         }
     }
 }
-
-extension Tape {
-    /// The rows of `parts` ((R_i, C) each) one block after another: (Σ R_i, C). The gradient
-    /// splits back into the blocks.
-    func stackRows(_ parts: [Variable]) -> Variable {
-        precondition(!parts.isEmpty, "stackRows: nothing to stack")
-        if parts.count == 1 { return parts[0] }
-        let c = parts[0].shape.last ?? 0
-        precondition(parts.allSatisfy { $0.value.rank == 2 && $0.shape[1] == c }, "stackRows: shapes \(parts.map(\.shape))")
-        var scalars = [Float]()
-        scalars.reserveCapacity(parts.reduce(0) { $0 + $1.value.count })
-        for part in parts { scalars.append(contentsOf: part.value.scalars) }
-        let counts = parts.map { $0.value.count }, shapes = parts.map(\.shape)
-        return record(Tensor(shape: [scalars.count / max(1, c), c], scalars: scalars), inputs: parts) { dy in
-            var start = 0
-            return zip(counts, shapes).map { count, shape in
-                defer { start += count }
-                return Tensor(shape: shape, scalars: Array(dy.scalars[start..<(start + count)]))
-            }
-        }
-    }
-}

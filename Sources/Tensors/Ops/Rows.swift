@@ -1,4 +1,5 @@
-// Row selection and row replacement: how an intervention reaches one position of a (N, C) activation.
+// Row selection and row replacement: how an intervention reaches one position of a (N, C) activation;
+// broadcasting one row and stacking blocks of rows (per-task blocks of a batch).
 
 extension Tape {
     /// The rows `indices` of x (N, C): shape (R, C).
@@ -49,6 +50,26 @@ extension Tape {
         let shape = v.shape
         return record(Tensor(shape: [count, c], scalars: y), inputs: [v]) { dy in
             [Tensor(shape: shape, scalars: columnSums(dy, columns: c).scalars)]
+        }
+    }
+
+    /// The rows of `parts` ((R_i, C) each) one block after another: (Σ R_i, C). The gradient
+    /// splits back into the blocks.
+    public func stackRows(_ parts: [Variable]) -> Variable {
+        precondition(!parts.isEmpty, "stackRows: nothing to stack")
+        if parts.count == 1 { return parts[0] }
+        let c = parts[0].shape.last ?? 0
+        precondition(parts.allSatisfy { $0.value.rank == 2 && $0.shape[1] == c }, "stackRows: shapes \(parts.map(\.shape))")
+        var scalars = [Float]()
+        scalars.reserveCapacity(parts.reduce(0) { $0 + $1.value.count })
+        for part in parts { scalars.append(contentsOf: part.value.scalars) }
+        let counts = parts.map { $0.value.count }, shapes = parts.map(\.shape)
+        return record(Tensor(shape: [scalars.count / max(1, c), c], scalars: scalars), inputs: parts) { dy in
+            var start = 0
+            return zip(counts, shapes).map { count, shape in
+                defer { start += count }
+                return Tensor(shape: shape, scalars: Array(dy.scalars[start..<(start + count)]))
+            }
         }
     }
 }

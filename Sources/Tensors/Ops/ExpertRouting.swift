@@ -1,16 +1,17 @@
-// Mixture-of-experts routing (Mixtral). Shapes: N tokens, E experts, D model dim.
+// Mixture-of-experts routing (Mixtral): choosing each token's experts, weighting an expert's
+// output rows and adding them back. Shapes: N tokens, E experts, D model dim, R rows routed to
+// one expert.
 import Foundation
-import Tensors
 
 /// Each token's experts and their weights.
-struct ExpertRouting {
+public struct ExpertRouting {
     /// (N, E): the softmax over each token's top-k router logits, 0 for the other experts.
-    let weights: Variable
+    public let weights: Variable
     /// The experts chosen for each token.
-    let choices: [[Int]]
+    public let choices: [[Int]]
 
     /// Tokens routed to `expert`, ascending.
-    func rows(of expert: Int) -> [Int] {
+    public func rows(of expert: Int) -> [Int] {
         choices.indices.filter { choices[$0].contains(expert) }
     }
 }
@@ -18,7 +19,11 @@ struct ExpertRouting {
 extension Tape {
     /// Picks the k largest router logits of each row (N, E) and softmaxes over them, which is
     /// softmax over all experts renormalised to the chosen ones (Mixtral's routing).
-    func topKRouting(_ logits: Variable, expertsPerToken k: Int) -> ExpertRouting {
+    /// Backward: softmax's, restricted to the chosen entries (the others get no gradient).
+    /// - Precondition: logits are (N, E) and 1 ≤ k ≤ E.
+    public func topKRouting(_ logits: Variable, expertsPerToken k: Int) -> ExpertRouting {
+        precondition(logits.value.rank == 2 && k >= 1 && k <= logits.shape[1],
+                     "topKRouting: logits \(logits.shape) with \(k) experts per token")
         let e = logits.shape[1], n = logits.shape[0]
         var weights = Tensor(shape: [n, e])
         var choices = [[Int]]()
@@ -47,8 +52,14 @@ extension Tape {
         return ExpertRouting(weights: variable, choices: choices)
     }
 
-    /// y (R, D) with row i scaled by weights[rows[i], column].
-    func scaleRows(_ y: Variable, by weights: Variable, column: Int, rows: [Int]) -> Variable {
+    /// y (R, D) with row i scaled by weights[rows[i], column]; weights (N, E).
+    /// - Precondition: y has one row per entry of `rows`; the rows are distinct and, like
+    ///   `column`, inside weights.
+    public func scaleRows(_ y: Variable, by weights: Variable, column: Int, rows: [Int]) -> Variable {
+        precondition(y.value.rank == 2 && y.shape[0] == rows.count && weights.value.rank == 2
+                     && (0..<weights.shape[1]).contains(column) && rows.allSatisfy { (0..<weights.shape[0]).contains($0) },
+                     "scaleRows: y \(y.shape) for \(rows.count) rows, weights \(weights.shape), column \(column)")
+        precondition(Set(rows).count == rows.count, "scaleRows: repeated row index")
         let d = y.shape[1], e = weights.shape[1]
         var out = y.value
         for (i, r) in rows.enumerated() {
@@ -73,7 +84,11 @@ extension Tape {
     }
 
     /// base (N, D) with `values` (R, D) added to the rows `rows`.
-    func addingRows(_ base: Variable, _ rows: [Int], _ values: Variable) -> Variable {
+    /// - Precondition: values has one row per entry of `rows`, as wide as base; rows lie inside base.
+    public func addingRows(_ base: Variable, _ rows: [Int], _ values: Variable) -> Variable {
+        precondition(base.value.rank == 2 && values.shape == [rows.count, base.shape[1]]
+                     && rows.allSatisfy { (0..<base.shape[0]).contains($0) },
+                     "addingRows: base \(base.shape), values \(values.shape) for \(rows.count) rows")
         let d = base.shape[1]
         var out = base.value
         for (i, r) in rows.enumerated() { for j in 0..<d { out.scalars[r * d + j] += values.value.scalars[i * d + j] } }
