@@ -44,101 +44,194 @@ public struct AttentionGeometry: Sendable, Equatable {
 extension Tape {
     /// Attention output (N, H·Dh). `k` and `v` must hold the same numbers as the last rows of each
     /// sequence's `keys`/`values`; they carry the gradient of those rows.
+    ///
+    /// Per (sequence, head): P = masked softmax(scale · Q Kᵀ) (T, S), Y = P V (T, Dh). P is kept
+    /// for the backward only when q, k or v is on the tape.
     public func attention(
         query q: Variable, key k: Variable, value v: Variable,
         sequences: [AttentionSequence], geometry g: AttentionGeometry
     ) -> Variable {
-        let h = g.heads, hkv = g.keyValueHeads, dh = g.headDimensions, group = h / hkv
-        let qWidth = h * dh, kvWidth = hkv * dh
+        let qWidth = g.heads * g.headDimensions, kvWidth = g.keyValueHeads * g.headDimensions
         precondition(q.shape.last == qWidth && k.shape.last == kvWidth && v.shape.last == kvWidth,
-                     "attention: q \(q.shape), k \(k.shape), v \(v.shape) for H \(h), Hkv \(hkv), Dh \(dh)")
+                     "attention: q \(q.shape), k \(k.shape), v \(v.shape) for H \(g.heads), Hkv \(g.keyValueHeads), Dh \(g.headDimensions)")
         let n = q.value.count / qWidth
         precondition(k.value.count == n * kvWidth && v.value.count == n * kvWidth,
                      "attention: q \(q.shape) has \(n) rows but k is \(k.shape), v \(v.shape)")
+        // The kernels index q, y, k and v through raw pointers: every sequence is checked here.
+        for sequence in sequences { checkAttentionSequence(sequence, queryRows: n, keyValueWidth: kvWidth) }
         let keepProbabilities = q.requiresGradient || k.requiresGradient || v.requiresGradient
-        var probabilities: [[Float]] = []  // per (sequence, head): (T, S)
+
+        var probabilities: [[Float]] = []  // per (sequence, head), sequence after sequence: (T, S)
         var y = Tensor(shape: [n, qWidth])
         y.scalars.withUnsafeMutableBufferPointer { yp in
             q.value.scalars.withUnsafeBufferPointer { qp in
                 for sequence in sequences {
-                    let t = sequence.rows.count, s = sequence.keys.count / kvWidth
-                    precondition(s >= t && sequence.values.count == sequence.keys.count, "attention: \(s) keys for \(t) new tokens")
-                    // The kernels below index q, y, k and v through raw pointers: check the bounds here.
-                    precondition(sequence.rows.lowerBound >= 0 && sequence.rows.upperBound <= n,
-                                 "attention: sequence rows \(sequence.rows) outside the \(n) rows of q")
-                    precondition(sequence.keys.count % kvWidth == 0,
-                                 "attention: \(sequence.keys.count) key scalars are not whole rows of \(kvWidth)")
-                    var scores = [Float](repeating: 0, count: t * s)
-                    sequence.keys.withUnsafeBufferPointer { kp in
-                        sequence.values.withUnsafeBufferPointer { vp in
-                            for head in 0..<h {
-                                let kvHead = head / group
-                                let qHead = qp.baseAddress! + sequence.rows.lowerBound * qWidth + head * dh
-                                scores.withUnsafeMutableBufferPointer { sp in
-                                    BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, alpha: g.scale,
-                                               a: qHead, lda: qWidth, b: kp.baseAddress! + kvHead * dh, ldb: kvWidth,
-                                               c: sp.baseAddress!, ldc: s)
-                                    maskedSoftmaxRows(sp.baseAddress!, rows: t, keys: s, window: g.window)
-                                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: s,
-                                               a: sp.baseAddress!, lda: s, b: vp.baseAddress! + kvHead * dh, ldb: kvWidth,
-                                               c: yp.baseAddress! + sequence.rows.lowerBound * qWidth + head * dh, ldc: qWidth)
-                                }
-                                if keepProbabilities { probabilities.append(scores) }
-                            }
-                        }
-                    }
+                    probabilities += attentionForward(
+                        y: yp.baseAddress!, q: qp.baseAddress!, sequence: sequence, geometry: g, keepProbabilities: keepProbabilities)
                 }
             }
         }
         guard keepProbabilities else { return Variable(constant: y) }
-        let qv = q.value
+        let qv = q.value, kShape = k.shape, vShape = v.shape
         return record(y, inputs: [q, k, v]) { dy in
-            var dq = Tensor(shape: qv.shape), dk = Tensor(shape: k.shape), dv = Tensor(shape: v.shape)
-            var index = 0
-            for sequence in sequences {
-                let t = sequence.rows.count, s = sequence.keys.count / kvWidth, r0 = sequence.rows.lowerBound
-                var dScores = [Float](repeating: 0, count: t * s)
-                for head in 0..<h {
-                    let kvHead = head / group
-                    let p = probabilities[index]
-                    index += 1
-                    dy.scalars.withUnsafeBufferPointer { dyp in
-                    qv.scalars.withUnsafeBufferPointer { qp in
-                    sequence.keys.withUnsafeBufferPointer { kp in
-                    sequence.values.withUnsafeBufferPointer { vp in
-                    dScores.withUnsafeMutableBufferPointer { dsp in
-                    p.withUnsafeBufferPointer { pp in
-                    dq.scalars.withUnsafeMutableBufferPointer { dqp in
-                    dk.scalars.withUnsafeMutableBufferPointer { dkp in
-                    dv.scalars.withUnsafeMutableBufferPointer { dvp in
-                        let dO = dyp.baseAddress! + r0 * qWidth + head * dh
-                        // dP (T, S) = dO · Vᵀ
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, a: dO, lda: qWidth,
-                                   b: vp.baseAddress! + kvHead * dh, ldb: kvWidth, c: dsp.baseAddress!, ldc: s)
-                        // dS = P ⊙ (dP − Σ_j P dP)
-                        for row in 0..<t {
-                            var dot: Float = 0
-                            for j in 0..<s { dot += pp[row * s + j] * dsp[row * s + j] }
-                            for j in 0..<s { dsp[row * s + j] = pp[row * s + j] * (dsp[row * s + j] - dot) }
-                        }
-                        // dq (T, Dh) = scale · dS · K
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: s, alpha: g.scale,
-                                   a: dsp.baseAddress!, lda: s, b: kp.baseAddress! + kvHead * dh, ldb: kvWidth,
-                                   c: dqp.baseAddress! + r0 * qWidth + head * dh, ldc: qWidth)
-                        // Only the new rows' keys and values are variables: dK_new = scale · dS[:, S−T..]ᵀ · q,
-                        // dV_new = P[:, S−T..]ᵀ · dO, accumulated over the heads of the group.
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: g.scale,
-                                   a: dsp.baseAddress! + (s - t), lda: s, b: qp.baseAddress! + r0 * qWidth + head * dh, ldb: qWidth,
-                                   beta: 1, c: dkp.baseAddress! + r0 * kvWidth + kvHead * dh, ldc: kvWidth)
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                                   a: pp.baseAddress! + (s - t), lda: s, b: dO, ldb: qWidth,
-                                   beta: 1, c: dvp.baseAddress! + r0 * kvWidth + kvHead * dh, ldc: kvWidth)
-                    }}}}}}}}}
+            var dq = Tensor(shape: qv.shape), dk = Tensor(shape: kShape), dv = Tensor(shape: vShape)
+            dq.scalars.withUnsafeMutableBufferPointer { dqp in
+            dk.scalars.withUnsafeMutableBufferPointer { dkp in
+            dv.scalars.withUnsafeMutableBufferPointer { dvp in
+            dy.scalars.withUnsafeBufferPointer { dyp in
+            qv.scalars.withUnsafeBufferPointer { qp in
+                let gradients = AttentionGradients(dq: dqp.baseAddress!, dk: dkp.baseAddress!, dv: dvp.baseAddress!)
+                for (index, sequence) in sequences.enumerated() {
+                    let heads = probabilities[(index * g.heads)..<((index + 1) * g.heads)]
+                    attentionBackward(gradients, dy: dyp.baseAddress!, q: qp.baseAddress!, sequence: sequence,
+                                      probabilities: heads, geometry: g)
                 }
-            }
+            }}}}}
             return [dq, dk, dv]
         }
     }
+}
+
+/// Traps unless `sequence` has at least as many keys as new tokens, whole key and value rows of
+/// `keyValueWidth`, and rows inside the `queryRows` rows of q.
+func checkAttentionSequence(_ sequence: AttentionSequence, queryRows n: Int, keyValueWidth kvWidth: Int) {
+    let t = sequence.rows.count, s = sequence.keys.count / kvWidth
+    precondition(s >= t && sequence.values.count == sequence.keys.count, "attention: \(s) keys for \(t) new tokens")
+    precondition(sequence.rows.lowerBound >= 0 && sequence.rows.upperBound <= n,
+                 "attention: sequence rows \(sequence.rows) outside the \(n) rows of q")
+    precondition(sequence.keys.count % kvWidth == 0,
+                 "attention: \(sequence.keys.count) key scalars are not whole rows of \(kvWidth)")
+}
+
+/// The sizes and strides one (sequence, head) pair works with. Query-side rows (q, y, dy, dq)
+/// are H·Dh apart, key/value rows (a sequence's keys and values, k, v, dk, dv) Hkv·Dh apart.
+struct AttentionHeadShape {
+    /// T: the sequence's new tokens.
+    let newTokens: Int
+    /// S: its keys, cached ones first.
+    let keys: Int
+    let headDimensions: Int
+    let queryStride: Int
+    let keyValueStride: Int
+    let scale: Float
+    let window: Int?
+
+    init(_ sequence: AttentionSequence, _ g: AttentionGeometry) {
+        newTokens = sequence.rows.count
+        keyValueStride = g.keyValueHeads * g.headDimensions
+        keys = sequence.keys.count / keyValueStride
+        headDimensions = g.headDimensions
+        queryStride = g.heads * g.headDimensions
+        scale = g.scale
+        window = g.window
+    }
+}
+
+/// Pointers to the whole gradients of `Tape.attention`: dq (N, H·Dh), dk and dv (N, Hkv·Dh).
+/// dq is overwritten head by head; dk and dv accumulate over the heads of a KV group, so they
+/// start at zero.
+struct AttentionGradients {
+    let dq: UnsafeMutablePointer<Float>
+    let dk: UnsafeMutablePointer<Float>
+    let dv: UnsafeMutablePointer<Float>
+}
+
+/// Every head of one sequence, forward: writes the sequence's rows of y (N, H·Dh) from q (N, H·Dh)
+/// and the sequence's keys and values (S, Hkv·Dh).
+/// - Returns: each head's P (T, S), in head order, when `keepProbabilities`; else nothing.
+func attentionForward(
+    y: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, sequence: AttentionSequence, geometry g: AttentionGeometry,
+    keepProbabilities: Bool
+) -> [[Float]] {
+    let shape = AttentionHeadShape(sequence, g)
+    let group = g.heads / g.keyValueHeads, dh = g.headDimensions, r0 = sequence.rows.lowerBound
+    var kept = [[Float]]()
+    var scores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
+    sequence.keys.withUnsafeBufferPointer { kp in
+        sequence.values.withUnsafeBufferPointer { vp in
+            for head in 0..<g.heads {
+                let kvColumn = (head / group) * dh, qColumn = r0 * shape.queryStride + head * dh
+                scores.withUnsafeMutableBufferPointer { sp in
+                    attentionHeadForward(
+                        y: y + qColumn, probabilities: sp.baseAddress!, q: q + qColumn,
+                        keys: kp.baseAddress! + kvColumn, values: vp.baseAddress! + kvColumn, shape: shape)
+                }
+                if keepProbabilities { kept.append(scores) }
+            }
+        }
+    }
+    return kept
+}
+
+/// One head of one sequence, forward: P = masked softmax(scale · Q Kᵀ) (T, S), Y = P V (T, Dh).
+/// `q` and `y` point at the head's columns of the sequence's first new row; `keys` and `values`
+/// at its KV head's columns of the sequence's first key.
+func attentionHeadForward(
+    y: UnsafeMutablePointer<Float>, probabilities p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, shape: AttentionHeadShape
+) {
+    let t = shape.newTokens, s = shape.keys, dh = shape.headDimensions
+    BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, alpha: shape.scale,
+               a: q, lda: shape.queryStride, b: keys, ldb: shape.keyValueStride, c: p, ldc: s)
+    maskedSoftmaxRows(p, rows: t, keys: s, window: shape.window)
+    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: s,
+               a: p, lda: s, b: values, ldb: shape.keyValueStride, c: y, ldc: shape.queryStride)
+}
+
+/// Every head of one sequence, backward: from dy (N, H·Dh) and the heads' P (T, S), writes the
+/// sequence's rows of dq and adds to the rows of dk and dv of its new tokens.
+func attentionBackward(
+    _ gradients: AttentionGradients, dy: UnsafePointer<Float>, q: UnsafePointer<Float>, sequence: AttentionSequence,
+    probabilities: ArraySlice<[Float]>, geometry g: AttentionGeometry
+) {
+    let shape = AttentionHeadShape(sequence, g)
+    let group = g.heads / g.keyValueHeads, dh = g.headDimensions, r0 = sequence.rows.lowerBound
+    var dScores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
+    sequence.keys.withUnsafeBufferPointer { kp in
+        sequence.values.withUnsafeBufferPointer { vp in
+            for (head, p) in zip(0..<g.heads, probabilities) {
+                let kvColumn = (head / group) * dh, qColumn = r0 * shape.queryStride + head * dh
+                let newKVColumn = r0 * shape.keyValueStride + kvColumn
+                dScores.withUnsafeMutableBufferPointer { dsp in
+                    p.withUnsafeBufferPointer { pp in
+                        attentionHeadBackward(
+                            dq: gradients.dq + qColumn, dNewKeys: gradients.dk + newKVColumn,
+                            dNewValues: gradients.dv + newKVColumn, dScores: dsp.baseAddress!,
+                            dO: dy + qColumn, q: q + qColumn, keys: kp.baseAddress! + kvColumn,
+                            values: vp.baseAddress! + kvColumn, probabilities: pp.baseAddress!, shape: shape)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One head of one sequence, backward, pointers placed as in `attentionHeadForward`:
+///
+///     dP = dO Vᵀ (T, S);  dS = P ⊙ (dP − Σ_j P dP)  (in `dScores`);  dQ = scale · dS K  (overwritten)
+///
+/// Only the new tokens' keys and values are variables, the last T of the S: dK_new += scale ·
+/// dS[:, S−T..]ᵀ Q and dV_new += P[:, S−T..]ᵀ dO, accumulated over the heads of a KV group.
+func attentionHeadBackward(
+    dq: UnsafeMutablePointer<Float>, dNewKeys: UnsafeMutablePointer<Float>, dNewValues: UnsafeMutablePointer<Float>,
+    dScores ds: UnsafeMutablePointer<Float>, dO: UnsafePointer<Float>, q: UnsafePointer<Float>,
+    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, probabilities p: UnsafePointer<Float>, shape: AttentionHeadShape
+) {
+    let t = shape.newTokens, s = shape.keys, dh = shape.headDimensions
+    let qStride = shape.queryStride, kvStride = shape.keyValueStride
+    BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, a: dO, lda: qStride,
+               b: values, ldb: kvStride, c: ds, ldc: s)
+    for row in 0..<t {
+        var dot: Float = 0
+        for j in 0..<s { dot += p[row * s + j] * ds[row * s + j] }
+        for j in 0..<s { ds[row * s + j] = p[row * s + j] * (ds[row * s + j] - dot) }
+    }
+    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: s, alpha: shape.scale,
+               a: ds, lda: s, b: keys, ldb: kvStride, c: dq, ldc: qStride)
+    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: shape.scale,
+               a: ds + (s - t), lda: s, b: q, ldb: qStride, beta: 1, c: dNewKeys, ldc: kvStride)
+    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
+               a: p + (s - t), lda: s, b: dO, ldb: qStride, beta: 1, c: dNewValues, ldc: kvStride)
 }
 
 /// Softmax of each row of scores (T, S) where row t is the query at position S − T + t, keeping
