@@ -91,17 +91,6 @@ extension Tape {
         }
     }
 
-    /// GeGLU: geluTanh(gate) ⊙ up (Gemma's MLP).
-    public func geGLU(gate: Variable, up: Variable) -> Variable {
-        precondition(gate.shape == up.shape, "geGLU: shapes \(gate.shape) and \(up.shape) differ")
-        let g = gate.value, u = up.value
-        let y = zipMap(g, u) { x, v in geluTanhScalar(x) * v }
-        return record(y, inputs: [gate, up]) { dy in
-            [zipMap3(dy, g, u) { d, x, v in d * v * geluTanhDerivative(x) },
-             zipMap(dy, g) { d, x in d * geluTanhScalar(x) }]
-        }
-    }
-
     /// Sum of all elements: shape [1].
     public func sum(_ a: Variable) -> Variable {
         let shape = a.shape
