@@ -23,21 +23,9 @@ extension Decoder {
         precondition(layer >= 0 && layer < c.layerCount, "forward(fromLayer:): layer \(layer) outside \(c.layerCount) layers")
         precondition(residual.shape == [b, c.hiddenSize], "forward(fromLayer:): residual \(residual.shape) for \(b) sequences of D \(c.hiddenSize)")
         precondition(interventions.allSatisfy { $0.site.layer >= layer }, "forward(fromLayer:): an intervention before layer \(layer)")
-        let rowStarts = Array(0..<b), lengths = [Int](repeating: 1, count: b)
-        let positions = caches.map(\.count)
-        var context = InterventionContext(
-            interventions: interventions, rowStarts: rowStarts, lengths: lengths, headDimensions: c.headDimensions)
-        var tables = RotaryTables(positions: positions)
-        var h = Variable(constant: residual)
-        for l in layer..<c.layerCount {
-            let rope = c.rotary(layer: l)
-            h = layerForward(h, layer: l, rope: rope, table: tables.table(for: rope), rowStarts: rowStarts, lengths: lengths,
-                             caches: caches, tape: tape, context: &context)
-        }
-        var output = Output(logits: nil, captures: context.captures)
-        if case .none = logitRows { return output }
-        let normed = tape.rmsNorm(h, weight: Variable(constant: weights.finalNorm), epsilon: c.normEpsilon, offset: c.normWeightOffset)
-        output.logits = tape.linear(normed, weight: weights.outputProjection ?? weights.tokenEmbedding)
-        return output
+        return forward(
+            Variable(constant: residual), layers: layer..<c.layerCount, rowStarts: Array(0..<b),
+            lengths: [Int](repeating: 1, count: b), positions: caches.map(\.count), caches: caches, tape: tape,
+            interventions: interventions, logits: logitRows)
     }
 }

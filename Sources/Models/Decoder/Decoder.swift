@@ -61,16 +61,28 @@ public struct Decoder: Sendable {
             positions.append(contentsOf: start..<(start + sequence.count))
             flatIds.append(contentsOf: sequence)
         }
-        var context = InterventionContext(
-            interventions: interventions, rowStarts: rowStarts, lengths: tokens.map(\.count),
-            headDimensions: c.headDimensions)
+        let embedded = tape.embedding(weights.tokenEmbedding, ids: flatIds, scale: c.embeddingScale)
+        return forward(
+            embedded, layers: 0..<c.layerCount, rowStarts: rowStarts, lengths: tokens.map(\.count), positions: positions,
+            caches: caches, tape: tape, interventions: interventions, logits: logitRows)
+    }
 
+    /// The part every forward shares: `layers` over x (N, D), then the final norm and the logits.
+    /// x holds the new rows of B sequences one after another: sequence b has `lengths[b]` rows
+    /// from row `rowStarts[b]`; `positions[i]` is the position of row i.
+    func forward(
+        _ x: Variable, layers: Range<Int>, rowStarts: [Int], lengths: [Int], positions: [Int], caches: [KVCache],
+        tape: Tape, interventions: [Intervention], logits logitRows: LogitRows
+    ) -> Output {
+        let c = configuration
+        var context = InterventionContext(
+            interventions: interventions, rowStarts: rowStarts, lengths: lengths, headDimensions: c.headDimensions)
         var tables = RotaryTables(positions: positions)
-        var h = tape.embedding(weights.tokenEmbedding, ids: flatIds, scale: c.embeddingScale)
-        for layer in 0..<c.layerCount {
+        var h = x
+        for layer in layers {
             let rope = c.rotary(layer: layer)
             h = layerForward(h, layer: layer, rope: rope, table: tables.table(for: rope), rowStarts: rowStarts,
-                             lengths: tokens.map(\.count), caches: caches, tape: tape, context: &context)
+                             lengths: lengths, caches: caches, tape: tape, context: &context)
         }
 
         var output = Output(logits: nil, captures: context.captures)
@@ -78,7 +90,10 @@ public struct Decoder: Sendable {
         case .none:
             return output
         case .last:
-            h = tape.rows(h, (0..<tokens.count).map { rowStarts[$0] + tokens[$0].count - 1 })
+            // With one new token per sequence, h already holds exactly the last rows.
+            if lengths.contains(where: { $0 != 1 }) {
+                h = tape.rows(h, rowStarts.indices.map { rowStarts[$0] + lengths[$0] - 1 })
+            }
         case .all:
             break
         }
