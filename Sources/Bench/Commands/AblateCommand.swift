@@ -28,19 +28,19 @@ struct AblateCommand: ParsableCommand {
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated task names.")
-    var tasks: String = "antonym,capitalize,country-capital,english-french,sentiment,person-occupation"
+    var tasks: CommaList = "antonym,capitalize,country-capital,english-french,sentiment,person-occupation"
 
     @Option(help: "Comma-separated ablations, or \"all\".")
-    var ablations: String = "all"
+    var ablations: CommaList = "all"
 
     @Option(help: "Folder of the ablation results (one <model>.csv, the run schema; stored cells are not rerun).")
     var output: String = "results/ablations"
 
 
     func selectedAblations() throws -> [Ablation] {
-        if ablations == "all" { return Ablation.allCases }
-        return try ablations.split(separator: ",").map { name in
-            guard let ablation = Ablation(rawValue: String(name)) else {
+        if ablations.isAll { return Ablation.allCases }
+        return try ablations.items.map { name in
+            guard let ablation = Ablation(rawValue: name) else {
                 throw ValidationError("unknown ablation '\(name)'; known: \(Ablation.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return ablation
@@ -51,7 +51,7 @@ struct AblateCommand: ParsableCommand {
 
     func validate() throws {
         _ = try selectedAblations()
-        if tasks.split(separator: ",").isEmpty { throw ValidationError("--tasks names no task") }
+        if tasks.items.isEmpty { throw ValidationError("--tasks names no task") }
         if try sweep.seedList().count != 1 { throw ValidationError("bench ablate takes one --seed") }
         let s = sweep
         if s.sitePrompts != nil || s.siteShots != nil || s.siteSteps != nil || s.siteLr != nil || s.siteTaskAgnostic
@@ -64,7 +64,7 @@ struct AblateCommand: ParsableCommand {
     func run() throws {
         threads.apply()
         let registry = TaskRegistry.site57
-        let chosenTasks = try tasks.split(separator: ",").map { try registry.task(named: String($0)) }
+        let chosenTasks = try tasks.items.map { try registry.task(named: $0) }
         let lm = try model.load()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)

@@ -24,7 +24,7 @@ struct HeadsCommand: ParsableCommand {
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated tasks (default: every task with a SITE artifact).")
-    var tasks: String?
+    var tasks: CommaList?
 
     @Option(help: "Folder the analysis is written under (a subfolder per model).")
     var output: String = "results/heads"
@@ -50,7 +50,7 @@ struct HeadsCommand: ParsableCommand {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
         let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name)
-        let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks.map { $0.split(separator: ",").map(String.init) })
+        let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks?.items)
         if topK > found[0].layerCount * found[0].headCount {
             throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")
         }

@@ -24,7 +24,7 @@ struct PromptCommand: ParsableCommand {
     var index: Int
 
     @Option(help: "Comma-separated train indices of the demonstrations, in prompt order.")
-    var demos: String?
+    var demos: CommaList?
 
     @Option(help: "Number of demonstrations to sample from train.")
     var shots: Int?
@@ -52,11 +52,10 @@ struct PromptCommand: ParsableCommand {
         _ = try TaskSplit(parsing: split)
     }
 
-    private func parsedDemos() throws -> [Int]? {
+    func parsedDemos() throws -> [Int]? {
         guard let demos else { return nil }
-        if demos.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
-        return try demos.split(separator: ",").map { piece in
-            guard let value = Int(piece.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+        return try demos.items.map { piece in
+            guard let value = Int(piece), value >= 0 else {
                 throw ValidationError("--demos takes non-negative integers separated by commas, got '\(demos)'")
             }
             return value

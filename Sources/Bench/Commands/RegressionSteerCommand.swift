@@ -14,11 +14,11 @@ extension RegressionCommand {
         static let configuration = CommandConfiguration(
             abstract: "Steer a trained regression transformer with FV, LTV and SITE; squared error / d per prompt length and shift.",
             discussion: """
-                Head means at the query over 50 prompts of 10 examples; FV = top-10 heads by causal indirect
-                effect added after layer L/3; SITE mixing logits and LTV weights trained with Adam (lr 0.2 and 0.01, 400
-                steps, prompts of 0-5 examples, validated every 50 steps). Scores the plain transformer and each
-                method on --prompts prompts per condition (in distribution, longer prompts, skewed covariance,
-                scaled x / y, noisy y, orthogonal query) at every k. Adds the rows to <output>/steering.csv (the result store)
+                Head means at the query over 50 prompts of 10 examples; FV = top-10 heads by causal indirect \
+                effect added after layer L/3; SITE mixing logits and LTV weights trained with Adam (lr 0.2 and 0.01, 400 \
+                steps, prompts of 0-5 examples, validated every 50 steps). Scores the plain transformer and each \
+                method on --prompts prompts per condition (in distribution, longer prompts, skewed covariance, \
+                scaled x / y, noisy y, orthogonal query) at every k. Adds the rows to <output>/steering.csv (the result store) \
                 (methods whose rows are already there are not rerun) and prints k = 0, 1, 2, 5, 10, 20.
                 """)
 
@@ -26,7 +26,7 @@ extension RegressionCommand {
         var checkpoint: String
 
         @Option(parsing: .upToNextOption, help: "Methods, comma-separated or repeated: fv, ltv, site.")
-        var methods: [String] = ["fv,ltv,site"]
+        var methods: [CommaList] = ["fv,ltv,site"]
 
         @Option(help: "Evaluation prompts per condition and prompt length.")
         var prompts: Int = 1280
@@ -43,8 +43,7 @@ extension RegressionCommand {
         @OptionGroup var threads: ThreadOptions
 
         func kinds() throws -> [RegressionSteeringKind] {
-            let names = methods.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
-            return try names.map { name in
+            return try methods.flatMap(\.items).map { name in
                 guard let kind = RegressionSteeringKind(rawValue: name) else {
                     throw ValidationError("unknown method \(name); expected \(RegressionSteeringKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }

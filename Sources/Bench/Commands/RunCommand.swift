@@ -5,8 +5,6 @@ import Models
 import Tasks
 
 extension MethodKind: ExpressibleByArgument {}
-extension ScoringMode: ExpressibleByArgument {}
-extension LTVSettings.Profile: ExpressibleByArgument {}
 
 /// `bench run`: methods × tasks × seeds on one or more models, into the result store.
 struct RunCommand: ParsableCommand {
@@ -14,35 +12,35 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Prepare and evaluate methods on tasks, store a row per (model, task, method, seed), and print them.",
         discussion: """
-            Methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (or "all"). Rows go to
-            <results>/<model>.csv; a cell already there (same model, task, method, seed and settings) is
-            skipped, so an interrupted run resumes where it stopped. Preparation artifacts are cached
-            under --artifacts and reused when the settings match. SITE and LTV train all selected tasks
+            Methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (or "all"). Rows go to \
+            <results>/<model>.csv; a cell already there (same model, task, method, seed and settings) is \
+            skipped, so an interrupted run resumes where it stopped. Preparation artifacts are cached \
+            under --artifacts and reused when the settings match. SITE and LTV train all selected tasks \
             together, one row per task per step. A failing cell is reported at the end and the rest go on.
             """)
 
     @Option(name: .customLong("model"), help: "Model: a known name (bench models list), a .gguf file, a Hugging Face folder, or ORG/NAME; repeat it or give a comma list (default: smollm2-135m).")
-    var modelReferences: [String] = []
+    var modelReferences: [CommaList] = []
 
     @OptionGroup var location: ModelsDirectoryOptions
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated task names (bench tasks list), or \"all\".")
-    var tasks: String
+    var tasks: CommaList
 
     @Option(help: "Comma-separated methods, or \"all\".")
-    var methods: String = "all"
+    var methods: CommaList = "all"
 
     var models: [String] {
-        let names = modelReferences.flatMap { $0.split(separator: ",").map(String.init) }
+        let names = modelReferences.flatMap(\.items)
         return names.isEmpty ? ["smollm2-135m"] : names
     }
 
     func selectedMethods() throws -> [MethodKind] {
-        if methods == "all" { return MethodKind.allCases }
-        return try methods.split(separator: ",").map { name in
-            guard let kind = MethodKind(rawValue: String(name)) else {
+        if methods.isAll { return MethodKind.allCases }
+        return try methods.items.map { name in
+            guard let kind = MethodKind(rawValue: name) else {
                 throw ValidationError("unknown method '\(name)'; known: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return kind
@@ -51,9 +49,9 @@ struct RunCommand: ParsableCommand {
 
     func selectedTasks() throws -> [TextTask] {
         let registry = TaskRegistry.site57
-        if tasks == "all" { return registry.tasks }
-        return try tasks.split(separator: ",").map { name in
-            do { return try registry.task(named: String(name)) } catch { throw ValidationError("\(error)") }
+        if tasks.isAll { return registry.tasks }
+        return try tasks.items.map { name in
+            do { return try registry.task(named: name) } catch { throw ValidationError("\(error)") }
         }
     }
 
@@ -70,106 +68,5 @@ struct RunCommand: ParsableCommand {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         try ResultTables().writeAll(resultsDirectory: DataDirectory.absolute(sweep.results, from: cwd).deletingLastPathComponent())
         if !outcome.failures.isEmpty { throw ExitCode(1) }
-    }
-}
-
-/// The options of a stored sweep shared by `bench run` and `bench --all`: seeds, evaluation,
-/// folders and every method hyperparameter (unset ones keep the papers' values).
-struct SweepOptions: ParsableArguments {
-    @Option(name: [.customLong("seed"), .customLong("seeds")], help: "Seed, or a comma list of seeds; each seeds every sampled prompt and initialisation.")
-    var seeds: String = "0"
-
-    @Option(help: "Demonstrations per prompt for icl.")
-    var shots: Int = 10
-
-    @Option(help: "Evaluate at most this many test items per task (default: all).")
-    var maxItems: Int?
-
-    @Option(help: "exact-match or first-token.")
-    var scoring: ScoringMode = .exactMatch
-
-    @Option(help: "Task files (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
-    var dataDir: String?
-
-    @Option(help: "The dataset manifest the data versions are read from (a task it lacks is hashed from its file).")
-    var manifest: String = "datasets/manifest.json"
-
-    @Option(help: "Folder of cached preparation artifacts.")
-    var artifacts: String = "results/artifacts"
-
-    @Option(help: "Folder of the result files, one <model>.csv each.")
-    var results: String = "results/runs"
-
-    @Option(help: "Prompts per batch.")
-    var batchSize: Int = 32
-
-    @Option(help: "SITE: M, prompts averaged into the task embedding (paper: 50).")
-    var sitePrompts: Int?
-
-    @Option(help: "SITE: N, demonstrations in each of those prompts (paper: 10).")
-    var siteShots: Int?
-
-    @Option(help: "SITE: Adam steps (paper: 400).")
-    var siteSteps: Int?
-
-    @Option(help: "SITE: Adam learning rate (paper: 0.2).")
-    var siteLr: Float?
-
-    @Flag(help: "SITE: one set of weights for all tasks (method name site-agnostic).")
-    var siteTaskAgnostic = false
-
-    @Option(help: "FV: k, heads summed into the vector (paper: 10).")
-    var fvHeads: Int?
-
-    @Option(help: "FV: the layer the vector is added after (default: L/3).")
-    var fvLayer: Int?
-
-    @Option(help: "LTV: same-budget (SITE's budget) or paper (the reference recipe; method name ltv-paper).")
-    var ltvProfile: LTVSettings.Profile = .sameBudget
-
-    func seedList() throws -> [UInt64] {
-        let list = try seeds.split(separator: ",").map { text -> UInt64 in
-            guard let seed = UInt64(text) else { throw ValidationError("--seed: '\(text)' is not a non-negative integer") }
-            return seed
-        }
-        if list.isEmpty { throw ValidationError("--seed: give at least one seed") }
-        return list
-    }
-
-    var hyperparameters: MethodHyperparameters {
-        var h = MethodHyperparameters()
-        h.shots = shots
-        if let sitePrompts { h.site.embeddingPrompts = sitePrompts }
-        if let siteShots { h.site.embeddingShots = siteShots }
-        if let siteSteps { h.site.steps = siteSteps }
-        if let siteLr { h.site.learningRate = siteLr }
-        h.site.taskAgnostic = siteTaskAgnostic
-        if let fvHeads { h.functionVectorHeads = fvHeads }
-        h.functionVectorLayer = fvLayer
-        h.ltv = ltvProfile == .paper ? .paper() : .sameBudget
-        return h
-    }
-
-    func validate() throws {
-        _ = try seedList()
-        if shots < 1 { throw ValidationError("--shots must be at least 1") }
-        if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let sitePrompts, sitePrompts < 1 { throw ValidationError("--site-prompts must be at least 1") }
-        if let siteShots, siteShots < 0 { throw ValidationError("--site-shots must not be negative") }
-        if let siteSteps, siteSteps < 0 { throw ValidationError("--site-steps must not be negative") }
-        if let siteLr, !(siteLr > 0 && siteLr.isFinite) { throw ValidationError("--site-lr must be a positive number") }
-        if let fvHeads, fvHeads < 1 { throw ValidationError("--fv-heads must be at least 1") }
-        if let fvLayer, fvLayer < 0 { throw ValidationError("--fv-layer must not be negative") }
-    }
-
-    func plan(models: [String], modelStore: ModelStore, tasks: [TextTask], methods: [MethodKind]) throws -> StoredSweep {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        return StoredSweep(
-            models: models, modelStore: modelStore, tasks: tasks, methods: methods, hyperparameters: hyperparameters,
-            seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
-            data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
-            resultsDirectory: DataDirectory.absolute(results, from: cwd), artifacts: DataDirectory.absolute(artifacts, from: cwd))
     }
 }

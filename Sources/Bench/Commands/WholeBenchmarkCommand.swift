@@ -17,7 +17,7 @@ struct WholeBenchmarkCommand: ParsableCommand {
     var all = false
 
     @Option(help: "With --all: comma list of the models to run (default: \(AllBenchmark.defaultModels.joined(separator: ","))).")
-    var models: String?
+    var models: CommaList?
 
     @Flag(help: "With --all: evaluate every test item (default: the first \(AllBenchmark.defaultMaxItems) of each task, or --max-items).")
     var allItems = false
@@ -42,7 +42,7 @@ struct WholeBenchmarkCommand: ParsableCommand {
         guard all else { throw CleanExit.helpRequest(BenchCommand.self) }
         threads.apply()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let chosen = models.map { $0.split(separator: ",").map(String.init) } ?? AllBenchmark.defaultModels
+        let chosen = models?.items ?? AllBenchmark.defaultModels
         var options = sweep
         if options.maxItems == nil && !allItems { options.maxItems = AllBenchmark.defaultMaxItems }
         let root = DataDirectory.absolute(resultsRoot, from: cwd)

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Methods
+import Models
+import Tasks
+
+extension ScoringMode: ExpressibleByArgument {}
+extension LTVSettings.Profile: ExpressibleByArgument {}
+
+/// The options of a stored sweep shared by `bench run` and `bench --all`: seeds, evaluation,
+/// folders and every method hyperparameter (unset ones keep the papers' values).
+struct SweepOptions: ParsableArguments {
+    @Option(name: [.customLong("seed"), .customLong("seeds")], help: "Seed, or a comma list of seeds; each seeds every sampled prompt and initialisation.")
+    var seeds: CommaList = "0"
+
+    @Option(help: "Demonstrations per prompt for icl.")
+    var shots: Int = 10
+
+    @Option(help: "Evaluate at most this many test items per task (default: all).")
+    var maxItems: Int?
+
+    @Option(help: "exact-match or first-token.")
+    var scoring: ScoringMode = .exactMatch
+
+    @Option(help: "Task files (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
+    var dataDir: String?
+
+    @Option(help: "The dataset manifest the data versions are read from (a task it lacks is hashed from its file).")
+    var manifest: String = "datasets/manifest.json"
+
+    @Option(help: "Folder of cached preparation artifacts.")
+    var artifacts: String = "results/artifacts"
+
+    @Option(help: "Folder of the result files, one <model>.csv each.")
+    var results: String = "results/runs"
+
+    @Option(help: "Prompts per batch.")
+    var batchSize: Int = 32
+
+    @Option(help: "SITE: M, prompts averaged into the task embedding (paper: 50).")
+    var sitePrompts: Int?
+
+    @Option(help: "SITE: N, demonstrations in each of those prompts (paper: 10).")
+    var siteShots: Int?
+
+    @Option(help: "SITE: Adam steps (paper: 400).")
+    var siteSteps: Int?
+
+    @Option(help: "SITE: Adam learning rate (paper: 0.2).")
+    var siteLr: Float?
+
+    @Flag(help: "SITE: one set of weights for all tasks (method name site-agnostic).")
+    var siteTaskAgnostic = false
+
+    @Option(help: "FV: k, heads summed into the vector (paper: 10).")
+    var fvHeads: Int?
+
+    @Option(help: "FV: the layer the vector is added after (default: L/3).")
+    var fvLayer: Int?
+
+    @Option(help: "LTV: same-budget (SITE's budget) or paper (the reference recipe; method name ltv-paper).")
+    var ltvProfile: LTVSettings.Profile = .sameBudget
+
+    func seedList() throws -> [UInt64] {
+        let list = try seeds.items.map { text -> UInt64 in
+            guard let seed = UInt64(text) else { throw ValidationError("--seed: '\(text)' is not a non-negative integer") }
+            return seed
+        }
+        if list.isEmpty { throw ValidationError("--seed: give at least one seed") }
+        return list
+    }
+
+    var hyperparameters: MethodHyperparameters {
+        var h = MethodHyperparameters()
+        h.shots = shots
+        if let sitePrompts { h.site.embeddingPrompts = sitePrompts }
+        if let siteShots { h.site.embeddingShots = siteShots }
+        if let siteSteps { h.site.steps = siteSteps }
+        if let siteLr { h.site.learningRate = siteLr }
+        h.site.taskAgnostic = siteTaskAgnostic
+        if let fvHeads { h.functionVectorHeads = fvHeads }
+        h.functionVectorLayer = fvLayer
+        h.ltv = ltvProfile == .paper ? .paper() : .sameBudget
+        return h
+    }
+
+    func validate() throws {
+        _ = try seedList()
+        if shots < 1 { throw ValidationError("--shots must be at least 1") }
+        if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let sitePrompts, sitePrompts < 1 { throw ValidationError("--site-prompts must be at least 1") }
+        if let siteShots, siteShots < 0 { throw ValidationError("--site-shots must not be negative") }
+        if let siteSteps, siteSteps < 0 { throw ValidationError("--site-steps must not be negative") }
+        if let siteLr, !(siteLr > 0 && siteLr.isFinite) { throw ValidationError("--site-lr must be a positive number") }
+        if let fvHeads, fvHeads < 1 { throw ValidationError("--fv-heads must be at least 1") }
+        if let fvLayer, fvLayer < 0 { throw ValidationError("--fv-layer must not be negative") }
+    }
+
+    func plan(models: [String], modelStore: ModelStore, tasks: [TextTask], methods: [MethodKind]) throws -> StoredSweep {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        return StoredSweep(
+            models: models, modelStore: modelStore, tasks: tasks, methods: methods, hyperparameters: hyperparameters,
+            seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
+            data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
+            resultsDirectory: DataDirectory.absolute(results, from: cwd), artifacts: DataDirectory.absolute(artifacts, from: cwd))
+    }
+}
