@@ -84,17 +84,33 @@ struct SweepOptions: ParsableArguments {
         return h
     }
 
+    /// The method settings are checked by the methods' own rules (`MethodHyperparameters.validate`),
+    /// so a value the command line accepts never fails every cell later.
     func validate() throws {
         _ = try seedList()
+        // icl with 0 shots would be the zero-shot method under another name.
         if shots < 1 { throw ValidationError("--shots must be at least 1") }
         if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let sitePrompts, sitePrompts < 1 { throw ValidationError("--site-prompts must be at least 1") }
-        if let siteShots, siteShots < 0 { throw ValidationError("--site-shots must not be negative") }
-        if let siteSteps, siteSteps < 0 { throw ValidationError("--site-steps must not be negative") }
-        if let siteLr, !(siteLr > 0 && siteLr.isFinite) { throw ValidationError("--site-lr must be a positive number") }
-        if let fvHeads, fvHeads < 1 { throw ValidationError("--fv-heads must be at least 1") }
-        if let fvLayer, fvLayer < 0 { throw ValidationError("--fv-layer must not be negative") }
+        do {
+            try hyperparameters.validate()
+        } catch let error as MethodError {
+            throw ValidationError(Self.flagged(error))
+        }
+    }
+
+    /// The flag of each method setting this group sets, by method name and setting name.
+    static let settingFlags: [String: [String: String]] = {
+        let site = ["embedding_prompts": "--site-prompts", "embedding_shots": "--site-shots", "steps": "--site-steps", "lr": "--site-lr"]
+        return ["site": site, "site-agnostic": site, "function-vectors": ["top_heads": "--fv-heads", "layer": "--fv-layer"]]
+    }()
+
+    /// A method's complaint, led by the flag that set the value when there is one.
+    static func flagged(_ error: MethodError) -> String {
+        guard case let .invalidSetting(method, setting, _, _) = error, let flag = settingFlags[method]?[setting] else {
+            return "\(error)"
+        }
+        return "\(flag): \(error)"
     }
 
     func plan(models: [String], modelStore: ModelStore, tasks: [TextTask], methods: [MethodKind]) throws -> StoredSweep {

@@ -15,11 +15,16 @@ public struct PromptOnlyMethod: TaskMethod {
     public var name: String { shots == 0 ? "zero-shot" : "icl-\(shots)" }
     public var settings: [String: String] { ["shots": "\(shots)"] }
 
+    /// Throws `MethodError.invalidSetting` for negative shots.
+    public func validate() throws {
+        try SettingCheck(method: name).atLeast("shots", shots, 0)
+    }
+
     /// - Throws: `MethodError.invalidSetting` for negative shots, `MethodError.notEnoughItems`
     ///   when the train split holds fewer items than the shots of every prompt.
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
+        try validate()
         let check = SettingCheck(method: name)
-        try check.atLeast("shots", shots, 0)
         try check.items(TaskSplit.train.rawValue, of: context.task.name, available: context.train.count, needed: shots,
                         for: "\(shots)-shot prompts")
         return Prepared(shots: shots)

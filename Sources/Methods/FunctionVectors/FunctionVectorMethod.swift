@@ -78,18 +78,29 @@ public struct FunctionVectorMethod: TaskMethod {
     }
 
     /// Throws `MethodError.invalidSetting` for a setting outside its range on a model of `c`.
-    public func validate(for c: DecoderConfiguration) throws {
+    /// Without a model (`c` nil, as the command line checks before loading one) the layer and
+    /// the top heads are checked from below only, and fixed heads not at all.
+    public func validate(for c: DecoderConfiguration? = nil) throws {
         let check = SettingCheck(method: name)
-        let l = c.layerCount, h = c.attentionHeads
         try check.atLeast("clean_prompts", cleanPrompts, 1)
         try check.atLeast("shots", shots, 1)
-        try check.within("layer", resolvedLayer(layerCount: l), 0...(l - 1))
+        if let c {
+            try check.within("layer", resolvedLayer(layerCount: c.layerCount), 0...(c.layerCount - 1))
+        } else if let layer {
+            try check.atLeast("layer", layer, 0)
+        }
         try check.atLeast("rows_per_call", rowsPerCall, 1)
         switch heads {
         case .topByEffect:
             try check.atLeast("corrupted_prompts", corruptedPrompts, 1)
-            try check.within("top_heads", topHeads, 1...(l * h))
+            if let c {
+                try check.within("top_heads", topHeads, 1...(c.layerCount * c.attentionHeads))
+            } else {
+                try check.atLeast("top_heads", topHeads, 1)
+            }
         case .fixed(let list):
+            guard let c else { return }
+            let l = c.layerCount, h = c.attentionHeads
             guard !list.isEmpty && list.allSatisfy({ (0..<l).contains($0.layer) && (0..<h).contains($0.head) }) else {
                 throw MethodError.invalidSetting(method: name, setting: "heads", value: list.map(\.description).joined(separator: ","),
                                                  allowed: "1 or more of layer 0...\(l - 1) . head 0...\(h - 1)")

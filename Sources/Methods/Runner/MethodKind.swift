@@ -40,3 +40,15 @@ public struct MethodHyperparameters: Sendable, Equatable {
 
     public init() {}
 }
+
+extension MethodHyperparameters {
+    /// Checks every method's settings by that method's own rules, as far as they need no model
+    /// (a function vector's layer and heads are checked against the model when it prepares).
+    /// - Throws: `MethodError.invalidSetting` for the first setting outside its range.
+    public func validate() throws {
+        try PromptOnlyMethod(shots: shots).validate()
+        try SoftInjectionMethod(settings: site).validate()
+        try FunctionVectorMethod(topHeads: functionVectorHeads, layer: functionVectorLayer).validate()
+        try ltv.validate(method: LearnedTaskVectorMethod(ltv).name)
+    }
+}
