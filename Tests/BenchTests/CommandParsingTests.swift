@@ -80,6 +80,25 @@ import Testing
         let list = BenchCommand.helpMessage(for: ModelsCommand.List.self)
         #expect(list.contains("--models-dir"))
     }
+
+    /// Every command, subcommands included, reached from the root.
+    static func allCommands(_ root: ParsableCommand.Type = BenchCommand.self) -> [ParsableCommand.Type] {
+        [root] + root.configuration.subcommands.flatMap { allCommands($0) }
+    }
+
+    /// A discussion is wrapped by the help output itself: a line break inside a paragraph would
+    /// show up as a break mid-sentence (`bench perf --help`, `bench run --help` had them).
+    @Test func discussionsBreakOnlyBetweenParagraphs() {
+        let commands = Self.allCommands()
+        #expect(commands.count > 20)
+        for command in commands {
+            let discussion = command.configuration.discussion
+            #expect(!discussion.replacingOccurrences(of: "\n\n", with: "").contains("\n"),
+                    "\(command): a line break inside a paragraph of its discussion")
+        }
+        let perf = BenchCommand.helpMessage(for: PerfCommand.self, columns: 1000)
+        #expect(perf.contains("asks for the last position's logits only; decode continues prompts of 32 tokens"))
+    }
 }
 
 @Suite struct DoctorPartsTests {

@@ -8,9 +8,9 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Print the greedy continuation of a prompt.",
         discussion: """
-            Generation stops at the end-of-sequence token, after --max-tokens, or once the text
-            contains a --stop string. JSON (--json): {"model": String, "prompt": String,
-            "token_ids": [Int], "generated_ids": [Int], "text": String, "stop": String} where stop is
+            Generation stops at the end-of-sequence token, after --max-tokens, or once the text \
+            contains a --stop string. JSON (--json): {"model": String, "prompt": String, \
+            "token_ids": [Int], "generated_ids": [Int], "text": String, "stop": String} where stop is \
             one of endOfSequence, maxTokens, stopString.
             """)
 

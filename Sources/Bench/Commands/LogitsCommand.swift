@@ -9,8 +9,8 @@ struct LogitsCommand: ParsableCommand {
         commandName: "logits",
         abstract: "Print a prompt's token ids and the top-K next tokens with their logits.",
         discussion: """
-            JSON (--json), one object: {"model": String, "prompt": String, "token_ids": [Int],
-            "top": [{"id": Int, "token": String, "logit": Double, "logprob": Double}]} with "top"
+            JSON (--json), one object: {"model": String, "prompt": String, "token_ids": [Int], \
+            "top": [{"id": Int, "token": String, "logit": Double, "logprob": Double}]} with "top" \
             sorted by logit, highest first.
             """)
 

@@ -11,11 +11,11 @@ struct PerfCommand: ParsableCommand {
         commandName: "perf",
         abstract: "Measure prefill and decode throughput, the last-token path's forward+backward, and peak memory.",
         discussion: """
-            Prefill runs batches of 128-token prompts and asks for the last position's logits only;
-            decode continues prompts of 32 tokens one token per step; the last-token path prefills a
-            24-token prompt, then runs its last token with soft injection into every head and
-            back-propagates the loss to the mixing weights. Each figure is the best of --repeats runs.
-            On a shared machine wall time depends on the load: the CPU seconds (of every thread of
+            Prefill runs batches of 128-token prompts and asks for the last position's logits only; \
+            decode continues prompts of 32 tokens one token per step; the last-token path prefills a \
+            24-token prompt, then runs its last token with soft injection into every head and \
+            back-propagates the loss to the mixing weights. Each figure is the best of --repeats runs. \
+            On a shared machine wall time depends on the load: the CPU seconds (of every thread of \
             the process) show the work itself. --regression measures regression-training steps instead.
             """)
 

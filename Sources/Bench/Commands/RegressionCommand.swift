@@ -20,9 +20,9 @@ struct RegressionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a regression transformer with Garg et al.'s curriculum; resumes from --output's checkpoint.",
             discussion: """
-                Writes <output>/checkpoint.safetensors every --checkpoint-every steps (parameters, Adam
-                moments, step, data-stream position, configuration) and <output>/curve.csv (step, mean
-                loss of the last --log-every steps, steps/s, curriculum stage). Run the same command again
+                Writes <output>/checkpoint.safetensors every --checkpoint-every steps (parameters, Adam \
+                moments, step, data-stream position, configuration) and <output>/curve.csv (step, mean \
+                loss of the last --log-every steps, steps/s, curriculum stage). Run the same command again \
                 to continue a killed run: the result is identical to an uninterrupted one.
                 """)
 
@@ -91,9 +91,9 @@ struct RegressionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Squared error / d per prompt length of a trained model and the baselines, in distribution and under each shift.",
             discussion: """
-                Writes <output>/eval.csv (condition, estimator, in-context examples, squared error / d, prompts)
-                and <output>/eval.svg (one panel per condition), and prints the CSV. Conditions: in
-                distribution, prompts twice as long as trained, skewed covariance, x and y scaled by 1/2 and
+                Writes <output>/eval.csv (condition, estimator, in-context examples, squared error / d, prompts) \
+                and <output>/eval.svg (one panel per condition), and prints the CSV. Conditions: in \
+                distribution, prompts twice as long as trained, skewed covariance, x and y scaled by 1/2 and \
                 2, noisy y (σ 0.5), and the orthogonal query (scored at the query only, per prompt length).
                 """)
 

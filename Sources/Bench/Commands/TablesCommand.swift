@@ -8,9 +8,9 @@ struct TablesCommand: ParsableCommand {
         commandName: "tables",
         abstract: "Write the result tables (Markdown, LaTeX, CSV) from the result CSVs, and print the main table.",
         discussion: """
-            Reads <results>/runs/*.csv, <results>/ablations/*.csv and <results>/regression/steering.csv and writes
-            under <results>/tables/: main (methods × models, mean over the tasks done, with the SITE paper's
-            published numbers beside), tasks-<model> (per task), ablations-<model> and regression. Runs nothing;
+            Reads <results>/runs/*.csv, <results>/ablations/*.csv and <results>/regression/steering.csv and writes \
+            under <results>/tables/: main (methods × models, mean over the tasks done, with the SITE paper's \
+            published numbers beside), tasks-<model> (per task), ablations-<model> and regression. Runs nothing; \
             `bench run`, `bench ablate` and `bench --all` call it at their end.
             """)
 

@@ -8,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Print the token ids of a text, without and with the model's special tokens.",
         discussion: """
-            JSON (--json): {"model": String, "text": String, "ids": [Int], "ids_with_special": [Int],
+            JSON (--json): {"model": String, "text": String, "ids": [Int], "ids_with_special": [Int], \
             "tokens": [String]} where tokens are the vocabulary strings of "ids".
             """)
 
