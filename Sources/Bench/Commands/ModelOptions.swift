@@ -11,10 +11,17 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model, fetching a missing catalog model first (and saying so on stderr).
     func load() throws -> LanguageModel {
-        let store = location.store()
-        let locator = ModelLocator(store: store)
-        let found = try locator.locate(model) { message in standardError(message) }
-        let name = store.catalog.models.contains { $0.name == model } ? model : nil
+        try location.store().loadModel(model)
+    }
+}
+
+extension ModelStore {
+    /// Loads `reference` (a catalog name, a .gguf file, a Hugging Face folder or ORG/NAME),
+    /// fetching a missing catalog model first and saying so on stderr. A catalog model keeps its
+    /// catalog name; any other is named by its loader.
+    func loadModel(_ reference: String) throws -> LanguageModel {
+        let found = try ModelLocator(store: self).locate(reference) { message in standardError(message) }
+        let name = catalog.models.contains { $0.name == reference } ? reference : nil
         return try LanguageModel.load(found, name: name)
     }
 }

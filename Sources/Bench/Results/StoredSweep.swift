@@ -33,7 +33,7 @@ struct StoredSweep {
         for reference in models {
             let lm: LanguageModel
             do {
-                lm = try loadModel(reference)
+                lm = try modelStore.loadModel(reference)
             } catch {
                 // The other models still run; every cell of this one is a failure in the summary.
                 progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")
@@ -62,12 +62,6 @@ struct StoredSweep {
         progress.finishLine()
         print(progress.summary)
         return progress
-    }
-
-    private func loadModel(_ reference: String) throws -> LanguageModel {
-        let found = try ModelLocator(store: modelStore).locate(reference) { message in standardError(message) }
-        let name = modelStore.catalog.models.contains { $0.name == reference } ? reference : nil
-        return try LanguageModel.load(found, name: name)
     }
 
     static func describe(_ r: ResultRow) -> String {
