@@ -4,6 +4,11 @@ import PackageDescription
 // Dependencies point one way (DESIGN.md):
 //   Bench → Methods → Tasks, Models → Tokenizers, ModelFormats, Tensors → CBLAS
 //
+// Supported platform: Linux on x86-64 only. CKernels is compiled for AVX2 + FMA + F16C, `bench`
+// calls glibc (getrusage, mallopt, execv of /proc/self/exe) and reads /proc, and OpenBLAS comes
+// from pkg-config. No Apple platform is declared because none is supported; the build stops with
+// that reason elsewhere (Sources/Tensors/SupportedPlatform.swift, ckernels.h).
+//
 // The library modules are optimised in every configuration: the tests run real models (dequantising
 // 135M weights, generating) and would take many minutes unoptimised. `-O` keeps preconditions and
 // bounds checks (unlike `-Ounchecked`), so bad input traps instead of reading out of bounds;
@@ -12,7 +17,6 @@ let libraryFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "TaskVectorBench",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "Tensors", targets: ["Tensors"]),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import Methods
 import Models
 import Tensors
@@ -140,10 +139,3 @@ func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) 
 }
 
 extension WeightStorageType: ExpressibleByArgument {}
-
-/// The process's peak resident set size (getrusage; kilobytes on Linux).
-func peakResidentMebibytes() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024
-}

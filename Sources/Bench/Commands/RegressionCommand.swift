@@ -193,13 +193,6 @@ struct RegressionCommand: ParsableCommand {
     }
 }
 
-/// User + system CPU time of this process, all threads.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
 /// Keeps freed memory in the process instead of returning it to the kernel: every training step
 /// frees and reallocates the same few hundred MB of activations, and fresh pages cost a fault
 /// and a zeroing each.

@@ -58,7 +58,7 @@ struct CSVStore<Row: CSVRow> {
         guard fd >= 0 else { throw ResultStoreError.io(path: temporary.path, reason: "cannot open for writing: errno \(errno)") }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno

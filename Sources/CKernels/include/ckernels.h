@@ -5,6 +5,12 @@
 // as PyTorch's Linear stores it. Compiled for AVX2 + FMA + F16C (the baseline of this project).
 #include <stdint.h>
 
+// The project supports Linux on x86-64 only (Package.swift); say so instead of failing on the
+// first intrinsic.
+#if !defined(__x86_64__)
+#error "CKernels needs an x86-64 CPU with AVX2, FMA and F16C: TaskVectorBench supports Linux on x86-64 only"
+#endif
+
 // Storage kinds of the 16-bit kernels.
 #define TVB_KIND_BF16 0
 #define TVB_KIND_F16 1
