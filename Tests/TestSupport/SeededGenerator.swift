@@ -1,26 +1,22 @@
 import Foundation
+import Tasks
 
-/// SplitMix64 (Steele, Lea & Flood, 2014) with Box–Muller normals: the one seeded generator of
-/// the tests, so every random input is reproducible from its seed.
+/// The one seeded generator of the tests: the project's `SplitMix64` (Steele, Lea & Flood, 2014)
+/// with uniform and Box–Muller normal draws, so every random input is reproducible from its seed.
 public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
+    private var bits: SplitMix64
     /// The second normal of the last Box–Muller pair, returned by the next `nextNormal()`.
     private var spareNormal: Double?
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { bits.next() }
 
-    /// Uniform in [0, 1), 53 random bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    /// Uniform in [0, 1), 53 random bits (`nextUnitDouble`).
+    public mutating func nextUnit() -> Double { nextUnitDouble() }
 
-    /// A standard normal sample.
+    /// A standard normal sample by Box–Muller, both values of each pair used in turn
+    /// (`nextGaussian` draws a fresh pair per sample).
     public mutating func nextNormal() -> Double {
         if let spare = spareNormal {
             spareNormal = nil
