@@ -362,7 +362,7 @@ import ModelFormats
         writer.addTensor("q4", dimensions: [256, 2], type: .q4_K, data: q4.bytes)
         let original = writer.bytes()
         let directory = try TemporaryDirectory()
-        var parsed = 0, refused = 0
+        var parsed = 0, refused = 0, decoded = 0
         for round in 0..<400 {
             var bytes = original
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -377,13 +377,16 @@ import ModelFormats
                 parsed += 1
                 for info in file.tensors where info.type.isDequantizable {
                     _ = try file.dequantize(info)
+                    decoded += 1
                 }
             case .failure(let error):
                 refused += 1
                 #expect(error.description.hasPrefix(url.path + ": "), "\(error)")
             }
         }
-        #expect(parsed + refused == 400)
-        #expect(refused > 100)
+        // Both outcomes occur, so both branches above were exercised: some corrupted files still
+        // parse and decode a tensor, many are refused.
+        #expect(parsed > 0 && decoded > 0, "parsed \(parsed), decoded \(decoded) tensors")
+        #expect(refused > 100, "refused \(refused)")
     }
 }
