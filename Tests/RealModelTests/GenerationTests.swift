@@ -22,6 +22,8 @@ import TestSupport
         #expect(limited.map(\.tokens.count) == [3, 3])
         #expect(limited.allSatisfy { $0.stop == .maxTokens })
         let stopped = lm.generate(prompts, options: GenerationOptions(maxNewTokens: 20, stopStrings: ["\n"]))
+        // At least one sequence must stop at "\n", or the loop below checks nothing.
+        #expect(stopped.contains { $0.stop == .stopString }, "stops: \(stopped.map(\.stop))")
         for g in stopped where g.stop == .stopString { #expect(g.text.contains("\n")) }
         #expect(stopped[0].text.hasPrefix(" Paris"))
         #expect(stopped[1].text.hasPrefix(" small"))
