@@ -1,6 +1,7 @@
 // Programmer errors trap with a precondition instead of reading or writing out of bounds.
-// Exit tests run each body in a child process. (Release builds use -Ounchecked, which removes
-// these checks; they guard debug builds and tests.)
+// Exit tests run each body in a child process. (The library modules are compiled -O in every
+// configuration, Package.swift; -O keeps these checks, only -Ounchecked would remove them, and no
+// configuration here uses it.)
 import Testing
 @testable import Tensors
 
