@@ -34,8 +34,8 @@ struct AblationTable {
     }
 }
 
-fileprivate extension String {
-    func leftPadded(to width: Int) -> String {
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

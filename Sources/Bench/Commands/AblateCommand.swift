@@ -36,7 +36,6 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "Folder of the ablation results (one <model>.csv, the run schema; stored cells are not rerun).")
     var output: String = "results/ablations"
 
-
     func selectedAblations() throws -> [Ablation] {
         if ablations.isAll { return Ablation.allCases }
         return try ablations.items.map { name in

@@ -38,7 +38,6 @@ struct HeadsCommand: ParsableCommand {
     @Flag(help: "Only the heatmaps and the overlap table (no evaluation).")
     var noEvaluation = false
 
-
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
