@@ -80,9 +80,9 @@ extension Tape {
             dv.scalars.withUnsafeMutableBufferPointer { dvp in
             dy.scalars.withUnsafeBufferPointer { dyp in
             qv.scalars.withUnsafeBufferPointer { qp in
-                let gradients = AttentionGradients(dq: dqp.baseAddress!, dk: dkp.baseAddress!, dv: dvp.baseAddress!)
                 for (index, sequence) in sequences.enumerated() {
                     let heads = probabilities[(index * g.heads)..<((index + 1) * g.heads)]
+                    let gradients = AttentionGradients(dq: dqp.baseAddress!, dk: dkp.baseAddress!, dv: dvp.baseAddress!)
                     attentionBackward(gradients, dy: dyp.baseAddress!, q: qp.baseAddress!, sequence: sequence,
                                       probabilities: heads, geometry: g)
                 }
