@@ -10,12 +10,13 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var location: ModelsDirectoryOptions
 
     /// Loads the model, fetching a missing catalog model first (and saying so on stderr).
-    func load() throws -> LanguageModel {
+    /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
+    func load(weights: WeightFormat? = nil) throws -> LanguageModel {
         let store = location.store()
         let locator = ModelLocator(store: store)
         let found = try locator.locate(model) { message in standardError(message) }
         let name = store.catalog.models.contains { $0.name == model } ? model : nil
-        return try LanguageModel.load(found, name: name)
+        return try LanguageModel.load(found, name: name, weights: weights)
     }
 }
 
