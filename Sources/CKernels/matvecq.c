@@ -7,13 +7,7 @@
 // with the dequantised float32 weights up to summation order.
 #include "ckernels.h"
 #include "quantblocks.h"
-
-QINLINE float horizontal_sum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "matvec_common.h"
 
 // One weight row o against n (1–8, constant) activation rows; A independent accumulators per
 // activation row keep the FMA pipes busy when n is small.
@@ -35,7 +29,7 @@ QINLINE void matvecq_row(float *y, long ldy, const float *x, long ldx, const uin
     for (int j = 0; j < n; j++) {
         __m256 total = acc[j][0];
         for (int a = 1; a < A; a++) total = _mm256_add_ps(total, acc[j][a]);
-        y[j * ldy + o] = horizontal_sum8(total);
+        y[j * ldy + o] = tvb_horizontal_sum(total);
     }
 }
 
@@ -45,17 +39,15 @@ QINLINE void matvecq_block(float *y, long ldy, const float *x, long ldx, const u
     for (long o = o_begin; o < o_end; o++) matvecq_row(y, ldy, x, ldx, w + o * row_bytes, inputs, o, n, type);
 }
 
-#define MATVECQ_ROWS(T)                                                                         \
-    switch (rows) {                                                                             \
-    case 1: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 1, T); break;            \
-    case 2: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 2, T); break;            \
-    case 3: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 3, T); break;            \
-    case 4: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 4, T); break;            \
-    case 5: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 5, T); break;            \
-    case 6: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 6, T); break;            \
-    case 7: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 7, T); break;            \
-    default: matvecq_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 8, T); break;           \
-    }
+// rows (1–8) activation rows, instantiated per row count (and per block type, constant after inlining).
+QINLINE void matvecq_rows(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
+                          long o_begin, long o_end, long rows, const int type) {
+#define MATVECQ_R(R) matvecq_block(y, ldy, x, ldx, w, inputs, o_begin, o_end, R, type)
+    TVB_ROWS_DISPATCH(rows, MATVECQ_R)
+#undef MATVECQ_R
+}
+
+#define MATVECQ_TYPE(T) matvecq_rows(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, rows, T)
 
 void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                  long o_begin, long o_end, long n, int type) {
@@ -63,7 +55,7 @@ void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w,
         const long rows = n - r0 < 8 ? n - r0 : 8;
         float *yb = y + r0 * ldy;
         const float *xb = x + r0 * ldx;
-        TVB_QUANT_DISPATCH(type, MATVECQ_ROWS)
+        TVB_QUANT_DISPATCH(type, MATVECQ_TYPE)
     }
 }
 

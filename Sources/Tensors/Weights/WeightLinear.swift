@@ -69,14 +69,9 @@ public func weightLinearForward(
         }
         return
     }
-    let block = WeightKernels.blockRows(w)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
-    defer { scratch.deallocate() }
-    for start in stride(from: 0, to: o, by: block) {
-        let rows = start..<min(o, start + block)
-        w.convertRows(rows, into: scratch)
+    w.forEachFloat32Tile { rows, tile in
         BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: rows.count, k: i,
-                   a: x, lda: i, b: scratch, ldb: i, c: y + start, ldc: o)
+                   a: x, lda: i, b: tile, ldb: i, c: y + rows.lowerBound, ldc: o)
     }
 }
 
@@ -96,18 +91,26 @@ public func weightLinearBackward(
         w.matrixVectorTransposed(dx, dy, rows: n)
         return
     }
-    let block = WeightKernels.blockRows(w)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
-    defer { scratch.deallocate() }
-    for start in stride(from: 0, to: o, by: block) {
-        let rows = start..<min(o, start + block)
-        w.convertRows(rows, into: scratch)
-        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: rows.count, a: dy + start, lda: o,
-                   b: scratch, ldb: i, beta: 1, c: dx, ldc: i)
+    w.forEachFloat32Tile { rows, tile in
+        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: rows.count, a: dy + rows.lowerBound, lda: o,
+                   b: tile, ldb: i, beta: 1, c: dx, ldc: i)
     }
 }
 
 extension WeightMatrix {
+    /// Calls `body` on consecutive ranges of `WeightKernels.blockRows(self)` rows, each converted
+    /// (or decoded from blocks) to Float32 in one scratch tile ((rows.count, I), reused between calls).
+    func forEachFloat32Tile(_ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let block = WeightKernels.blockRows(self)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * inputs)
+        defer { scratch.deallocate() }
+        for start in stride(from: 0, to: outputs, by: block) {
+            let rows = start..<min(outputs, start + block)
+            convertRows(rows, into: scratch)
+            body(rows, scratch)
+        }
+    }
+
     /// y[r, c] = Σ_k x[r, k] · w[c, k] for r < N and c in `columns`: y (N, O), x (N, I), reading
     /// 16-bit elements or blocks in place (`tvb_matvec16`, `tvb_matvecq`).
     func matrixVector(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows n: Int, outputs columns: Range<Int>) {
