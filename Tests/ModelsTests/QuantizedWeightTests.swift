@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import ModelFormats
 import Models
-import Tensors
+@testable import Tensors
 import TestSupport
 
 /// The block kernels against ModelFormats' dequantisers (the layouts' definition), against their
@@ -130,6 +130,20 @@ import TestSupport
             return y
         }
         #expect(product(threads: threads) == product(threads: 1))
+    }
+
+    /// Large enough for several decoded tiles of the GEMM path (2²⁰ elements each), the last ragged.
+    @Test func blockedPathSpansSeveralTiles() {
+        let w = Self.matrix(.q8_0, outputs: 2100, blocksPerRow: 16, seed: 11), dense = w.converted(to: .float32)
+        #expect(WeightKernels.blockRows(w) < w.outputs && w.outputs % WeightKernels.blockRows(w) != 0)
+        let n = 11, tape = Tape()
+        let x = tape.parameter(Tensor(shape: [n, w.inputs], scalars: Self.random(n * w.inputs, seed: 12)))
+        let y = tape.linear(x, weight: w, path: .blockedGEMM), reference = tape.linear(x, weight: dense)
+        #expect(relativeError(y.value.scalars, reference.value.scalars) < 1e-6)
+        let dy = Variable(constant: Tensor(shape: [n, w.outputs], scalars: Self.random(n * w.outputs, seed: 13)))
+        let dx = tape.gradients(of: tape.sum(tape.multiply(y, dy)))[x]
+        let dxReference = tape.gradients(of: tape.sum(tape.multiply(reference, dy)))[x]
+        #expect(relativeError(dx.scalars, dxReference.scalars) < 1e-6)
     }
 
     /// Embedding rows decode from the blocks.

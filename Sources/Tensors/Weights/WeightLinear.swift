@@ -19,6 +19,10 @@ public enum WeightKernels {
     public static let matrixVectorRowLimit = 8
     /// Float32 elements of the conversion scratch of `.blockedGEMM` (512 KiB: fits in L2).
     static let scratchElements = 1 << 17
+    /// The same for block storage (4 MiB): sgemm packs the tile anyway, and fewer, larger calls
+    /// amortise its thread hand-off, which dominated 204-row tiles of Gemma's 262k-row output
+    /// projection. SmolLM2's matrices (at most 885k elements) fit in one tile.
+    static let blockScratchElements = 1 << 20
 
     static func resolve(_ path: WeightKernelPath, rows n: Int) -> WeightKernelPath {
         path != .automatic ? path : (n <= matrixVectorRowLimit ? .matrixVector : .blockedGEMM)
@@ -35,7 +39,8 @@ public enum WeightKernels {
 
     /// Weight rows per block of `.blockedGEMM`.
     static func blockRows(_ w: WeightMatrix) -> Int {
-        max(1, min(w.outputs, scratchElements / max(1, w.inputs)))
+        let elements = w.storageType.isBlockQuantized ? blockScratchElements : scratchElements
+        return max(1, min(w.outputs, elements / max(1, w.inputs)))
     }
 }
 
