@@ -1,6 +1,7 @@
 // Matrix–vector kernels over 16-bit weights (see ckernels.h). Decode multiplies a handful of rows
 // by every weight matrix, which is memory bound: reading bf16/f16 instead of f32 halves the bytes.
 #include "ckernels.h"
+#include "matvec_common.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -22,13 +23,6 @@ INLINE float load1(const uint16_t *p, const int kind) {
     return _cvtsh_ss(*p);
 }
 
-INLINE float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // R weight rows against n activation rows at once: R·n accumulators stay in registers (n and R
 // are compile-time constants after inlining), each weight vector is converted once and used n times.
 INLINE void matvec_rows(float *y, long ldy, const float *x, long ldx, const uint16_t *w, long inputs,
@@ -48,7 +42,7 @@ INLINE void matvec_rows(float *y, long ldy, const float *x, long ldx, const uint
     for (int r = 0; r < R; r++) {
         const uint16_t *row = w + (o + r) * inputs;
         for (int j = 0; j < n; j++) {
-            float s = horizontal_sum(acc[r][j]);
+            float s = tvb_horizontal_sum(acc[r][j]);
             for (long k = k8; k < inputs; k++) s += load1(row + k, kind) * x[j * ldx + k];
             y[j * ldy + o + r] = s;
         }
@@ -64,17 +58,8 @@ INLINE void matvec_block(float *y, long ldy, const float *x, long ldx, const uin
     for (; o < o_end; o++) matvec_rows(y, ldy, x, ldx, w, inputs, o, n, 1, kind);
 }
 
-#define MATVEC_CASES(KIND)                                                                   \
-    switch (rows) {                                                                          \
-    case 1: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 1, KIND); break;         \
-    case 2: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 2, KIND); break;         \
-    case 3: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 3, KIND); break;         \
-    case 4: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 4, KIND); break;         \
-    case 5: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 5, KIND); break;         \
-    case 6: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 6, KIND); break;         \
-    case 7: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 7, KIND); break;         \
-    default: matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, 8, KIND); break;        \
-    }
+#define MATVEC_BF16(R) matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, R, TVB_KIND_BF16)
+#define MATVEC_F16(R) matvec_block(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, R, TVB_KIND_F16)
 
 void tvb_matvec16(float *y, long ldy, const float *x, long ldx, const uint16_t *w, long inputs,
                   long o_begin, long o_end, long n, int kind) {
@@ -82,7 +67,7 @@ void tvb_matvec16(float *y, long ldy, const float *x, long ldx, const uint16_t *
         const long rows = n - r0 < 8 ? n - r0 : 8;
         float *yb = y + r0 * ldy;
         const float *xb = x + r0 * ldx;
-        if (kind == TVB_KIND_BF16) { MATVEC_CASES(TVB_KIND_BF16) } else { MATVEC_CASES(TVB_KIND_F16) }
+        if (kind == TVB_KIND_BF16) { TVB_ROWS_DISPATCH(rows, MATVEC_BF16) } else { TVB_ROWS_DISPATCH(rows, MATVEC_F16) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormats
+import Tensors
 import Tokenizers
 
 /// A decoder with its tokenizer: what methods and commands work with.
@@ -16,18 +17,26 @@ public struct LanguageModel: Sendable {
     }
 
     /// Loads the decoder and the tokenizer stored with it.
-    public static func load(_ location: ModelLocation, name: String? = nil) throws -> LanguageModel {
+    /// - Parameter weights: how to store the weights; nil loads GGUF files as Float32 and Hugging
+    ///   Face folders as stored.
+    public static func load(_ location: ModelLocation, name: String? = nil, weights: WeightFormat? = nil) throws -> LanguageModel {
+        var model: LanguageModel
         switch location {
         case .ggufFile(let url):
             let file = try GGUFFile(contentsOf: url)
-            return LanguageModel(
+            model = LanguageModel(
                 name: name ?? url.deletingPathExtension().lastPathComponent,
-                decoder: try DecoderLoader.load(gguf: file), tokenizer: try Tokenizer(gguf: file))
+                decoder: try DecoderLoader.load(gguf: file, keepingBlocks: weights == .quantized),
+                tokenizer: try Tokenizer(gguf: file))
         case .huggingFaceFolder(let url):
-            return LanguageModel(
+            model = LanguageModel(
                 name: name ?? url.lastPathComponent, decoder: try DecoderLoader.load(huggingFaceFolder: url),
                 tokenizer: try Tokenizer(huggingFaceDirectory: url))
         }
+        if let type = weights?.elementType {
+            model = LanguageModel(name: model.name, decoder: try model.decoder.converted(to: type), tokenizer: model.tokenizer)
+        }
+        return model
     }
 
     /// Token ids of `text`, with the model's BOS when its tokenizer adds one.

@@ -12,11 +12,13 @@ struct ReferenceParity {
     let fixture: ReferenceFixture
     let tensors: SafetensorsFile
 
-    init(model: String, file: URL) throws {
+    /// - Parameter keepingBlocks: load the GGUF weights as blocks read by the quantised kernels
+    ///   instead of Float32 copies.
+    init(model: String, file: URL, keepingBlocks: Bool = false) throws {
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ModelLoadError.modelNotFound(file.lastPathComponent, searched: [file.path], hint: "run `bench models fetch` (or .ci/run) first")
         }
-        decoder = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file))
+        decoder = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file), keepingBlocks: keepingBlocks)
         fixture = try ReferenceFixture.load(model)
         tensors = try SafetensorsFile(contentsOf: ReferenceFixture.folder(model).appendingPathComponent("tensors.safetensors"))
     }

@@ -10,8 +10,9 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var location: ModelsDirectoryOptions
 
     /// Loads the model, fetching a missing catalog model first (and saying so on stderr).
-    func load() throws -> LanguageModel {
-        try location.store().loadModel(model)
+    /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
+    func load(weights: WeightFormat? = nil) throws -> LanguageModel {
+        try location.store().loadModel(model, weights: weights)
     }
 }
 
@@ -19,10 +20,11 @@ extension ModelStore {
     /// Loads `reference` (a catalog name, a .gguf file, a Hugging Face folder or ORG/NAME),
     /// fetching a missing catalog model first and saying so on stderr. A catalog model keeps its
     /// catalog name; any other is named by its loader.
-    func loadModel(_ reference: String) throws -> LanguageModel {
+    /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
+    func loadModel(_ reference: String, weights: WeightFormat? = nil) throws -> LanguageModel {
         let found = try ModelLocator(store: self).locate(reference) { message in standardError(message) }
         let name = catalog.models.contains { $0.name == reference } ? reference : nil
-        return try LanguageModel.load(found, name: name)
+        return try LanguageModel.load(found, name: name, weights: weights)
     }
 }
 

@@ -27,8 +27,8 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "New tokens per sequence in the decode measurements.")
     var decodeTokens: Int = 32
 
-    @Option(help: "Re-encode the linear weights and embedding before measuring: float32, bfloat16 or float16 (default: as loaded).")
-    var weights: WeightStorageType?
+    @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32).")
+    var weights: WeightFormat?
 
     @Flag(help: "Measure regression-transformer training (batch 64, d 10, 21 points; tiny and small, 1 and 2 threads) instead of the language model.")
     var regression = false
@@ -42,8 +42,8 @@ struct PerfCommand: ParsableCommand {
         if regression { return try runRegression() }
         threads.apply()
         let loadStart = Date()
-        let lm = try model.load()
-        let decoder = try weights.map { try lm.decoder.converted(to: $0) } ?? lm.decoder
+        let lm = try model.load(weights: weights)
+        let decoder = lm.decoder
         print("model: \(lm.name)  (\(decoder.configuration.layerCount) layers, D \(decoder.configuration.hiddenSize), V \(decoder.configuration.vocabularySize))")
         print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
         print("weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
@@ -138,4 +138,4 @@ func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) 
     return best
 }
 
-extension WeightStorageType: ExpressibleByArgument {}
+extension WeightFormat: ExpressibleByArgument {}

@@ -57,4 +57,39 @@ void tvb_gelu_tanh_forward(float *y, float *tanh_out, const float *x, long count
 // dx (overwritten) of the GELU above, given its t.
 void tvb_gelu_tanh_backward(float *dx, const float *dy, const float *x, const float *t, long count);
 
+// Kernels over GGUF block-quantised weights (quantblocks.h, dequantq.c, matvecq.c). A weight
+// matrix (O, I) is O rows of I / block-elements blocks each, row o starting at byte
+// o · tvb_quant_row_bytes(type, I). Elements are decoded in registers exactly as ggml's
+// dequantize_row_* (and ModelFormats' dequantisers) compute them, then multiplied in float32.
+// Block types, by ggml's type codes:
+#define TVB_Q4_0 2
+#define TVB_Q4_1 3
+#define TVB_Q5_0 6
+#define TVB_Q8_0 8
+#define TVB_Q4_K 12
+#define TVB_Q5_K 13
+#define TVB_Q6_K 14
+
+// Elements and bytes of one block of `type`; 0 for a type these kernels do not handle.
+long tvb_quant_block_elements(int type);
+long tvb_quant_block_bytes(int type);
+
+// dst[i] = element i of the blocks at src, for i < count (a multiple of the block elements).
+// The vectorised decoder and its scalar reference; both give the same bits.
+void tvb_dequantize(float *dst, const uint8_t *src, long count, int type);
+void tvb_dequantize_naive(float *dst, const uint8_t *src, long count, int type);
+
+// y[r, o] = sum_k x[r, k] * w[o, k] for r < n and o in [o_begin, o_end), as tvb_matvec16 with
+// the weight's rows read from their blocks (inputs a multiple of the block elements).
+void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
+                 long o_begin, long o_end, long n, int type);
+// The algorithmic spec of tvb_matvecq: decode a row with the scalar decoder, then a plain dot
+// product in index order.
+void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
+                       long o_begin, long o_end, long n, int type);
+
+// dx[r, k] += sum_{o in [o_begin, o_end)} dy[r, o] * w[o, k], as tvb_matvec16_transposed.
+void tvb_matvecq_transposed(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w,
+                            long inputs, long o_begin, long o_end, long n, int type);
+
 #endif

@@ -28,11 +28,13 @@ public enum ModelFamilyRegistry {
 
 /// Builds decoders from checkpoint files.
 public enum DecoderLoader {
-    /// A decoder from a GGUF file (weights dequantised to Float32).
-    public static func load(gguf file: GGUFFile) throws -> Decoder {
+    /// A decoder from a GGUF file: weights dequantised to Float32 (the reference), or with
+    /// `keepingBlocks` read from the file's blocks by the quantised kernels (see `GGUFWeights`).
+    public static func load(gguf file: GGUFFile, keepingBlocks: Bool = false) throws -> Decoder {
         let family = try ModelFamilyRegistry.family(ggufArchitecture: try file.architecture(), file: file.url.path)
         return try assembleDecoder(
-            from: GGUFWeights(file: file), names: .gguf, configuration: try family.configuration(gguf: file))
+            from: GGUFWeights(file: file, keepsBlocks: keepingBlocks), names: .gguf,
+            configuration: try family.configuration(gguf: file))
     }
 
     /// A decoder from a Hugging Face folder: config.json plus model.safetensors or sharded safetensors.

@@ -45,11 +45,17 @@ extension WeightSource {
     }
 }
 
-/// Tensors of a GGUF file, dequantised. GGUF lists dimensions fastest first, so (ne0, ne1) is
-/// the row-major shape (ne1, ne0).
+/// Tensors of a GGUF file, dequantised; with `keepsBlocks`, weight matrices stay in the file's
+/// encoding instead. GGUF lists dimensions fastest first, so (ne0, ne1) is the row-major shape (ne1, ne0).
 public struct GGUFWeights: WeightSource {
     public let file: GGUFFile
-    public init(file: GGUFFile) { self.file = file }
+    /// Whether `matrix(_:)` returns views of the mapped file's blocks (and F32/F16/BF16 elements)
+    /// rather than Float32 copies. Types without kernels are dequantised either way.
+    public let keepsBlocks: Bool
+    public init(file: GGUFFile, keepsBlocks: Bool = false) {
+        self.file = file
+        self.keepsBlocks = keepsBlocks
+    }
     public var location: String { file.url.path }
     public func contains(_ name: String) -> Bool { file.hasTensor(named: name) }
     public func tensor(_ name: String) throws -> Tensor {
@@ -57,18 +63,44 @@ public struct GGUFWeights: WeightSource {
         return Tensor(shape: info.dimensions.reversed(), scalars: try file.dequantize(info))
     }
 
-    /// Dequantised to Float32 straight into the matrix's storage (no intermediate array).
+    /// Dequantised to Float32 straight into the matrix's storage (no intermediate array), or with
+    /// `keepsBlocks` a view of the tensor's bytes in the mapped file (which the matrix keeps open).
     public func matrix(_ name: String) throws -> WeightMatrix {
         let info = try file.tensorInfo(named: name)
         guard info.dimensions.count == 2 else {
             throw ModelLoadError.invalidConfiguration("\(location): tensor \(name) has dimensions \(info.dimensions); a weight matrix needs 2")
         }
+        let bytes = file.rawBytes(of: info)
+        #if _endian(little)
+        if keepsBlocks, let type = WeightStorageType(ggml: info.type) {
+            // The file's parser checked that the bytes are whole blocks of the tensor's shape.
+            return WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0], storageType: type, bytes: bytes, owner: file)
+        }
+        #endif
         guard info.type.isDequantizable else {
             throw ModelFormatError.unsupportedDequantization(path: file.path, tensor: name, type: info.type.name)
         }
-        let bytes = file.rawBytes(of: info)
         return WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0]) { destination in
             info.type.dequantizeConcurrently(bytes, elementCount: info.elementCount, into: destination)
+        }
+    }
+}
+
+extension WeightStorageType {
+    /// The storage that holds a GGUF tensor of `type` as it is, when a kernel reads it; nil otherwise.
+    public init?(ggml type: GGMLType) {
+        switch type {
+        case .f32: self = .float32
+        case .f16: self = .float16
+        case .bf16: self = .bfloat16
+        case .q4_0: self = .q4_0
+        case .q4_1: self = .q4_1
+        case .q5_0: self = .q5_0
+        case .q8_0: self = .q8_0
+        case .q4_K: self = .q4_K
+        case .q5_K: self = .q5_K
+        case .q6_K: self = .q6_K
+        default: return nil
         }
     }
 }

@@ -23,11 +23,24 @@ public func float16Bits(_ value: Float) -> UInt16 { Float16(value).bitPattern }
 
 /// dst[i] = Float(src[i]) for i < count, through the AVX2/F16C kernel.
 func convert16(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>, count: Int, _ type: WeightStorageType) {
-    precondition(type != .float32, "convert16: Float32 storage needs no conversion")
+    precondition(type == .bfloat16 || type == .float16, "convert16: \(type) storage is not 16-bit floats")
     tvb_convert16(dst, src, count, type.kernelKind)
 }
 
 extension WeightStorageType {
-    /// The C kernels' tag for a 16-bit type.
-    var kernelKind: Int32 { self == .bfloat16 ? TVB_KIND_BF16 : TVB_KIND_F16 }
+    /// The C kernels' tag: TVB_KIND_* for a 16-bit type, the ggml type code (TVB_Q*) for a block type.
+    var kernelKind: Int32 {
+        switch self {
+        case .float32: return -1
+        case .bfloat16: return TVB_KIND_BF16
+        case .float16: return TVB_KIND_F16
+        case .q4_0: return TVB_Q4_0
+        case .q4_1: return TVB_Q4_1
+        case .q5_0: return TVB_Q5_0
+        case .q8_0: return TVB_Q8_0
+        case .q4_K: return TVB_Q4_K
+        case .q5_K: return TVB_Q5_K
+        case .q6_K: return TVB_Q6_K
+        }
+    }
 }

@@ -1,12 +1,13 @@
-// Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width.
+// Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width or GGUF blocks.
 import CKernels
 import Dispatch
 
-/// Which kernel multiplies by a 16-bit `WeightMatrix` (Float32 storage always uses sgemm).
+/// Which kernel multiplies by a 16-bit or block-quantised `WeightMatrix` (Float32 storage always uses sgemm).
 public enum WeightKernelPath: Sendable, CaseIterable {
     /// `.matrixVector` for at most `WeightKernels.matrixVectorRowLimit` rows, `.blockedGEMM` above.
     case automatic
-    /// Reads each weight once per 8 rows, converting on the fly: for decode and the last-token path.
+    /// Reads each weight once per 8 rows, converting (or decoding blocks) in registers: for decode
+    /// and the last-token path.
     case matrixVector
     /// Converts blocks of weight rows to Float32 in a scratch buffer and calls sgemm on each.
     case blockedGEMM
@@ -18,6 +19,10 @@ public enum WeightKernels {
     public static let matrixVectorRowLimit = 8
     /// Float32 elements of the conversion scratch of `.blockedGEMM` (512 KiB: fits in L2).
     static let scratchElements = 1 << 17
+    /// The same for block storage (4 MiB): sgemm packs the tile anyway, and fewer, larger calls
+    /// amortise its thread hand-off, which dominated 204-row tiles of Gemma's 262k-row output
+    /// projection. SmolLM2's matrices (at most 885k elements) fit in one tile.
+    static let blockScratchElements = 1 << 20
 
     static func resolve(_ path: WeightKernelPath, rows n: Int) -> WeightKernelPath {
         path != .automatic ? path : (n <= matrixVectorRowLimit ? .matrixVector : .blockedGEMM)
@@ -34,7 +39,8 @@ public enum WeightKernels {
 
     /// Weight rows per block of `.blockedGEMM`.
     static func blockRows(_ w: WeightMatrix) -> Int {
-        max(1, min(w.outputs, scratchElements / max(1, w.inputs)))
+        let elements = w.storageType.isBlockQuantized ? blockScratchElements : scratchElements
+        return max(1, min(w.outputs, elements / max(1, w.inputs)))
     }
 }
 
@@ -51,33 +57,26 @@ public func weightLinearForward(
         y.update(repeating: 0, count: n * o)
         return
     }
-    switch w.storageType {
-    case .float32:
+    if w.storageType == .float32 {
         linearForward(y, x, w.buffer.base.assumingMemoryBound(to: Float.self), rows: n, inputs: i, outputs: o)
-    case .bfloat16, .float16:
-        let bits = w.buffer.base.assumingMemoryBound(to: UInt16.self)
-        if WeightKernels.resolve(path, rows: n) == .matrixVector {
-            let threads = max(1, min(threads ?? WeightKernels.matrixVectorThreads(w), o / 16)), kind = w.storageType.kernelKind
-            if threads == 1 {
-                tvb_matvec16(y, o, x, i, bits, i, 0, o, n, kind)
-                return
-            }
-            // Disjoint column ranges of y, split on multiples of 16 outputs (whole cache lines of y).
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let begin = (o * t / threads) & ~15, end = t == threads - 1 ? o : (o * (t + 1) / threads) & ~15
-                tvb_matvec16(y, o, x, i, bits, i, begin, end, n, kind)
-            }
+        return
+    }
+    if WeightKernels.resolve(path, rows: n) == .matrixVector {
+        let threads = max(1, min(threads ?? WeightKernels.matrixVectorThreads(w), o / 16))
+        if threads == 1 {
+            w.matrixVector(y, x, rows: n, outputs: 0..<o)
             return
         }
-        let block = WeightKernels.blockRows(w)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
-        defer { scratch.deallocate() }
-        for start in stride(from: 0, to: o, by: block) {
-            let rows = start..<min(o, start + block)
-            w.convertRows(rows, into: scratch)
-            BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: rows.count, k: i,
-                       a: x, lda: i, b: scratch, ldb: i, c: y + start, ldc: o)
+        // Disjoint column ranges of y, split on multiples of 16 outputs (whole cache lines of y).
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let begin = (o * t / threads) & ~15, end = t == threads - 1 ? o : (o * (t + 1) / threads) & ~15
+            w.matrixVector(y, x, rows: n, outputs: begin..<end)
         }
+        return
+    }
+    w.forEachFloat32Tile { rows, tile in
+        BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: rows.count, k: i,
+                   a: x, lda: i, b: tile, ldb: i, c: y + rows.lowerBound, ldc: o)
     }
 }
 
@@ -88,24 +87,54 @@ public func weightLinearBackward(
 ) {
     let i = w.inputs, o = w.outputs
     if n == 0 || o == 0 || i == 0 { return }
-    switch w.storageType {
-    case .float32:
+    if w.storageType == .float32 {
         BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: o, a: dy, lda: o,
                    b: w.buffer.base.assumingMemoryBound(to: Float.self), ldb: i, beta: 1, c: dx, ldc: i)
-    case .bfloat16, .float16:
-        let bits = w.buffer.base.assumingMemoryBound(to: UInt16.self)
-        if WeightKernels.resolve(path, rows: n) == .matrixVector {
-            tvb_matvec16_transposed(dx, i, dy, o, bits, i, 0, o, n, w.storageType.kernelKind)
-            return
-        }
-        let block = WeightKernels.blockRows(w)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * i)
+        return
+    }
+    if WeightKernels.resolve(path, rows: n) == .matrixVector {
+        w.matrixVectorTransposed(dx, dy, rows: n)
+        return
+    }
+    w.forEachFloat32Tile { rows, tile in
+        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: rows.count, a: dy + rows.lowerBound, lda: o,
+                   b: tile, ldb: i, beta: 1, c: dx, ldc: i)
+    }
+}
+
+extension WeightMatrix {
+    /// Calls `body` on consecutive ranges of `WeightKernels.blockRows(self)` rows, each converted
+    /// (or decoded from blocks) to Float32 in one scratch tile ((rows.count, I), reused between calls).
+    func forEachFloat32Tile(_ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let block = WeightKernels.blockRows(self)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * inputs)
         defer { scratch.deallocate() }
-        for start in stride(from: 0, to: o, by: block) {
-            let rows = start..<min(o, start + block)
-            w.convertRows(rows, into: scratch)
-            BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: rows.count, a: dy + start, lda: o,
-                       b: scratch, ldb: i, beta: 1, c: dx, ldc: i)
+        for start in stride(from: 0, to: outputs, by: block) {
+            let rows = start..<min(outputs, start + block)
+            convertRows(rows, into: scratch)
+            body(rows, scratch)
+        }
+    }
+
+    /// y[r, c] = Σ_k x[r, k] · w[c, k] for r < N and c in `columns`: y (N, O), x (N, I), reading
+    /// 16-bit elements or blocks in place (`tvb_matvec16`, `tvb_matvecq`).
+    func matrixVector(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows n: Int, outputs columns: Range<Int>) {
+        precondition(storageType != .float32, "matrixVector: Float32 weights go through sgemm")
+        let begin = columns.lowerBound, end = columns.upperBound
+        if storageType.isBlockQuantized {
+            tvb_matvecq(y, outputs, x, inputs, buffer.base.assumingMemoryBound(to: UInt8.self), inputs, begin, end, n, storageType.kernelKind)
+        } else {
+            tvb_matvec16(y, outputs, x, inputs, buffer.base.assumingMemoryBound(to: UInt16.self), inputs, begin, end, n, storageType.kernelKind)
+        }
+    }
+
+    /// dx (N, I) += dy (N, O) · w, reading 16-bit elements or blocks in place.
+    func matrixVectorTransposed(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, rows n: Int) {
+        precondition(storageType != .float32, "matrixVectorTransposed: Float32 weights go through sgemm")
+        if storageType.isBlockQuantized {
+            tvb_matvecq_transposed(dx, inputs, dy, outputs, buffer.base.assumingMemoryBound(to: UInt8.self), inputs, 0, outputs, n, storageType.kernelKind)
+        } else {
+            tvb_matvec16_transposed(dx, inputs, dy, outputs, buffer.base.assumingMemoryBound(to: UInt16.self), inputs, 0, outputs, n, storageType.kernelKind)
         }
     }
 }
@@ -120,6 +149,23 @@ public func weightLinearForwardNaive(_ x: [Float], _ w: WeightMatrix, rows n: In
             var s: Float = 0
             for k in 0..<i { s += x[r * i + k] * w.element(c, k) }
             y[r * o + c] = s
+        }
+    }
+    return y
+}
+
+/// The algorithmic spec of the block kernels (`tvb_matvecq_naive`): y (N, O) with each weight row
+/// decoded by the scalar block decoder and a dot product in index order.
+/// - Precondition: `w` is stored in blocks and x holds N·I floats.
+public func weightLinearForwardBlocksNaive(_ x: [Float], _ w: WeightMatrix, rows n: Int) -> [Float] {
+    let i = w.inputs, o = w.outputs
+    precondition(w.storageType.isBlockQuantized, "weightLinearForwardBlocksNaive: \(w.storageType) weight \(w.shape) is not in blocks")
+    precondition(x.count == n * i, "weightLinearForwardBlocksNaive: x has \(x.count) elements for (\(n), \(i)) (weight \(w.shape))")
+    var y = [Float](repeating: 0, count: n * o)
+    y.withUnsafeMutableBufferPointer { yp in
+        x.withUnsafeBufferPointer { xp in
+            guard let yBase = yp.baseAddress, let xBase = xp.baseAddress else { return }
+            tvb_matvecq_naive(yBase, o, xBase, i, w.buffer.base.assumingMemoryBound(to: UInt8.self), i, 0, o, n, w.storageType.kernelKind)
         }
     }
     return y

@@ -1,19 +1,44 @@
 // Shape legend: O outputs, I inputs (a Linear weight stored as PyTorch does: (O, I)), V vocab, D model dim.
+import CKernels
 
-/// How the elements of a `WeightMatrix` are stored.
+/// How the elements of a `WeightMatrix` are stored: one float per element, or GGUF blocks of 32
+/// or 256 elements (a scale or two and packed integer levels) that the kernels decode in registers.
 public enum WeightStorageType: String, Sendable, CaseIterable {
     case float32, bfloat16, float16
+    /// ggml's block formats (layouts in `CKernels/quantblocks.h` and ModelFormats' dequantisers).
+    case q4_0, q4_1, q5_0, q8_0, q4_K, q5_K, q6_K
 
-    /// Bytes per element.
-    public var size: Int { self == .float32 ? 4 : 2 }
+    /// The one-float-per-element types, which any matrix can be converted to.
+    public static let elementTypes: [WeightStorageType] = [.float32, .bfloat16, .float16]
+
+    /// Whether elements are stored in GGUF blocks.
+    public var isBlockQuantized: Bool { !Self.elementTypes.contains(self) }
+
+    /// Elements per block: 1 for the float types, 32 or 256 for the block types.
+    public var blockElements: Int {
+        isBlockQuantized ? Int(tvb_quant_block_elements(kernelKind)) : 1
+    }
+
+    /// Bytes per block (per element for the float types).
+    public var blockBytes: Int {
+        switch self {
+        case .float32: return 4
+        case .bfloat16, .float16: return 2
+        default: return Int(tvb_quant_block_bytes(kernelKind))
+        }
+    }
+
+    /// Bytes of one row of `inputs` elements (a whole number of blocks).
+    public func rowByteCount(inputs: Int) -> Int { inputs / blockElements * blockBytes }
 }
 
-/// A frozen (O, I) weight matrix kept in the width it was stored in: Float32, BFloat16 or Float16.
+/// A frozen (O, I) weight matrix kept in the width it was stored in: Float32, BFloat16, Float16, or
+/// the GGUF blocks of a quantised checkpoint (row o is the o-th run of I / blockElements blocks).
 ///
 /// Its bytes are either owned (copied in, freed with the last copy of the matrix) or a view into
 /// memory that another object owns, such as a memory-mapped safetensors file; the matrix keeps that
 /// owner alive. `Tape.linear(_:weight:bias:)` multiplies by it, converting 16-bit elements on the
-/// fly, so a bf16 checkpoint never needs a Float32 copy of its weights.
+/// fly, so a bf16 checkpoint (or a 4-bit GGUF file) never needs a Float32 copy of its weights.
 public struct WeightMatrix: Sendable {
     /// O: rows.
     public let outputs: Int
@@ -26,7 +51,7 @@ public struct WeightMatrix: Sendable {
     public var shape: [Int] { [outputs, inputs] }
     public var count: Int { outputs * inputs }
     /// Bytes of weight data (owned or viewed).
-    public var byteCount: Int { count * storageType.size }
+    public var byteCount: Int { outputs * storageType.rowByteCount(inputs: inputs) }
     /// Whether the bytes belong to another object (a mapped file) rather than to this matrix.
     public var isView: Bool { buffer.isView }
 
@@ -61,23 +86,45 @@ public struct WeightMatrix: Sendable {
         buffer = bits.withUnsafeBytes { WeightBuffer(copying: $0) }
     }
 
-    /// A view of `bytes` (little-endian elements of `storageType`, row-major) that keeps `owner`
-    /// alive; `bytes` must stay valid and unchanged while `owner` lives. Bytes that are not
-    /// aligned to the element size are copied instead.
-    /// - Precondition: `bytes.count == outputs · inputs · storageType.size` (callers check input files first).
+    /// A view of `bytes` (little-endian elements or blocks of `storageType`, row-major) that keeps
+    /// `owner` alive; `bytes` must stay valid and unchanged while `owner` lives. Float bytes that are
+    /// not aligned to the element size are copied instead (blocks are read unaligned).
+    /// - Precondition: I is a whole number of blocks and `bytes.count == O · rowByteCount(inputs: I)`
+    ///   (callers check input files first).
     public init(outputs: Int, inputs: Int, storageType: WeightStorageType, bytes: UnsafeRawBufferPointer, owner: AnyObject) {
-        precondition(outputs >= 0 && inputs >= 0 && bytes.count == outputs * inputs * storageType.size,
-                     "WeightMatrix: \(bytes.count) bytes for (\(outputs), \(inputs)) of \(storageType)")
+        Self.checkBytes(bytes.count, outputs: outputs, inputs: inputs, storageType)
         self.outputs = outputs
         self.inputs = inputs
         self.storageType = storageType
-        let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % storageType.size == 0 } ?? true
+        let alignment = storageType.isBlockQuantized ? 1 : storageType.blockBytes
+        let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % alignment == 0 } ?? true
         buffer = aligned ? WeightBuffer(viewing: bytes, owner: owner) : WeightBuffer(copying: bytes)
     }
 
+    /// A matrix holding a copy of `bytes`: GGUF blocks of a block type, row after row.
+    /// - Precondition: as for the view initialiser.
+    public init(outputs: Int, inputs: Int, storageType: WeightStorageType, blocks bytes: [UInt8]) {
+        precondition(storageType.isBlockQuantized, "WeightMatrix: blocks given for \(storageType) storage")
+        Self.checkBytes(bytes.count, outputs: outputs, inputs: inputs, storageType)
+        self.outputs = outputs
+        self.inputs = inputs
+        self.storageType = storageType
+        buffer = bytes.withUnsafeBytes { WeightBuffer(copying: $0) }
+    }
+
+    private static func checkBytes(_ count: Int, outputs: Int, inputs: Int, _ type: WeightStorageType) {
+        precondition(outputs >= 0 && inputs >= 0 && inputs % type.blockElements == 0,
+                     "WeightMatrix: (\(outputs), \(inputs)) is not whole \(type) blocks of \(type.blockElements) per row")
+        precondition(count == outputs * type.rowByteCount(inputs: inputs),
+                     "WeightMatrix: \(count) bytes for (\(outputs), \(inputs)) of \(type)")
+    }
+
     /// The same numbers re-encoded in `type` (rounding to nearest even when narrowing).
+    /// - Precondition: `type` is one of `WeightStorageType.elementTypes` (or the matrix's own type):
+    ///   there is no quantiser; block types come from GGUF files.
     public func converted(to type: WeightStorageType) -> WeightMatrix {
         if type == storageType { return self }
+        precondition(!type.isBlockQuantized, "WeightMatrix: cannot quantise \(storageType) to \(type); block weights are only loaded")
         let values = floats()
         switch type {
         case .float32:
@@ -86,6 +133,8 @@ public struct WeightMatrix: Sendable {
             return WeightMatrix(outputs: outputs, inputs: inputs, storageType: .bfloat16, bits: values.map(bfloat16Bits))
         case .float16:
             return WeightMatrix(outputs: outputs, inputs: inputs, storageType: .float16, bits: values.map(float16Bits))
+        default:
+            preconditionFailure("unreachable: \(type) is a block type")
         }
     }
 
@@ -117,6 +166,15 @@ public struct WeightMatrix: Sendable {
         case .float32: return buffer.base.load(fromByteOffset: 4 * index, as: Float.self)
         case .bfloat16: return floatFromBFloat16(buffer.base.load(fromByteOffset: 2 * index, as: UInt16.self))
         case .float16: return floatFromFloat16(buffer.base.load(fromByteOffset: 2 * index, as: UInt16.self))
+        default:
+            // Decode the element's block alone (at most 256 floats).
+            let perBlock = storageType.blockElements, block = index / perBlock
+            var decoded = [Float](repeating: 0, count: perBlock)
+            decoded.withUnsafeMutableBufferPointer { out in
+                tvb_dequantize_naive(out.baseAddress!, buffer.base.assumingMemoryBound(to: UInt8.self) + block * storageType.blockBytes,
+                                     perBlock, storageType.kernelKind)
+            }
+            return decoded[index % perBlock]
         }
     }
 
@@ -129,6 +187,9 @@ public struct WeightMatrix: Sendable {
             destination.update(from: buffer.base.assumingMemoryBound(to: Float.self) + start, count: n)
         case .bfloat16, .float16:
             convert16(destination, buffer.base.assumingMemoryBound(to: UInt16.self) + start, count: n, storageType)
+        default:
+            let rowBytes = storageType.rowByteCount(inputs: inputs)
+            tvb_dequantize(destination, buffer.base.assumingMemoryBound(to: UInt8.self) + rows.lowerBound * rowBytes, n, storageType.kernelKind)
         }
     }
 }

@@ -1,0 +1,156 @@
+// Shapes: x (N, I), weight (O, I) in GGUF blocks → y (N, O); dy (N, O) → dx (N, I).
+import Foundation
+import Testing
+import ModelFormats
+import Models
+@testable import Tensors
+import TestSupport
+
+/// The block kernels against ModelFormats' dequantisers (the layouts' definition), against their
+/// scalar reference, and against a Double dot product over the dequantised weights.
+@Suite struct QuantizedWeightTests {
+    static let types: [(storage: WeightStorageType, ggml: GGMLType)] = [
+        (.q4_0, .q4_0), (.q4_1, .q4_1), (.q5_0, .q5_0), (.q8_0, .q8_0), (.q4_K, .q4_K), (.q5_K, .q5_K), (.q6_K, .q6_K),
+    ]
+
+    /// Byte offsets of the f16 scales (d, and dmin or m) in one block of each type.
+    static func halfOffsets(_ type: WeightStorageType) -> [Int] {
+        switch type {
+        case .q4_1, .q4_K, .q5_K: return [0, 2]
+        case .q6_K: return [208]
+        default: return [0]
+        }
+    }
+
+    /// `blocks` random blocks: every level, high bit and packed scale byte random, the f16
+    /// scales random in ±[2⁻¹⁰, 2⁻⁴] (finite, so every decoded element is).
+    static func randomBlocks(_ type: WeightStorageType, count blocks: Int, seed: UInt64) -> [UInt8] {
+        var rng = SeededGenerator(seed: seed)
+        var bytes = (0..<(blocks * type.blockBytes)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for b in 0..<blocks {
+            for offset in halfOffsets(type) {
+                let magnitude = Float(rng.nextUnit() * (1.0 / 16 - 1.0 / 1024) + 1.0 / 1024)
+                let bits = Float16(rng.next() & 1 == 0 ? magnitude : -magnitude).bitPattern
+                bytes[b * type.blockBytes + offset] = UInt8(truncatingIfNeeded: bits)
+                bytes[b * type.blockBytes + offset + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+            }
+        }
+        return bytes
+    }
+
+    static func matrix(_ type: WeightStorageType, outputs o: Int, blocksPerRow: Int, seed: UInt64) -> WeightMatrix {
+        let bytes = randomBlocks(type, count: o * blocksPerRow, seed: seed)
+        return WeightMatrix(outputs: o, inputs: blocksPerRow * type.blockElements, storageType: type, blocks: bytes)
+    }
+
+    /// ModelFormats' decoding of the same bytes.
+    static func reference(_ bytes: [UInt8], _ type: GGMLType, count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBytes { type.dequantize($0, elementCount: count, into: out.baseAddress!) }
+            initialized = count
+        }
+    }
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float(rng.nextNormal()) }
+    }
+
+    /// max |a − b| / (1 + max |b|): the sums here reach O(10), so 1e-5 is a few ulps of float32.
+    static func scaledError(_ a: [Float], _ b: [Double]) -> Double {
+        precondition(a.count == b.count, "scaledError: \(a.count) vs \(b.count) values")
+        let scale = 1 + (b.map(abs).max() ?? 0)
+        return zip(a, b).map { abs(Double($0) - $1) }.max().map { $0 / scale } ?? 0
+    }
+
+    @Test(arguments: types.indices)
+    func decodingEqualsModelFormatsBitForBit(index: Int) {
+        let (type, ggml) = Self.types[index]
+        #expect(type.blockElements == ggml.blockSize && type.blockBytes == ggml.bytesPerBlock)
+        let o = 5, blocks = 3
+        let bytes = Self.randomBlocks(type, count: o * blocks, seed: UInt64(10 + index))
+        let w = WeightMatrix(outputs: o, inputs: blocks * type.blockElements, storageType: type, blocks: bytes)
+        let expected = Self.reference(bytes, ggml, count: w.count)
+        #expect(w.floats().map(\.bitPattern) == expected.map(\.bitPattern), "\(type)")
+        #expect(w.row(3).map(\.bitPattern) == Array(expected[(3 * w.inputs)..<(4 * w.inputs)]).map(\.bitPattern))
+        for (r, c) in [(0, 0), (4, w.inputs - 1), (2, 33), (1, w.inputs / 2 + 7)] {
+            #expect(w.element(r, c).bitPattern == expected[r * w.inputs + c].bitPattern, "\(type) (\(r), \(c))")
+        }
+        #expect(w.byteCount == bytes.count && w.storageType.isBlockQuantized && !w.isView)
+        #expect(w.converted(to: .float32).floats() == w.floats())
+    }
+
+    /// Batches 1…9 (both sides of the 8-row kernel), output counts that are no multiple of any
+    /// split, every kernel path; forward and the accumulating backward.
+    @Test(arguments: types.indices)
+    func kernelsMatchReferenceAndDequantisedProduct(index: Int) {
+        let type = Self.types[index].storage
+        let o = 19, blocksPerRow = type.blockElements == 32 ? 5 : 2
+        let w = Self.matrix(type, outputs: o, blocksPerRow: blocksPerRow, seed: UInt64(100 + index))
+        let i = w.inputs, dense = w.floats()
+        for n in 1...9 {
+            let x = Self.random(n * i, seed: UInt64(200 + n)), dy = Self.random(n * o, seed: UInt64(300 + n))
+            var exact = [Double](repeating: 0, count: n * o), exactDx = [Double](repeating: 1, count: n * i)
+            for r in 0..<n {
+                for c in 0..<o {
+                    for k in 0..<i {
+                        exact[r * o + c] += Double(x[r * i + k]) * Double(dense[c * i + k])
+                        exactDx[r * i + k] += Double(dy[r * o + c]) * Double(dense[c * i + k])
+                    }
+                }
+            }
+            #expect(Self.scaledError(weightLinearForwardBlocksNaive(x, w, rows: n), exact) < 1e-5, "\(type) naive, N \(n)")
+            for path in WeightKernelPath.allCases {
+                var y = [Float](repeating: .nan, count: n * o)
+                y.withUnsafeMutableBufferPointer { yp in
+                    x.withUnsafeBufferPointer { xp in weightLinearForward(yp.baseAddress!, xp.baseAddress!, w, rows: n, path: path) }
+                }
+                #expect(Self.scaledError(y, exact) < 1e-5, "\(type) forward \(path), N \(n)")
+                var dx = [Float](repeating: 1, count: n * i)
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    dy.withUnsafeBufferPointer { dyp in weightLinearBackward(dx: dxp.baseAddress!, dy: dyp.baseAddress!, w, rows: n, path: path) }
+                }
+                #expect(Self.scaledError(dx, exactDx) < 1e-5, "\(type) backward \(path), N \(n)")
+            }
+        }
+    }
+
+    /// Column ranges split over threads write every output once, with the single-thread result.
+    @Test(arguments: [2, 3, 5])
+    func threadedKernelMatchesOneThread(threads: Int) {
+        let w = Self.matrix(.q4_K, outputs: 203, blocksPerRow: 2, seed: 7)
+        let n = 3, x = Self.random(n * w.inputs, seed: 8)
+        func product(threads: Int) -> [Float] {
+            var y = [Float](repeating: .nan, count: n * w.outputs)
+            y.withUnsafeMutableBufferPointer { yp in
+                x.withUnsafeBufferPointer { xp in
+                    weightLinearForward(yp.baseAddress!, xp.baseAddress!, w, rows: n, path: .matrixVector, threads: threads)
+                }
+            }
+            return y
+        }
+        #expect(product(threads: threads) == product(threads: 1))
+    }
+
+    /// Large enough for several decoded tiles of the GEMM path (2²⁰ elements each), the last ragged.
+    @Test func blockedPathSpansSeveralTiles() {
+        let w = Self.matrix(.q8_0, outputs: 2100, blocksPerRow: 16, seed: 11), dense = w.converted(to: .float32)
+        #expect(WeightKernels.blockRows(w) < w.outputs && w.outputs % WeightKernels.blockRows(w) != 0)
+        let n = 11, tape = Tape()
+        let x = tape.parameter(Tensor(shape: [n, w.inputs], scalars: Self.random(n * w.inputs, seed: 12)))
+        let y = tape.linear(x, weight: w, path: .blockedGEMM), reference = tape.linear(x, weight: dense)
+        #expect(relativeError(y.value.scalars, reference.value.scalars) < 1e-6)
+        let dy = Variable(constant: Tensor(shape: [n, w.outputs], scalars: Self.random(n * w.outputs, seed: 13)))
+        let dx = tape.gradients(of: tape.sum(tape.multiply(y, dy)))[x]
+        let dxReference = tape.gradients(of: tape.sum(tape.multiply(reference, dy)))[x]
+        #expect(relativeError(dx.scalars, dxReference.scalars) < 1e-6)
+    }
+
+    /// Embedding rows decode from the blocks.
+    @Test func embeddingRowsDecodeFromBlocks() {
+        let table = Self.matrix(.q8_0, outputs: 11, blocksPerRow: 2, seed: 9)
+        let rows = Tape().embedding(table, ids: [3, 0, 10], scale: 2).value.scalars
+        let expected = [3, 0, 10].flatMap { table.row($0).map { $0 * 2 } }
+        #expect(rows == expected)
+    }
+}
