@@ -12,8 +12,8 @@ struct BenchCommand: ParsableCommand {
             `bench --all` runs the whole benchmark into results/, resumably (finished cells are skipped): \
             every default model (\(AllBenchmark.defaultModels.joined(separator: ", ")); fetched when absent) on \
             the 57 tasks × \(AllBenchmark.methods.map(\.rawValue).joined(separator: ", ")) with the papers' \
-            settings, on the first \(AllBenchmark.defaultMaxItems) test items of each task (--max-items N or \
-            --all-items to change it), then the regression benchmark, then the tables. `bench all --help` lists \
+            settings, on every test item (--max-items N caps it at the first N of each task), then the \
+            regression benchmark, then the tables. `bench all --help` lists \
             its options (models, item cap, results folder and every sweep option of `bench run`).
             """,
         version: "0.1.0",

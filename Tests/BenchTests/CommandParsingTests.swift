@@ -180,6 +180,10 @@ import Testing
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["--all", "--all-items", "--max-items", "3"]) }
         let command = try #require(try BenchCommand.parseAsRoot(["--all", "--all-items"]) as? WholeBenchmarkCommand)
         #expect(command.allItems && command.sweep.maxItems == nil)
-        #expect(AllBenchmark.defaultMaxItems == 50)
+        // Every test item is the default; --max-items caps it.
+        let plain = try #require(try BenchCommand.parseAsRoot(["--all"]) as? WholeBenchmarkCommand)
+        #expect(!plain.allItems && plain.sweep.maxItems == nil)
+        let capped = try #require(try BenchCommand.parseAsRoot(["--all", "--max-items", "50"]) as? WholeBenchmarkCommand)
+        #expect(capped.sweep.maxItems == 50)
     }
 }

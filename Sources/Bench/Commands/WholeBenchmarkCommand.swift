@@ -10,7 +10,7 @@ struct WholeBenchmarkCommand: ParsableCommand {
         abstract: "The whole benchmark (run as `bench --all`): every default model × 57 tasks × 6 methods, the regression stage, the tables.",
         discussion: """
             Resumable: cells already in <results-root>/runs/<model>.csv are skipped and cached artifacts reused. \
-            Evaluates the first \(AllBenchmark.defaultMaxItems) test items of each task unless --max-items or --all-items says otherwise.
+            Evaluates every test item unless --max-items N caps it at the first N of each task (a capped cell is another cell: its rows never mix with the uncapped ones).
             """)
 
     @Flag(help: "Run the whole benchmark.")
@@ -19,7 +19,7 @@ struct WholeBenchmarkCommand: ParsableCommand {
     @Option(help: "With --all: comma list of the models to run (default: \(AllBenchmark.defaultModels.joined(separator: ","))).")
     var models: CommaList?
 
-    @Flag(help: "With --all: evaluate every test item (default: the first \(AllBenchmark.defaultMaxItems) of each task, or --max-items).")
+    @Flag(help: "With --all: evaluate every test item, the default, said explicitly (excludes --max-items).")
     var allItems = false
 
     @Option(help: "With --all: the results folder (runs/, regression/, tables).")
@@ -44,7 +44,6 @@ struct WholeBenchmarkCommand: ParsableCommand {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let chosen = models?.items ?? AllBenchmark.defaultModels
         var options = sweep
-        if options.maxItems == nil && !allItems { options.maxItems = AllBenchmark.defaultMaxItems }
         let root = DataDirectory.absolute(resultsRoot, from: cwd)
         // The default folders follow --results-root.
         if options.results == "results/runs" { options.results = root.appendingPathComponent("runs").path }
