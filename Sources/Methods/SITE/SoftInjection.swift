@@ -183,14 +183,6 @@ public struct SoftInjectionMethod: TaskMethod {
         return results
     }
 
-    /// Settings that name a task's artifact: the method's, the seed and the model.
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
-        var s = settings
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
-        return s
-    }
-
     /// Mean head outputs at the last token of M prompts of N shots (queries drawn from train).
     func taskEmbedding(_ context: MethodContext) throws -> (Tensor, Int) {
         let model = context.model, c = model.decoder.configuration
