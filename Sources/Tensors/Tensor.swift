@@ -42,4 +42,11 @@ public struct Tensor: Equatable, Sendable {
         let width = count / shape[0]
         return Array(scalars[(i * width)..<((i + 1) * width)])
     }
+
+    /// Rows `range` of a tensor viewed as (shape[0], rest), as (range.count, rest…): a copy.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of range for \(shape)")
+        let width = count / max(1, shape[0])
+        return Tensor(shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+    }
 }

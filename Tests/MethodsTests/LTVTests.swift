@@ -37,16 +37,6 @@ struct LTVPieceTests {
         #expect(visits[0..<5] != visits[5..<10] || visits[5..<10] != visits[10..<15])
     }
 
-    @Test func bestValidationLossBookkeeping() {
-        #expect(LTVTrainer.isImprovement(3, over: .nan))
-        #expect(LTVTrainer.isImprovement(2.5, over: 3))
-        #expect(!LTVTrainer.isImprovement(3, over: 3))
-        #expect(!LTVTrainer.isImprovement(3.5, over: 3))
-        #expect(!LTVTrainer.isImprovement(.nan, over: 3))
-        #expect(!LTVTrainer.isImprovement(.nan, over: .nan))
-        #expect(LTVTrainer.isImprovement(-.infinity, over: 3))
-    }
-
     /// Σ_h P[l, h] is the whole output projection of the mean heads, and one head's P is its slice.
     @Test func projectionIsThePerHeadSliceOfTheOutputProjection() throws {
         let model = try LTVFixtures.model()

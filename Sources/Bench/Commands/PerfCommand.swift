@@ -83,16 +83,14 @@ struct PerfCommand: ParsableCommand {
             let prompts = (0..<batch).map { tokens(24, seed: $0) }
             let caches = prompts.map { _ in decoder.makeCache() }
             _ = decoder.forward(prompts.map { Array($0.dropLast()) }, caches: caches, logits: .none)
-            let embedding = Tensor(shape: [batch, c.attentionWidth], repeating: 0.01)
+            let embedding = Tensor(shape: [c.layerCount, c.attentionWidth], repeating: 0.01)
             let seconds = best {
                 let tape = Tape()
-                let alphaLogits = tape.parameter(Tensor(shape: [c.layerCount * batch, c.attentionHeads]))
-                let weights = tape.sigmoid(alphaLogits)
-                let interventions = (0..<c.layerCount).map { layer in
-                    Intervention(.attentionHeads(layer: layer), .mixHeads(
-                        target: Variable(constant: embedding),
-                        weights: tape.rows(weights, Array((layer * batch)..<((layer + 1) * batch)))))
-                }
+                // One set of mixing logits (L, H) per sequence.
+                let alphaLogits = tape.parameter(Tensor(shape: [batch * c.layerCount, c.attentionHeads]))
+                let interventions = SoftInjectionInterventions.make(
+                    embeddings: [embedding], weights: tape.sigmoid(alphaLogits),
+                    rows: (0..<batch).map { .init(embedding: 0, weights: $0) }, tape: tape)
                 let output = decoder.forward(prompts.map { [$0.last!] }, caches: caches, tape: tape, interventions: interventions)
                 let loss = tape.sum(tape.crossEntropy(logits: output.logits!, targets: Array(repeating: 1, count: batch)))
                 _ = tape.gradients(of: loss)[alphaLogits]

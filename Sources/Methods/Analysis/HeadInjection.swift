@@ -44,12 +44,7 @@ public struct HeadInjection: PreparedMethod {
     public var preparation: PreparationCost { PreparationCost(fromCache: true) }
 
     public func interventions(batchSize: Int) -> [Intervention] {
-        let l = weights.shape[0], h = weights.shape[1]
-        return (0..<l).map { layer in
-            let target = Tensor(shape: [batchSize, embedding.shape[1]], scalars: Array((0..<batchSize).map { _ in embedding.row(layer) }.joined()))
-            let rowWeights = Tensor(shape: [batchSize, h], scalars: Array((0..<batchSize).map { _ in weights.row(layer) }.joined()))
-            return Intervention(.attentionHeads(layer: layer), .mixHeads(target: Variable(constant: target), weights: Variable(constant: rowWeights)))
-        }
+        SoftInjectionInterventions.make(embedding: embedding, alphas: weights, batchSize: batchSize)
     }
 }
 

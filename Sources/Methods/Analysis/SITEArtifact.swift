@@ -1,6 +1,5 @@
 // Shape legend: L layers, H heads, Dh head dim.
 import Foundation
-import ModelFormats
 import Tensors
 
 /// A SITE artifact read back from `<root>/<model>/site/<task>/` (see `ArtifactCache`) for
@@ -38,34 +37,21 @@ public struct SITEArtifact: Sendable {
         for url in [jsonURL, tensorsURL] where !FileManager.default.fileExists(atPath: url.path) {
             throw HeadAnalysisError.missingArtifact(path: url.path)
         }
-        let json: [String: Any]
+        let record: ArtifactCache.StoredRecord
         do {
-            let data = try Data(contentsOf: jsonURL)
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw HeadAnalysisError.unreadableArtifact(path: jsonURL.path, reason: "not a JSON object")
-            }
-            json = object
-        } catch let error as HeadAnalysisError {
-            throw error
+            record = try ArtifactCache.StoredRecord.decode(Data(contentsOf: jsonURL))
         } catch {
             throw HeadAnalysisError.unreadableArtifact(path: jsonURL.path, reason: "\(error)")
         }
-        let file: SafetensorsFile
+        let tensors: [String: Tensor]
         do {
-            file = try SafetensorsFile(contentsOf: tensorsURL)
+            tensors = try ArtifactCache.readTensors(tensorsURL)
         } catch {
             throw HeadAnalysisError.unreadableArtifact(path: tensorsURL.path, reason: "\(error)")
         }
         func tensor(_ name: String) throws -> Tensor {
-            guard file.tensorNames.contains(name) else {
-                throw HeadAnalysisError.missingTensor(name: name, path: tensorsURL.path)
-            }
-            do {
-                let info = try file.info(named: name)
-                return Tensor(shape: info.shape, scalars: try file.floats(named: name))
-            } catch {
-                throw HeadAnalysisError.unreadableArtifact(path: tensorsURL.path, reason: "tensor '\(name)': \(error)")
-            }
+            guard let t = tensors[name] else { throw HeadAnalysisError.missingTensor(name: name, path: tensorsURL.path) }
+            return t
         }
         let logits = try tensor("alpha_logits")
         guard logits.shape.count == 2, logits.shape[0] > 0, logits.shape[1] > 0 else {
@@ -78,7 +64,7 @@ public struct SITEArtifact: Sendable {
         }
         return SITEArtifact(
             task: folder.lastPathComponent, alphaLogits: logits, taskEmbedding: embedding,
-            settings: json["settings"] as? [String: String] ?? [:], facts: json["facts"] as? [String: String] ?? [:])
+            settings: record.settings ?? [:], facts: record.facts ?? [:])
     }
 
     /// The artifacts of `tasks` (every task folder when nil, sorted by name) under `folder`,

@@ -64,21 +64,17 @@ public struct ArtifactCache: Sendable {
         let folder = folder(model: model, method: method, task: task)
         let jsonURL = folder.appendingPathComponent("artifact.json")
         guard let data = try? Data(contentsOf: jsonURL) else { return nil }
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let hash = json["settings_hash"] as? String
+        guard let record = try? StoredRecord.decode(data), let hash = record.settingsHash
         else { throw MethodError.corruptArtifact(method: method, path: jsonURL.path, reason: "not a JSON object with a settings_hash") }
         guard hash == Self.hash(settings) else { return nil }
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
-        var tensors = [String: Tensor]()
+        let tensors: [String: Tensor]
         do {
-            let file = try SafetensorsFile(contentsOf: tensorsURL)
-            for name in file.tensorNames {
-                tensors[name] = Tensor(shape: try file.info(named: name).shape, scalars: try file.floats(named: name))
-            }
+            tensors = try Self.readTensors(tensorsURL)
         } catch {
             throw MethodError.corruptArtifact(method: method, path: tensorsURL.path, reason: "\(error)")
         }
-        return Artifact(tensors: tensors, facts: json["facts"] as? [String: String] ?? [:], path: folder.path)
+        return Artifact(tensors: tensors, facts: record.facts ?? [:], path: folder.path)
     }
 
     /// Writes the artifact; each file goes to a temporary name first and is renamed into place,

@@ -184,16 +184,8 @@ public struct FunctionVectorMethod: TaskMethod {
         return Tensor(shape: [d], scalars: sum.map { Float($0) })
     }
 
-    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and
-    /// LTV's), without the layer: the vector does not depend on where it is added, so one
-    /// artifact serves every layer.
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
-        var s = settings
-        s["layer"] = nil
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
-        return s
-    }
+    /// The layer: the vector does not depend on where it is added, so one artifact serves every layer.
+    public var settingsOutsideArtifact: Set<String> { ["layer"] }
 
     /// This method choosing its own top heads (whose artifact holds the same mean head outputs).
     var withTopHeads: FunctionVectorMethod {

@@ -1,4 +1,5 @@
 // Shape legend: L layers, H heads.
+import Tensors
 
 /// Every number of learned task vectors (Saglam et al.), with the two profiles of DESIGN.md.
 ///
@@ -122,10 +123,10 @@ public struct LTVSettings: Sendable, Equatable {
         ]
     }
 
+    /// When training validates: before the first step, every `validateEvery` steps, and after the last.
+    /// - Precondition: `validate(method:)` passed.
+    var schedule: KeepBestTraining.Schedule { KeepBestTraining.Schedule(steps: steps, validateEvery: validateEvery) }
+
     /// Steps after which validation runs: 0, every `validateEvery`, and the last.
-    var validationSteps: [Int] {
-        var result = Array(stride(from: 0, through: steps, by: validateEvery))
-        if result.last != steps { result.append(steps) }
-        return result
-    }
+    var validationSteps: [Int] { schedule.validationSteps }
 }

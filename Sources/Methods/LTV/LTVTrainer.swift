@@ -71,70 +71,48 @@ public enum LTVTrainer {
         var tokens = cached.prefilledTokens
 
         let projections = problems.map { LTVVectors.transposedProjections($0.projectedHeadMeans) }
-        var weights = Tensor(shape: [t * l, h], scalars: problems.flatMap(\.initialWeights.scalars))
         var orders = problems.map { StepOrder(count: $0.trainingPrompts.count, seed: $0.orderSeed) }
-        var adam = Adam(learningRate: settings.learningRate)
         let k = settings.promptsPerStep
+        var trainingLosses = [[Float]](repeating: [], count: t)
 
-        var results = problems.map {
-            LTVTrainingResult(name: $0.name, weights: $0.initialWeights, finalWeights: $0.initialWeights, bestStep: 0,
-                              bestValidationLoss: .nan, validationSteps: [], validationLosses: [], trainingLosses: [])
-        }
-        let schedule = Set(settings.validationSteps)
-
-        func validate(step: Int) {
-            let losses = validationLosses(
-                cached, weights: weights, projections: projections,
-                offsets: validationOffsets, counts: problems.map(\.validationPrompts.count), batchSize: validationBatchSize)
-            tokens += problems.reduce(0) { $0 + $1.validationPrompts.count }
-            for task in 0..<t where !problems[task].validationPrompts.isEmpty {
-                results[task].validationSteps.append(step)
-                results[task].validationLosses.append(losses[task])
-                if isImprovement(losses[task], over: results[task].bestValidationLoss) {
-                    results[task].bestValidationLoss = losses[task]
-                    results[task].bestStep = step
-                    results[task].weights = taskRows(weights, task: task, layers: l)
+        let run = KeepBestTraining.train(
+            initial: Tensor(shape: [t * l, h], scalars: problems.flatMap(\.initialWeights.scalars)),
+            taskRows: (0..<t).map { ($0 * l)..<(($0 + 1) * l) }, learningRate: settings.learningRate,
+            schedule: settings.schedule,
+            gradient: { _, weights in
+                var indices = [Int]()
+                for task in 0..<t {
+                    for _ in 0..<k { indices.append(trainingOffsets[task] + orders[task].next()) }
                 }
-            }
-        }
-
-        if schedule.contains(0) { validate(step: 0) }
-        for step in stride(from: 1, through: settings.steps, by: 1) {
-            var indices = [Int]()
-            for task in 0..<t {
-                for _ in 0..<k { indices.append(trainingOffsets[task] + orders[task].next()) }
-            }
-            let tape = Tape()
-            let w = tape.parameter(weights)
-            let vectors = LTVVectors.layerVectors(
-                tape: tape, weights: w, transposedProjections: projections, rowsPerTask: [Int](repeating: k, count: t))
-            let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
-            let rowLosses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
-            let loss = tape.scale(tape.sum(rowLosses), by: 1 / Float(k))
-            var parameters = [weights]
-            adam.update(&parameters, gradients: [tape.gradients(of: loss)[w]])
-            weights = parameters[0]
-            tokens += indices.count
-            for task in 0..<t {
-                let rows = rowLosses.value.scalars[(task * k)..<((task + 1) * k)]
-                results[task].trainingLosses.append(rows.reduce(0, +) / Float(k))
-            }
-            if schedule.contains(step) { validate(step: step) }
-        }
-        for task in 0..<t {
-            results[task].finalWeights = taskRows(weights, task: task, layers: l)
-            if problems[task].validationPrompts.isEmpty {
-                results[task].weights = results[task].finalWeights
-                results[task].bestStep = settings.steps
-            }
+                let tape = Tape()
+                let w = tape.parameter(weights)
+                let vectors = LTVVectors.layerVectors(
+                    tape: tape, weights: w, transposedProjections: projections, rowsPerTask: [Int](repeating: k, count: t))
+                let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
+                let rowLosses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
+                let loss = tape.scale(tape.sum(rowLosses), by: 1 / Float(k))
+                tokens += indices.count
+                for task in 0..<t {
+                    let rows = rowLosses.value.scalars[(task * k)..<((task + 1) * k)]
+                    trainingLosses[task].append(rows.reduce(0, +) / Float(k))
+                }
+                return tape.gradients(of: loss)[w]
+            },
+            validate: { _, weights in
+                let losses = validationLosses(
+                    cached, weights: weights, projections: projections,
+                    offsets: validationOffsets, counts: problems.map(\.validationPrompts.count), batchSize: validationBatchSize)
+                tokens += problems.reduce(0) { $0 + $1.validationPrompts.count }
+                return (0..<t).map { problems[$0].validationPrompts.isEmpty ? nil : losses[$0] }
+            })
+        let results = (0..<t).map { task in
+            let trained = run.tasks[task]
+            return LTVTrainingResult(
+                name: problems[task].name, weights: trained.best, finalWeights: trained.final, bestStep: trained.bestStep,
+                bestValidationLoss: trained.bestLoss, validationSteps: trained.validationSteps,
+                validationLosses: trained.validationLosses, trainingLosses: trainingLosses[task])
         }
         return LTVTrainingRun(results: results, tokensProcessed: tokens, seconds: Date().timeIntervalSince(start))
-    }
-
-    /// Whether a validation loss replaces the best so far: strictly lower (the earliest of equal
-    /// losses is kept), a nan (diverged) loss never, and any number replaces the initial nan.
-    static func isImprovement(_ loss: Float, over best: Float) -> Bool {
-        !loss.isNaN && (best.isNaN || loss < best)
     }
 
     /// `.add` of each layer's vector at `.residual(layer:)`, at the last token.
@@ -164,12 +142,6 @@ public enum LTVTrainer {
             start = range.upperBound
         }
         return zip(sums, counts).map { $1 == 0 ? .nan : Float($0 / Double($1)) }
-    }
-
-    /// Rows task·L ..< (task+1)·L of (T·L, H): that task's w (L, H).
-    static func taskRows(_ weights: Tensor, task: Int, layers l: Int) -> Tensor {
-        let h = weights.shape[1]
-        return Tensor(shape: [l, h], scalars: Array(weights.scalars[(task * l * h)..<((task + 1) * l * h)]))
     }
 }
 

@@ -24,6 +24,26 @@ enum LTVVectors {
         }
     }
 
+    /// v_l = Σ_h w[l, h] · P[l, h] for every layer, without a tape, summed in head order: (L, D).
+    /// What the regression steering evaluates (its stored results were computed this way);
+    /// `layerVectors` gives the same on a tape through a matrix product, whose rounding differs.
+    /// - Parameters:
+    ///   - weights: w (L, H).
+    ///   - projected: P (L, H, D).
+    static func vectors(weights: Tensor, projected: Tensor) -> Tensor {
+        precondition(projected.rank == 3 && weights.shape == Array(projected.shape.prefix(2)),
+                     "vectors: w \(weights.shape) for P \(projected.shape)")
+        let l = projected.shape[0], h = projected.shape[1], d = projected.shape[2]
+        var vectors = [Float](repeating: 0, count: l * d)
+        for layer in 0..<l {
+            for head in 0..<h {
+                let w = weights.scalars[layer * h + head]
+                for i in 0..<d { vectors[layer * d + i] += w * projected.scalars[(layer * h + head) * d + i] }
+            }
+        }
+        return Tensor(shape: [l, d], scalars: vectors)
+    }
+
     /// P (L, H, D) as L constants P[l]ᵀ (D, H).
     static func transposedProjections(_ projected: Tensor) -> [Variable] {
         precondition(projected.rank == 3, "transposedProjections: P must be (L, H, D), got \(projected.shape)")

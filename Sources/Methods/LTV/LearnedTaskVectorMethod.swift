@@ -61,14 +61,6 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         return prepared.map { $0! }
     }
 
-    /// The settings naming a task's artifact: the method's, the seed and the model.
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
-        var s = settings
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
-        return s
-    }
-
     /// Trained weights and the vectors they give.
     public struct Prepared: PreparedMethod {
         /// The kept w (L, H).

@@ -28,15 +28,8 @@ public enum ProjectedHeadMeans {
             for layer in 0..<l {
                 decoder.weights.layers[layer].outputProjection.floats().withUnsafeBufferPointer { w in  // (D, H·Dh)
                     means[layer].scalars.withUnsafeBufferPointer { m in
-                        for head in 0..<h {
-                            let out = (layer * h + head) * d
-                            for row in 0..<d {
-                                var s: Float = 0
-                                let base = row * width + head * dh
-                                for j in 0..<dh { s += w[base + j] * m[head * dh + j] }
-                                p[out + row] = s
-                            }
-                        }
+                        projectHeads(outputProjection: w, mean: m, heads: h,
+                                     into: UnsafeMutableBufferPointer(rebasing: p[(layer * h * d)..<((layer + 1) * h * d)]))
                     }
                 }
                 guard let norm = decoder.weights.layers[layer].postAttentionNorm else { continue }
@@ -55,6 +48,31 @@ public enum ProjectedHeadMeans {
             }
         }
         return Tensor(shape: [l, h, d], scalars: projected)
+    }
+
+    /// Every head's mean through its slice of one layer's output projection, no bias and no norm:
+    /// p[h·D + i] = Σ_j W_o[i, h·Dh + j] · m[h·Dh + j], summed in j order. Shared with the
+    /// regression transformer (`RegressionHeadStatistics.projected`).
+    /// - Parameters:
+    ///   - outputProjection: W_o (D, H·Dh), row-major.
+    ///   - mean: m (H·Dh).
+    ///   - p: (H, D), overwritten.
+    /// - Precondition: the counts fit together.
+    static func projectHeads(
+        outputProjection w: UnsafeBufferPointer<Float>, mean m: UnsafeBufferPointer<Float>, heads h: Int,
+        into p: UnsafeMutableBufferPointer<Float>
+    ) {
+        let width = m.count, dh = width / max(1, h), d = p.count / max(1, h)
+        precondition(h > 0 && dh * h == width && d * h == p.count && w.count == d * width,
+                     "projectHeads: W_o of \(w.count), mean of \(width), \(h) heads, output of \(p.count)")
+        for head in 0..<h {
+            for row in 0..<d {
+                var s: Float = 0
+                let base = row * width + head * dh
+                for j in 0..<dh { s += w[base + j] * m[head * dh + j] }
+                p[head * d + row] = s
+            }
+        }
     }
 
     /// Runs `prompts` whole and projects the mean head outputs at their last token.

@@ -35,6 +35,23 @@ public protocol TaskMethod {
     var settings: [String: String] { get }
     /// Builds the method's state from the train and valid splits.
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod
+    /// Keys of `settings` that do not change the prepared artifact, left out of its name so that
+    /// one artifact serves them all (none by default).
+    var settingsOutsideArtifact: Set<String> { get }
+}
+
+extension TaskMethod {
+    public var settingsOutsideArtifact: Set<String> { [] }
+
+    /// Settings that name a task's artifact: the method's, less `settingsOutsideArtifact`, with
+    /// the seed and the model.
+    func artifactSettings(_ context: MethodContext) -> [String: String] {
+        var s = settings
+        for key in settingsOutsideArtifact { s[key] = nil }
+        s["seed"] = "\(context.seed)"
+        s["model"] = context.model.name
+        return s
+    }
 }
 
 /// A method ready to answer test prompts.

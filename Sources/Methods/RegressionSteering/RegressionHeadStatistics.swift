@@ -28,13 +28,14 @@ public enum RegressionHeadStatistics {
         let c = model.configuration, l = c.layerCount, h = c.headCount, dh = c.headDimensions, d = c.embeddingWidth
         precondition(means.shape == [l, h * dh], "projected: means \(means.shape), expected [\(l), \(h * dh)]")
         var out = [Float](repeating: 0, count: l * h * d)
-        for layer in 0..<l {
-            let w = model.weights.layers[layer].attentionOutputWeight.scalars  // (D, H·Dh)
-            for head in 0..<h {
-                for row in 0..<d {
-                    var s: Float = 0
-                    for j in 0..<dh { s += w[row * d + head * dh + j] * means.scalars[layer * d + head * dh + j] }
-                    out[(layer * h + head) * d + row] = s
+        out.withUnsafeMutableBufferPointer { p in
+            means.scalars.withUnsafeBufferPointer { m in
+                for layer in 0..<l {
+                    model.weights.layers[layer].attentionOutputWeight.scalars.withUnsafeBufferPointer { w in  // (D, H·Dh)
+                        ProjectedHeadMeans.projectHeads(
+                            outputProjection: w, mean: UnsafeBufferPointer(rebasing: m[(layer * h * dh)..<((layer + 1) * h * dh)]), heads: h,
+                            into: UnsafeMutableBufferPointer(rebasing: p[(layer * h * d)..<((layer + 1) * h * d)]))
+                    }
                 }
             }
         }

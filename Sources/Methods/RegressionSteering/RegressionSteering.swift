@@ -32,9 +32,7 @@ public enum RegressionSteering: Sendable {
         case .learnedTaskVectors(let vectors):
             return (0..<vectors.shape[0]).map { Intervention(.residual(layer: $0), .add(repeated(vectors.row($0)))) }
         case .softInjection(let alphas, let means):
-            return (0..<alphas.shape[0]).map {
-                Intervention(.attentionHeads(layer: $0), .mixHeads(target: repeated(means.row($0)), weights: repeated(alphas.row($0))))
-            }
+            return SoftInjectionInterventions.make(embedding: means, alphas: alphas, batchSize: b)
         }
     }
 

@@ -35,15 +35,8 @@ public struct RegressionSteeringObjective: Sendable {
         case .softInjection(let means):
             return .softInjection(alphas: Tensor(shape: [c.layerCount, c.headCount], scalars: rows.map(sigmoidScalar)), means: means)
         case .learnedTaskVectors(let projected):
-            let h = c.headCount, d = c.embeddingWidth
-            var vectors = [Float](repeating: 0, count: c.layerCount * d)
-            for l in 0..<c.layerCount {
-                for head in 0..<h {
-                    let w = rows[l * h + head]
-                    for i in 0..<d { vectors[l * d + i] += w * projected.scalars[(l * h + head) * d + i] }
-                }
-            }
-            return .learnedTaskVectors(vectors: Tensor(shape: [c.layerCount, d], scalars: vectors))
+            return .learnedTaskVectors(vectors: LTVVectors.vectors(
+                weights: Tensor(shape: [c.layerCount, c.headCount], scalars: rows), projected: projected))
         }
     }
 
@@ -64,23 +57,18 @@ public struct RegressionSteeringObjective: Sendable {
     }
 
     func queryLoss(_ batch: RegressionBatch, parameters: [Variable], tape: Tape) -> Variable {
-        let c = model.configuration, b = batch.batchSize, n = batch.points
-        var interventions = [Intervention]()
-        for l in 0..<c.layerCount {
-            switch kind {
-            case .softInjection(let means):
-                let alphas = tape.broadcastRows(tape.sigmoid(parameters[l]), count: b)  // (B, H)
-                let target = Variable(constant: Tensor(shape: [b, means.shape[1]], scalars: (0..<b).flatMap { _ in means.row(l) }))
-                interventions.append(Intervention(.attentionHeads(layer: l), .mixHeads(target: target, weights: alphas)))
-            case .learnedTaskVectors(let projected):
-                let d = c.embeddingWidth, h = c.headCount
-                var transposed = [Float](repeating: 0, count: d * h)  // P[l]ᵀ (D, H)
-                for head in 0..<h {
-                    for i in 0..<d { transposed[i * h + head] = projected.scalars[(l * h + head) * d + i] }
-                }
-                let vector = tape.linear(parameters[l], weight: Variable(constant: Tensor(shape: [d, h], scalars: transposed)))  // (1, D)
-                interventions.append(Intervention(.residual(layer: l), .add(tape.broadcastRows(vector, count: b))))
-            }
+        let b = batch.batchSize, n = batch.points
+        let stacked = tape.stackRows(parameters)  // (L, H): row l is layer l's parameters
+        let interventions: [Intervention]
+        switch kind {
+        case .softInjection(let means):
+            interventions = SoftInjectionInterventions.make(
+                embeddings: [means], weights: tape.sigmoid(stacked),
+                rows: Array(repeating: .init(embedding: 0, weights: 0), count: b), tape: tape)
+        case .learnedTaskVectors(let projected):
+            let vectors = LTVVectors.layerVectors(
+                tape: tape, weights: stacked, transposedProjections: [LTVVectors.transposedProjections(projected)], rowsPerTask: [b])
+            interventions = LTVTrainer.interventions(vectors)
         }
         let predictions = model.forward(batch.promptTensor(), tape: tape, interventions: interventions).predictions  // (B, N)
         let query = tape.rows(tape.reshape(predictions, [b * n, 1]), (0..<b).map { $0 * n + n - 1 })  // (B, 1)
@@ -107,24 +95,24 @@ public enum RegressionSteeringTrainer {
         _ objective: RegressionSteeringObjective, settings: RegressionSteeringSettings, learningRate: Float,
         training: (Int) -> [RegressionBatch], validation: [RegressionBatch]
     ) -> Result {
-        var parameters = objective.initialParameters
-        var adam = Adam(learningRate: learningRate)
-        func validate() -> Float {
-            let steering = objective.steering(parameters)
-            let losses = validation.map { steering.queryError(of: objective.model, on: $0) }
-            return Float(losses.reduce(0, +) / Double(losses.count))
-        }
-        var best = (step: 0, loss: validate(), parameters: parameters)
-        var validations = [(step: 0, loss: best.loss)]
-        for step in 1...max(1, settings.steps) where settings.steps > 0 {
-            let gradients = objective.lossAndGradients(parameters, batches: training(step)).gradients
-            adam.update(&parameters, gradients: gradients)
-            if step % settings.validateEvery == 0 || step == settings.steps {
-                let loss = validate()
-                validations.append((step, loss))
-                if loss < best.loss { best = (step, loss, parameters) }
-            }
-        }
-        return Result(parameters: best.parameters, validations: validations, bestStep: best.step)
+        // One task whose block is every layer's (1, H) row: (L, H).
+        func layers(_ block: Tensor) -> [Tensor] { (0..<block.shape[0]).map { block.rows($0..<($0 + 1)) } }
+        let initial = objective.initialParameters
+        let run = KeepBestTraining.train(
+            initial: Tensor(shape: [initial.count, initial[0].count], scalars: initial.flatMap(\.scalars)),
+            taskRows: [0..<initial.count], learningRate: learningRate,
+            schedule: KeepBestTraining.Schedule(steps: settings.steps, validateEvery: settings.validateEvery),
+            gradient: { step, block in
+                let gradients = objective.lossAndGradients(layers(block), batches: training(step)).gradients
+                return Tensor(shape: block.shape, scalars: gradients.flatMap(\.scalars))
+            },
+            validate: { _, block in
+                let steering = objective.steering(layers(block))
+                let losses = validation.map { steering.queryError(of: objective.model, on: $0) }
+                return [Float(losses.reduce(0, +) / Double(losses.count))]
+            })
+        let task = run.tasks[0]
+        return Result(parameters: layers(task.best), validations: Array(zip(task.validationSteps, task.validationLosses)),
+                      bestStep: task.bestStep)
     }
 }

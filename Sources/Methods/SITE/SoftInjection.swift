@@ -109,71 +109,69 @@ public struct SoftInjectionMethod: TaskMethod {
         tokens += prompts.prefilledTokens
         endPhase("prefill")
 
-        // One logit row per (task, layer), or per layer when the weights are shared.
+        // One block of logit rows (L, H) per task, or one shared block when the weights are shared.
         let groups = options.taskAgnostic ? 1 : contexts.count
-        var logits = [Tensor(shape: [groups * l, h])]
-        var best = (0..<contexts.count).map { _ in (loss: Double.infinity, step: 0, logits: Tensor(shape: [l, h])) }
-        var curves = [[String]](repeating: [], count: contexts.count)
-        var adam = Adam(learningRate: options.learningRate)
+        let taskRows = contexts.indices.map { t in
+            let group = options.taskAgnostic ? 0 : t
+            return (group * l)..<((group + 1) * l)
+        }
+        let k = options.promptsPerStep
 
-        func interventions(rows: [Int], tasks: [Int], tape: Tape, logitsVariable: Variable) -> [Intervention] {
-            let weights = tape.sigmoid(logitsVariable)
-            return (0..<l).map { layer in
-                let target = Tensor(shape: [rows.count, c.attentionWidth],
-                                    scalars: tasks.flatMap { embeddings[$0].row(layer) })
-                let weightRows = tasks.map { (options.taskAgnostic ? 0 : $0) * l + layer }
-                return Intervention(.attentionHeads(layer: layer), .mixHeads(target: Variable(constant: target), weights: tape.rows(weights, weightRows)))
-            }
+        /// The interventions for batch rows of tasks `tasks`, α = sigmoid of `logits` (groups·L, H).
+        func interventions(tasks: [Int], tape: Tape, logits: Variable) -> [Intervention] {
+            SoftInjectionInterventions.make(
+                embeddings: embeddings, weights: tape.sigmoid(logits),
+                rows: tasks.map { .init(embedding: $0, weights: options.taskAgnostic ? 0 : $0) }, tape: tape)
         }
 
-        func validate(step: Int) {
-            for t in contexts.indices where !validRows[t].isEmpty {
+        let run = KeepBestTraining.train(
+            initial: Tensor(shape: [groups * l, h]), taskRows: taskRows, learningRate: options.learningRate,
+            schedule: KeepBestTraining.Schedule(steps: options.steps, validateEvery: options.validateEvery),
+            gradient: { step, logits in
                 let tape = Tape()
-                let constant = Variable(constant: logits[0])
-                let rows = validRows[t]
-                let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(rows: rows, tasks: Array(repeating: t, count: rows.count), tape: tape, logitsVariable: constant))
+                let parameter = tape.parameter(logits)
+                var rows = [Int](), tasks = [Int]()
+                for t in contexts.indices {
+                    for j in 0..<k {
+                        rows.append(trainRows[t][(step - 1) * k + j])
+                        tasks.append(t)
+                    }
+                }
+                // The sum over tasks of each task's mean loss: every task's logits get its own gradient.
+                let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(tasks: tasks, tape: tape, logits: parameter))
+                let total = tape.scale(loss, by: Float(rows.count) / Float(k))
                 tokens += rows.count
-                let value = Double(loss.value.scalars[0])
-                curves[t].append("\(step):\(String(format: "%.5f", value))")
-                if value < best[t].loss || !options.keepBest {
-                    let group = options.taskAgnostic ? 0 : t
-                    best[t] = (value, step, Tensor(shape: [l, h], scalars: Array(logits[0].scalars[(group * l * h)..<((group + 1) * l * h)])))
+                return tape.gradients(of: total)[parameter]
+            },
+            validate: { _, logits in
+                endPhase("training")
+                defer { endPhase("validation") }
+                return contexts.indices.map { t -> Float? in
+                    let rows = validRows[t]
+                    guard !rows.isEmpty else { return nil }
+                    let tape = Tape()
+                    let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(
+                        tasks: Array(repeating: t, count: rows.count), tape: tape, logits: Variable(constant: logits)))
+                    tokens += rows.count
+                    return loss.value.scalars[0]
                 }
-            }
-        }
-
-        for step in 0..<options.steps {
-            let tape = Tape()
-            let parameter = tape.parameter(logits[0])
-            var rows = [Int](), tasks = [Int]()
-            for t in contexts.indices {
-                for k in 0..<options.promptsPerStep {
-                    rows.append(trainRows[t][step * options.promptsPerStep + k])
-                    tasks.append(t)
-                }
-            }
-            // The sum over tasks of each task's mean loss: every task's logits get its own gradient.
-            let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(rows: rows, tasks: tasks, tape: tape, logitsVariable: parameter))
-            let total = tape.scale(loss, by: Float(rows.count) / Float(options.promptsPerStep))
-            adam.update(&logits, gradients: [tape.gradients(of: total)[parameter]])
-            tokens += rows.count
-            endPhase("training")
-            if (step + 1) % options.validateEvery == 0 || step + 1 == options.steps {
-                validate(step: step + 1)
-                endPhase("validation")
-            }
-        }
+            })
+        endPhase("training")
         let seconds = Date().timeIntervalSince(start)
 
         var results = [Prepared]()
         for (t, context) in contexts.enumerated() {
-            let chosen = best[t].loss.isFinite ? best[t].logits
-                : Tensor(shape: [l, h], scalars: Array(logits[0].scalars[((options.taskAgnostic ? 0 : t) * l * h)..<(((options.taskAgnostic ? 0 : t) + 1) * l * h)]))
+            let trained = run.tasks[t]
+            // Without keep-best, the last step's logits, with the last validation's step and loss.
+            let (chosen, keptStep, keptLoss) = options.keepBest
+                ? (trained.best, trained.bestStep, trained.bestLoss)
+                : (trained.final, trained.validationSteps.last ?? options.steps, trained.validationLosses.last ?? .nan)
+            let curve = zip(trained.validationSteps, trained.validationLosses).map { "\($0):\(String(format: "%.5f", Double($1)))" }
             let cost = PreparationCost(seconds: seconds / Double(contexts.count), tokensProcessed: tokens / contexts.count)
             let artifact = ArtifactCache.Artifact(
                 tensors: ["task_embedding": embeddings[t], "alpha_logits": chosen],
-                facts: ["best_step": "\(best[t].step)", "best_validation_loss": "\(best[t].loss)",
-                        "validation_curve": curves[t].joined(separator: " "), "kept": options.keepBest ? "best" : "last",
+                facts: ["best_step": "\(keptStep)", "best_validation_loss": "\(Double(keptLoss))",
+                        "validation_curve": curve.joined(separator: " "), "kept": options.keepBest ? "best" : "last",
                         "tasks_trained_together": "\(contexts.count)",
                         "phase_seconds_all_tasks": phaseSeconds.keys.sorted().map { "\($0):\(String(format: "%.1f", phaseSeconds[$0]!))" }.joined(separator: " "),
                         "preparation_seconds": "\(cost.seconds)", "tokens_processed": "\(cost.tokensProcessed)"])
@@ -183,14 +181,6 @@ public struct SoftInjectionMethod: TaskMethod {
             results.append(Prepared(embedding: embeddings[t], alphaLogits: chosen, facts: artifact.facts, preparation: cost))
         }
         return results
-    }
-
-    /// Settings that name a task's artifact: the method's, the seed and the model.
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
-        var s = settings
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
-        return s
     }
 
     /// Mean head outputs at the last token of M prompts of N shots (queries drawn from train).
@@ -235,13 +225,7 @@ public struct SoftInjectionMethod: TaskMethod {
         }
 
         public func interventions(batchSize: Int) -> [Intervention] {
-            let l = alphaLogits.shape[0], h = alphaLogits.shape[1]
-            let alphas = alphaLogits.map(sigmoidScalar)
-            return (0..<l).map { layer in
-                let target = Tensor(shape: [batchSize, embedding.shape[1]], scalars: Array((0..<batchSize).map { _ in embedding.row(layer) }.joined()))
-                let weights = Tensor(shape: [batchSize, h], scalars: Array((0..<batchSize).map { _ in alphas.row(layer) }.joined()))
-                return Intervention(.attentionHeads(layer: layer), .mixHeads(target: Variable(constant: target), weights: Variable(constant: weights)))
-            }
+            SoftInjectionInterventions.make(embedding: embedding, alphas: alphaLogits.map(sigmoidScalar), batchSize: batchSize)
         }
     }
 }

@@ -104,14 +104,6 @@ public struct TaskVectorMethod: TaskMethod {
         return prepared
     }
 
-    /// Settings that name a task's artifact: the method's, the seed and the model (as SITE's and LTV's).
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
-        var s = settings
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
-        return s
-    }
-
     /// First-token accuracy of `prompts` with the last token's residual stream after layer l
     /// replaced by `means` row l, for every layer l. Each forward call runs rows (item, layer) of
     /// one layer on the last-token path.
