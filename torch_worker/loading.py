@@ -64,7 +64,7 @@ def _cache_folder(repo: str) -> str:
 def load_model(request: dict) -> LoadedModel:
     """Loads the model a `load` request names. Options: device (cpu|cuda|auto), dtype
     (float32|bfloat16|float16), load_in_4bit (bitsandbytes NF4), device_map and max_memory
-    (accelerate), attn_implementation (eager|sdpa)."""
+    (accelerate), attn_implementation (eager|sdpa), threads (CPU threads of torch)."""
     from transformers import AutoModelForCausalLM
 
     name = request.get("model")
@@ -77,6 +77,11 @@ def load_model(request: dict) -> LoadedModel:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise WorkerError("unsupported", "device cuda asked for, but torch finds no CUDA device")
+    threads = request.get("threads")
+    if threads is not None:
+        if not isinstance(threads, int) or threads < 1:
+            raise WorkerError("bad_request", '"threads" must be an integer ≥ 1')
+        torch.set_num_threads(threads)
     dtype_name = request.get("dtype", "float32")
     if dtype_name not in DTYPES:
         raise WorkerError("bad_request", f'"dtype" must be one of {sorted(DTYPES)}, not {dtype_name!r}')
@@ -149,6 +154,7 @@ def load_model(request: dict) -> LoadedModel:
         "device": str(embedding.weight.device),
         "load_in_4bit": bool(request.get("load_in_4bit")),
         "source": source["kind"],
+        "threads": torch.get_num_threads(),
     }
     if len(sites.decoder_layers) != facts["layers"]:
         raise WorkerError("unsupported", f"{len(sites.decoder_layers)} decoder layers found, config says {facts['layers']}")

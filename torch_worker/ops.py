@@ -128,9 +128,28 @@ def generate(req: dict, payloads: dict, lm: LoadedModel):
     return {"stop_reasons": reasons, "captures": listing}, result
 
 
+def _prefill_prefixes(lm: LoadedModel, prefixes: list[list[int]]):
+    """KV cache and (B, Tp) mask of the left-padded `prefixes`, run without grad; (None, None)
+    when all are empty. Identical prefixes are run once and their cache rows repeated (a batch
+    of one prompt under many interventions, e.g. one head each, costs one prefill)."""
+    if not any(prefixes):
+        return None, None
+    unique: dict[tuple, int] = {}
+    rows = [unique.setdefault(tuple(p), len(unique)) for p in prefixes]
+    with torch.no_grad():
+        pre = left_padded([list(p) for p in unique])
+        out = _call(lm, pre, use_cache=True, logits_to_keep=1)
+    cache, mask = out.past_key_values, pre.attention_mask.to(lm.input_device)
+    if len(unique) < len(prefixes):
+        index = torch.tensor(rows, dtype=torch.long, device=lm.input_device)
+        cache.reorder_cache(index)
+        mask = mask.index_select(0, index)
+    return cache, mask
+
+
 def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
     """The cost model: every prompt is prefilled up to, and excluding, its last token without
-    grad; then only the last tokens (B, 1) run, with the interventions (position "last" only),
+    grad (identical prompts once); then only the last tokens (B, 1) run, with the interventions (position "last" only),
     whose values may be built from the parameters named in "params" (payloads that become leaf
     tensors requiring grad). loss = mean over the batch of the cross-entropy of targets (B,) at
     the last position. Returns loss (header and a (1,) payload), grad.<name> per parameter
@@ -153,13 +172,7 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
         if isinstance(spec, dict) and spec.get("position", "last") != "last":
             raise WorkerError("bad_request", 'last_token_loss_grad: interventions act at position "last" only')
 
-    prefixes = [s[:-1] for s in seqs]
-    cache, prefix_mask = None, None
-    with torch.no_grad():
-        if any(prefixes):
-            pre = left_padded(prefixes)
-            out = _call(lm, pre, use_cache=True, logits_to_keep=1)
-            cache, prefix_mask = out.past_key_values, pre.attention_mask.to(lm.input_device)
+    cache, prefix_mask = _prefill_prefixes(lm, [s[:-1] for s in seqs])
     last = torch.tensor([[s[-1]] for s in seqs], dtype=torch.long, device=lm.input_device)
     positions = torch.tensor([[len(s) - 1] for s in seqs], dtype=torch.long, device=lm.input_device)
     ones = torch.ones((n, 1), dtype=torch.long, device=lm.input_device)

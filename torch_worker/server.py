@@ -65,8 +65,10 @@ def _error(request_id, op, error: WorkerError) -> dict:
 def serve(inp: BinaryIO, out: BinaryIO, log=sys.stderr) -> int:
     """Answers requests from `inp` on `out` until shutdown or end of input."""
     import torch
+    from transformers.utils import logging as transformers_logging
 
     torch.manual_seed(0)
+    transformers_logging.disable_progress_bar()
     worker = Worker()
     write_message(out, {"id": None, "ok": True, "event": "ready", "protocol": PROTOCOL_VERSION,
                         "versions": _versions()})

@@ -115,3 +115,23 @@ def test_last_token_loss_equals_full_forward_loss(models):
     assert np.abs(out["logits"] - full["logits"]).max() < 1e-5
     loss = F.cross_entropy(torch.from_numpy(full["logits"]), torch.from_numpy(TARGETS.astype(np.int64))).item()
     assert abs(fields["loss"] - loss) < 1e-5
+
+
+def test_repeated_prompts_share_one_prefill_and_give_the_same_rows(models):
+    """A batch of one prompt repeated under per-sequence values (as a head-by-head scan sends it)
+    equals the prompts run one at a time."""
+    lm32, _ = models
+    prompt = SEQS[0]
+    rng = np.random.default_rng(12)
+    values = rng.standard_normal((3, 16)).astype(np.float32)
+    ivs = [{"site": "attention-heads", "layer": 1, "action": "replaceHead", "heads": [0, 2, -1], "value": "v"}]
+    request = {"op": "last_token_loss_grad", "interventions": ivs, "return_logits": True}
+    together = {"ids": np.array(prompt * 3, np.int32), "lengths": np.array([len(prompt)] * 3, np.int32),
+                "targets": np.array([5, 5, 5], np.int32), "v": values}
+    _, out = ops.last_token_loss_grad(request, together, lm32)
+    for b, head in enumerate([0, 2, -1]):
+        single = {"ids": np.array(prompt, np.int32), "lengths": np.array([len(prompt)], np.int32),
+                  "targets": np.array([5], np.int32), "v": values[b:b + 1]}
+        one = [dict(ivs[0], heads=[head])]
+        _, o = ops.last_token_loss_grad({**request, "interventions": one}, single, lm32)
+        assert np.abs(o["logits"][0] - out["logits"][b]).max() < 1e-5
