@@ -13,8 +13,8 @@ from torch_worker.protocol import encode_message, read_message
 from .conftest import REPO, golden, tiny_dir
 
 
-def start():
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def start(**extra_env):
+    env = dict(os.environ, PYTHONPATH=str(REPO), **extra_env)
     return subprocess.Popen([sys.executable, "-m", "torch_worker"], cwd=REPO, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -72,6 +72,30 @@ def test_garbage_frame_gets_an_answer_then_exit_status_2():
         r = read_message(p.stdout)
         assert r.header["ok"] is False and r.header["error"]["kind"] == "frame" and r.header["id"] is None
         assert p.wait(timeout=30) == 2
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_org_name_resolves_in_the_hugging_face_cache_offline(tmp_path):
+    """ORG/NAME is looked up in the local cache only (a cache laid out as huggingface_hub does)."""
+    snapshot = tmp_path / "hub" / "models--tiny-org--tiny-llama" / "snapshots" / "0123456789abcdef"
+    snapshot.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        (snapshot / name).symlink_to(tiny_dir("llama") / name)
+    (tmp_path / "hub" / "models--tiny-org--tiny-llama" / "refs").mkdir()
+    (tmp_path / "hub" / "models--tiny-org--tiny-llama" / "refs" / "main").write_text("0123456789abcdef")
+    p = start(HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
+    try:
+        assert read_message(p.stdout).header["event"] == "ready"
+        r = ask(p, {"id": 1, "op": "load", "model": "tiny-org/tiny-llama"})
+        assert r.header["ok"], r.header
+        assert r.header["config"]["source"] == "cache" and r.header["config"]["layers"] == 3
+        r = ask(p, {"id": 2, "op": "load", "model": "tiny-org/absent"})
+        assert r.header["error"]["kind"] == "model_not_found" and "hf download tiny-org/absent" in r.header["error"]["message"]
+        assert ask(p, {"id": 3, "op": "shutdown"}).header["ok"]
+        assert p.wait(timeout=30) == 0
     finally:
         if p.poll() is None:
             p.kill()
