@@ -197,7 +197,9 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
         result[f"grad.{name}"] = g.detach().cpu().numpy()  # float64 stays float64 in-process; framing sends float32
     if req.get("return_logits"):
         result["logits"] = logits.detach().cpu().numpy()
-    return {"loss": float(loss.item()), "captures": listing}, result
+    value = float(loss.item())
+    # JSON has no NaN or infinity: a non-finite loss is null in the header (the payload has it).
+    return {"loss": value if np.isfinite(value) else None, "captures": listing}, result
 
 
 def project_heads(req: dict, payloads: dict, lm: LoadedModel):

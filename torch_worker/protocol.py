@@ -74,7 +74,7 @@ def read_message(stream: BinaryIO) -> Message | None:
     if not isinstance(specs, list):
         raise FrameError('"payloads" is not a list', request_id=request_id)
     # First check every spec's byte length, so that a bad spec can still be skipped in step.
-    lengths, problem = [], None
+    lengths, problem, names = [], None, set()
     for i, spec in enumerate(specs):
         nbytes = spec.get("nbytes") if isinstance(spec, dict) else None
         if not isinstance(nbytes, int) or nbytes < 0 or nbytes > MAX_PAYLOAD_BYTES:
@@ -82,6 +82,9 @@ def read_message(stream: BinaryIO) -> Message | None:
         lengths.append(nbytes)
         if problem is None:
             problem = _spec_problem(i, spec)
+        if problem is None and spec["name"] in names:
+            problem = f"payload name {spec['name']!r} appears twice"
+        names.add(spec.get("name"))
     payloads: dict[str, np.ndarray] = {}
     for spec, nbytes in zip(specs, lengths):
         data = _read_exactly(stream, nbytes)

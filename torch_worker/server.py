@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from . import PROTOCOL_VERSION
 from .errors import FrameError, WorkerError
-from .protocol import Message, read_message, write_message
+from .protocol import Message, encode_message, read_message, write_message
 
 
 def _versions() -> dict:
@@ -96,4 +96,10 @@ def serve(inp: BinaryIO, out: BinaryIO, log=sys.stderr) -> int:
         except Exception as e:  # a bug or a torch error: report it, keep serving
             traceback.print_exc(file=log)
             response, payloads = _error(request_id, op, WorkerError("internal", f"{type(e).__name__}: {e}")), {}
-        write_message(out, response, payloads)
+        try:
+            data = encode_message(response, payloads)
+        except (TypeError, ValueError) as e:  # a result JSON cannot carry (a bug): say so
+            traceback.print_exc(file=log)
+            data = encode_message(_error(request_id, op, WorkerError("internal", f"response not encodable: {e}")))
+        out.write(data)
+        out.flush()

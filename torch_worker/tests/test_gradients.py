@@ -135,3 +135,14 @@ def test_repeated_prompts_share_one_prefill_and_give_the_same_rows(models):
         one = [dict(ivs[0], heads=[head])]
         _, o = ops.last_token_loss_grad({**request, "interventions": one}, single, lm32)
         assert np.abs(o["logits"][0] - out["logits"][b]).max() < 1e-5
+
+
+def test_non_finite_loss_is_null_in_an_encodable_header(models):
+    from torch_worker.protocol import encode_message
+
+    lm32, _ = models
+    payloads = site_payloads()
+    payloads["alpha"] = np.full((L, H), np.nan, np.float32)
+    fields, out = ops.last_token_loss_grad(site_request(), {**batch(), **payloads}, lm32)
+    assert fields["loss"] is None and np.isnan(out["loss"][0])
+    encode_message({"id": 1, "ok": True, **fields}, out)

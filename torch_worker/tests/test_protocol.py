@@ -96,3 +96,9 @@ def test_absurd_header_length_exits_2():
 def test_end_of_input_without_shutdown_exits_0():
     status, rs = responses(frame({"id": 1, "op": "info"}))
     assert status == 0 and rs[0].header["ok"]
+
+
+def test_repeated_payload_name_is_a_frame_error_in_step():
+    specs = [{"name": "a", "dtype": "int32", "shape": [1], "nbytes": 4}] * 2
+    status, rs = responses(frame({"id": 3, "op": "forward", "payloads": specs}, b"\0" * 8) + frame({"id": 4, "op": "info"}))
+    assert status == 0 and "twice" in rs[0].header["error"]["message"] and rs[1].header["ok"]
