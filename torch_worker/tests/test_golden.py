@@ -48,3 +48,24 @@ def test_eager_attention_matches_golden_batched(family):
     _, out = ops.forward(*request([s["token_ids"] for s in gold]), lm)
     flat = np.concatenate([np.array(s["logits"], np.float32) for s in gold])
     assert float(np.abs(out["logits"] - flat).max()) < TOLERANCE
+
+
+def test_bfloat16_on_cpu_loads_intervenes_and_stays_near_golden():
+    """The reduced-precision path (dtype bfloat16): values are cast to the site's dtype, the
+    intervention arithmetic is float32, captures and gradients come back float32."""
+    lm = load_tiny("llama", dtype="bfloat16")
+    assert lm.facts["dtype"] == "bfloat16" and str(next(lm.model.parameters()).dtype) == "torch.bfloat16"
+    gold = golden("llama")["sequences"]
+    seqs = [s["token_ids"] for s in gold]
+    ivs = [{"site": "attention-heads", "layer": 1, "action": "capture"},
+           {"site": "residual", "layer": 0, "action": "add", "value": "zero"}]
+    header, payloads = request(seqs, interventions=ivs)
+    fields, out = ops.forward(header, {**payloads, "zero": np.zeros(64, np.float32)}, lm)
+    flat = np.concatenate([np.array(s["logits"], np.float32) for s in gold])
+    assert out["logits"].dtype == np.float32 and out["capture.0"].dtype == np.float32
+    assert np.abs(out["logits"] - flat).max() < 5e-2
+    grad_request = {"op": "last_token_loss_grad", "params": ["a"],
+                    "interventions": [{"site": "attention-heads", "layer": 2, "action": "mixHeads", "target": "t", "weights": {"sigmoid": "a"}}]}
+    f, g = ops.last_token_loss_grad(grad_request, {**payloads, "targets": np.array([3, 4], np.int32),
+                                                   "a": np.zeros(4, np.float32), "t": np.ones(64, np.float32)}, lm)
+    assert g["grad.a"].dtype == np.float32 and np.isfinite(g["grad.a"]).all() and np.abs(g["grad.a"]).max() > 0
