@@ -15,7 +15,8 @@ FAMILIES = ("llama", "mistral", "qwen3", "mixtral", "gemma3")
 
 
 def shared_dir() -> Path:
-    return Path(os.environ.get("TVB_SHARED", REPO.parent / "shared"))
+    # Absolute: tests link files from it into temporary folders, where a relative path would dangle.
+    return Path(os.environ.get("TVB_SHARED", REPO.parent / "shared")).resolve()
 
 
 def models_dir() -> Path:

@@ -70,9 +70,11 @@ def test_top20_argmax_and_head_outputs_batched(parity):
 
 def test_argmax_at_every_position(parity):
     name, lm, reference, tensors = parity
-    if lm.facts["vocab"] > 100_000:
-        pytest.skip("every-position logits of a 262k vocabulary cost minutes here; the last positions are checked above")
     prompts = reference["prompts"]
+    if lm.facts["vocab"] > 100_000:
+        # Every-position logits of all 14 prompts over a 262k vocabulary cost minutes on this CPU:
+        # the first two prompts stand for them (the last positions of all are checked above).
+        prompts = prompts[:2]
     _, out = ops.forward({"op": "forward", "logits": "all"}, flat([p["token_ids"] for p in prompts]), lm)
     start = 0
     for p in prompts:
