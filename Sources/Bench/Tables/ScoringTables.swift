@@ -11,6 +11,7 @@ enum ScoringTables {
         let filtered = cells.filter { $0.scoring == ScoringMode.filteredFirstToken.rawValue }
         guard !filtered.isEmpty else { return nil }
         var rows = [[String]]()
+        var compared = Set<String>()  // "model/task" pairs in the table, for the cap note
         for model in TextTables.orderedModels(filtered) {
             let exactTasks = TaskAccuracies(exact.filter { $0.model == model }).byVariant
             let filteredTasks = TaskAccuracies(filtered.filter { $0.model == model }).byVariant
@@ -20,6 +21,7 @@ enum ScoringTables {
                       let all = exactTasks[exactVariant] else { continue }
                 let tasks = Set(kept.keys).intersection(all.keys).sorted()
                 guard !tasks.isEmpty else { continue }
+                compared.formUnion(tasks.map { "\(model)/\($0)" })
                 let n = Double(tasks.count)
                 let exactMean = tasks.reduce(0) { $0 + all[$1]!.accuracy } / n
                 let filteredMean = tasks.reduce(0) { $0 + kept[$1]!.accuracy } / n
@@ -30,12 +32,12 @@ enum ScoringTables {
             }
         }
         let notes = [
-            "exact match: greedy generation, normalised prefix match (the SITE paper's scoring, every test item).",
+            "exact match: greedy generation, normalised prefix match (the SITE paper's scoring), on every evaluated test item.",
             "filtered first token: the arg-max at the last prompt token is the answer's first token, counted only on the "
                 + "items that 10-shot ICL answers right by its first token (same seed), as the function-vector paper scores; "
                 + "items kept: their share of the test items.",
             "Means over the tasks that have both scorings.",
-        ] + TextTables.capNotes(filtered)
+        ] + TextTables.capNotes(exact.filter { compared.contains("\($0.model)/\($0.task)") })
         return ResultTable(title: "FV-paper scoring beside exact match",
                            header: ["model", "method", "tasks", "exact match %", "filtered first token %", "items kept %"],
                            rows: rows, notes: notes)
