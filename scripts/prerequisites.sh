@@ -1,5 +1,6 @@
-# Sourced by scripts/bench and scripts/test: makes sure what the build and the model fetch need is
-# present, installing it where this user may, and otherwise says exactly what to run.
+# Sourced by scripts/bench, scripts/test (ensure_prerequisites) and scripts/torch-env
+# (ensure_python_venv): makes sure what they need is present, installing it where this user may,
+# and otherwise says exactly what to run.
 #
 #   swift 6.3        on PATH, or /opt/swift/usr/bin (added to PATH here)
 #   OpenBLAS + pkg-config   the CBLAS target includes <cblas.h> found through `pkg-config openblas`
@@ -59,5 +60,16 @@ ensure_prerequisites() {
         prerequisites_apt_install "${missing[@]}"
         pkg-config --exists openblas 2>/dev/null \
             || prerequisites_fail "pkg-config still finds no openblas after installing ${missing[*]}"
+    fi
+}
+
+# The torch worker's environment needs python3 with its venv module and ensurepip, which Debian
+# ships apart (python3-venv): without it `python3 -m venv` fails half-way.
+ensure_python_venv() {
+    local python=${1:-python3}
+    if ! command -v "$python" >/dev/null 2>&1; then
+        prerequisites_apt_install python3 python3-venv
+    elif ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        prerequisites_apt_install python3-venv
     fi
 }
