@@ -33,7 +33,7 @@ import TestSupport
             methods: [PromptOnlyMethod.zeroShot, PromptOnlyMethod(shots: 3), SoftInjectionMethod(settings: smallSITESettings(steps: 2))],
             data: sharedData, seed: 1, evaluation: EvaluationOptions(scoring: scoring, maxItems: 4), cache: nil)
         let records = try sweep.run()
-        #expect(records.map(\.method) == ["zero-shot", "icl-3", "site"])
+        #expect(records.map(\.method) == [.zeroShot, .icl(shots: 3), .site])
         // The filtered scoring keeps the items 10-shot ICL gets right: the same for every method.
         let kept = scoring == .filteredFirstToken ? records[0].items : 4
         for r in records {

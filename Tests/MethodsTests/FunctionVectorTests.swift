@@ -237,10 +237,10 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
 }
 
 @Test func settingsNameEveryChoice() {
-    #expect(FunctionVectorMethod().settings == [
+    #expect(FunctionVectorMethod().settings.values == [
         "clean_prompts": "100", "shots": "10", "layer": "L/3", "corrupted_prompts": "25", "top_heads": "10"])
     let fixed = FunctionVectorMethod(layer: 4, heads: .fixed([AttentionHead(layer: 1, head: 2), AttentionHead(layer: 3, head: 0)]))
-    #expect(fixed.settings == ["clean_prompts": "100", "shots": "10", "layer": "4", "heads": "1.2,3.0"])
+    #expect(fixed.settings.values == ["clean_prompts": "100", "shots": "10", "layer": "4", "heads": "1.2,3.0"])
     #expect(fixed.name != FunctionVectorMethod().name)
     #expect(FunctionVectorMethod().resolvedLayer(layerCount: 30) == 10)
 }

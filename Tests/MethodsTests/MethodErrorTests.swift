@@ -144,7 +144,7 @@ import TestSupport
     }
 
     /// The settings-matching artifact of a method, written by hand.
-    static func write(_ tensors: [String: Tensor], facts: [String: String] = [:], method: String, settings: [String: String],
+    static func write(_ tensors: [String: Tensor], facts: [String: String] = [:], method: MethodName, settings: SettingsText,
                       cache: ArtifactCache, f: FVTVFixture) throws -> URL {
         try cache.save(model: f.model.name, method: method, task: f.task.name, settings: settings,
                        artifact: ArtifactCache.Artifact(tensors: tensors, facts: facts))

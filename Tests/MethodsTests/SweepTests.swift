@@ -16,11 +16,12 @@ struct Refusal: Error, CustomStringConvertible {
 }
 
 struct RecordingMethod: TaskMethod {
-    var name: String
+    var name: MethodName
     var log: PreparationLog
     var failingTask: String?
 
-    var settings: [String: String] { ["name": name] }
+    /// Its one setting: its name.
+    enum CodingKeys: CodingKey { case name }
 
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         log.single.append(context.task.name)
@@ -30,9 +31,9 @@ struct RecordingMethod: TaskMethod {
 }
 
 struct RecordingJointMethod: JointlyPreparableMethod {
-    var name: String
+    var name: MethodName
     var log: PreparationLog
-    var settings: [String: String] { ["name": name] }
+    enum CodingKeys: CodingKey { case name }
 
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareJointly([context], cache: cache)[0]
@@ -57,14 +58,14 @@ extension PromptOnlyMethod {
 
     @Test func cellsAreKeyedByMethodSettingsSeedAndEvaluation() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingMethod(name: "b", log: log)])
+        let s = try sweep([RecordingMethod(name: .zeroShot, log: log), RecordingMethod(name: .icl(shots: 2), log: log)])
         let cells = s.cells
-        #expect(cells.map(\.method) == ["a", "a", "a", "b", "b", "b"])
+        #expect(cells.map(\.method) == [.zeroShot, .zeroShot, .zeroShot, .icl(shots: 2), .icl(shots: 2), .icl(shots: 2)])
         #expect(cells.map(\.task) == ["country-capital", "next_item", "antonym", "country-capital", "next_item", "antonym"])
         #expect(cells.allSatisfy { $0.model == "smollm2-135m" && $0.seed == 3 && $0.settingsHash.count == 12 })
-        #expect(cells[0].settings == "name=a")
+        #expect(cells[0].settings == "name=zero-shot")
         #expect(cells[0].settingsHash == cells[1].settingsHash && cells[0].settingsHash != cells[3].settingsHash)
-        var other = try sweep([RecordingMethod(name: "a", log: log)], maxItems: 3)
+        var other = try sweep([RecordingMethod(name: .zeroShot, log: log)], maxItems: 3)
         #expect(other.cells[0].settingsHash != cells[0].settingsHash, "the test-item cap is part of the cell")
         other.evaluation.maxItems = 2
         other.seed = 4
@@ -73,9 +74,9 @@ extension PromptOnlyMethod {
 
     @Test func skippedCellsAreNotPreparedAndTheRestKeepTheirOrder() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingJointMethod(name: "j", log: log), RecordingMethod(name: "c", log: log)])
-        // Every cell of "a", and j's first task, are already done.
-        let done = Set(s.cells.filter { $0.method == "a" || ($0.method == "j" && $0.task == "country-capital") })
+        let s = try sweep([RecordingMethod(name: .zeroShot, log: log), RecordingJointMethod(name: .site, log: log), RecordingMethod(name: .taskVectors, log: log)])
+        // Every zero-shot cell, and site's first task, are already done.
+        let done = Set(s.cells.filter { $0.method == .zeroShot || ($0.method == .site && $0.task == "country-capital") })
         var events = [String]()
         let records = try s.run(skip: { done.contains($0) }) { event in
             switch event {
@@ -86,12 +87,14 @@ extension PromptOnlyMethod {
             case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
             }
         }
-        #expect(log.single == ["country-capital", "next_item", "antonym"], "only c prepares task by task; a is not prepared")
-        #expect(log.joint == [["next_item", "antonym"]], "j prepares its unfinished tasks only")
-        #expect(records.map { "\($0.method) \($0.task)" } == ["j next_item", "j antonym", "c country-capital", "c next_item", "c antonym"])
+        #expect(log.single == ["country-capital", "next_item", "antonym"], "only task-vectors prepares task by task; zero-shot is not prepared")
+        #expect(log.joint == [["next_item", "antonym"]], "site prepares its unfinished tasks only")
+        #expect(records.map { "\($0.method) \($0.task)" } == [
+            "site next_item", "site antonym", "task-vectors country-capital", "task-vectors next_item", "task-vectors antonym",
+        ])
         #expect(events.prefix(6) == [
-            "skip a country-capital", "skip a next_item", "skip a antonym", "skip j country-capital", "prepare j next_item+antonym",
-            "evaluate j next_item",
+            "skip zero-shot country-capital", "skip zero-shot next_item", "skip zero-shot antonym", "skip site country-capital",
+            "prepare site next_item+antonym", "evaluate site next_item",
         ])
         #expect(records.allSatisfy { $0.items == 2 && $0.maxItems == 2 && $0.shots == 0 && $0.correct <= 2 && $0.seed == 3 })
         #expect(records[0].correct == Int((records[0].accuracy * 2).rounded()))
@@ -99,7 +102,7 @@ extension PromptOnlyMethod {
 
     @Test func aFailingCellIsReportedAndTheSweepGoesOn() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "f", log: log, failingTask: "next_item")], tasks: ["country-capital", "next_item", "antonym"])
+        let s = try sweep([RecordingMethod(name: .ltv, log: log, failingTask: "next_item")], tasks: ["country-capital", "next_item", "antonym"])
         var failed = [(String, SweepPhase, String)]()
         let records = try s.run(skip: { _ in false }) { event in
             if case .failed(let cell, let phase, let error) = event { failed.append((cell.task, phase, "\(error)")) }
@@ -113,7 +116,7 @@ extension PromptOnlyMethod {
     @Test func aTaskWhoseFilesAreMissingFailsOnlyItsCells() throws {
         let log = PreparationLog()
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-data-\(UUID().uuidString)")
-        var s = try sweep([RecordingMethod(name: "a", log: log)], tasks: ["country-capital"])
+        var s = try sweep([RecordingMethod(name: .zeroShot, log: log)], tasks: ["country-capital"])
         s.data = DataDirectory(root: empty)
         var phases = [SweepPhase]()
         let records = try s.run(skip: { _ in false }) { event in
@@ -125,9 +128,9 @@ extension PromptOnlyMethod {
 
 @Suite struct SweepGroupingTests {
     struct CouplingJointMethod: JointlyPreparableMethod {
-        var name: String
+        var name: MethodName
         var log: PreparationLog
-        var settings: [String: String] { ["name": name] }
+        enum CodingKeys: CodingKey { case name }
         var couplesTasks: Bool { true }
         func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
             try prepareJointly([context], cache: cache)[0]
@@ -143,7 +146,7 @@ extension PromptOnlyMethod {
         let log = PreparationLog()
         var s = Sweep(
             model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) },
-            methods: [RecordingJointMethod(name: "j", log: log), CouplingJointMethod(name: "c", log: log)],
+            methods: [RecordingJointMethod(name: .site, log: log), CouplingJointMethod(name: .taskVectors, log: log)],
             data: sharedData, seed: 0, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: 1), cache: nil)
         s.jointGroupSize = 2
         var order = [String]()
@@ -156,7 +159,7 @@ extension PromptOnlyMethod {
         }
         #expect(log.joint == [["country-capital", "next_item"], ["antonym", "prev_item"], ["present-past"], tasks])
         // Each group is evaluated before the next is prepared (its memory is released first).
-        #expect(Array(order.prefix(4)) == ["prepare j 2", "done j country-capital", "done j next_item", "prepare j 2"])
+        #expect(Array(order.prefix(4)) == ["prepare site 2", "done site country-capital", "done site next_item", "prepare site 2"])
         #expect(records.map(\.task) == tasks + tasks)
     }
 }

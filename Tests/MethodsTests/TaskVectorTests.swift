@@ -112,7 +112,7 @@ import TestSupport
     }
 
     @Test func settingsNameEveryChoice() {
-        #expect(TaskVectorMethod().settings == ["prompts": "50", "shots": "10", "valid_items": "50", "layer": "best-valid"])
+        #expect(TaskVectorMethod().settings.values == ["prompts": "50", "shots": "10", "valid_items": "50", "layer": "best-valid"])
         #expect(TaskVectorMethod(layer: 3).settings["layer"] == "3")
     }
 }
