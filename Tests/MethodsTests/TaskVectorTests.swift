@@ -57,8 +57,8 @@ import TestSupport
     @Test func meansAreLastTokenResidualMeans() throws {
         let f = try FVTVFixture.load()
         let c = f.model.decoder.configuration
-        let prepared = try TaskVectorMethod(prompts: 2, shots: 2, layer: 5).prepareTaskVector(f.context(), cache: nil)
-        #expect(prepared.layer == 5 && prepared.validAccuracy.scalars.allSatisfy { $0.isNaN })
+        let prepared = try TaskVectorMethod(prompts: 2, shots: 2, layer: 1).prepareTaskVector(f.context(), cache: nil)
+        #expect(prepared.layer == 1 && prepared.validAccuracy.scalars.allSatisfy { $0.isNaN })
         // Rebuild the two prompts the way `prepare` draws them and average by hand.
         let context = f.context()
         let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("task-vectors")])
@@ -69,20 +69,20 @@ import TestSupport
         var sum = [Float](repeating: 0, count: c.hiddenSize)
         for prompt in prompts {
             let output = f.model.decoder.forward([f.model.encode(prompt.text)], caches: [f.model.decoder.makeCache()],
-                                                 interventions: [Intervention(.residual(layer: 5), .capture)], logits: .none)
-            for (d, x) in output.captures[.residual(layer: 5)]!.scalars.enumerated() { sum[d] += x / 2 }
+                                                 interventions: [Intervention(.residual(layer: 1), .capture)], logits: .none)
+            for (d, x) in output.captures[.residual(layer: 1)]!.scalars.enumerated() { sum[d] += x / 2 }
         }
         #expect(relativeError(prepared.vector.scalars, sum) < 1e-5)
     }
 
     @Test func emptyValidSplitThrowsWhenTheLayerIsChosen() throws {
         let f = try FVTVFixture.load()
-        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "valid",
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "reverse", split: "valid",
                                                    purpose: "choosing the layer", needed: 1, available: 0)) {
             try TaskVectorMethod(prompts: 1, shots: 1).prepare(f.context(valid: []), cache: nil)
         }
         let context = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(3)), valid: [], seed: 1)
-        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "reverse", split: "train",
                                                    purpose: "4 prompts of distinct queries", needed: 4, available: 3)) {
             try TaskVectorMethod(prompts: 4, shots: 1).prepare(context, cache: nil)
         }
