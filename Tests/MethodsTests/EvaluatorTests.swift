@@ -48,9 +48,9 @@ import TestSupport
     /// The filtered scoring keeps exactly the items that 10-shot ICL answers right by its first
     /// token, and scores a method by first token on those alone.
     @Test func filteredScoringKeepsTheItemsICLAnswers() throws {
-        let model = try SmolLM2.model
-        let ctx = try context("country_capital", model: model)
-        let test = try ctx.task.load(.test, from: sharedData)
+        let model = try TinyLlama.model
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
+        let (test, answered) = try Self.itemsICLAnswersEveryOther(ctx, count: 12, seed: 2)
         let evaluator = Evaluator(model: model)
         var options = EvaluationOptions(scoring: .firstToken, maxItems: 12, batchSize: 5, seed: 2)
         let icl = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
@@ -61,6 +61,7 @@ import TestSupport
         let filtered = try evaluator.evaluate(zeroShot, task: ctx.task, items: test, train: ctx.train, options: options)
 
         let kept = icl.outcomes.filter(\.correct).map(\.index)
+        #expect(kept == answered)
         try #require(!kept.isEmpty && kept.count < 12, "a filter that keeps some items and drops others")
         #expect(filtered.outcomes.map(\.index) == kept)
         #expect(filtered.count == kept.count)
@@ -72,5 +73,30 @@ import TestSupport
         let icl3 = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
                                           task: ctx.task, items: test, train: ctx.train, options: options)
         #expect(reseeded.outcomes.map(\.index) == icl3.outcomes.filter(\.correct).map(\.index))
+    }
+
+    /// The first `count` test items of `context`'s task, every other one given an output that
+    /// starts with the word 10-shot ICL (seeded by `seed`) predicts for it, where that prediction
+    /// is a word: a test prompt holds the item's input and train demonstrations only, so its own
+    /// output does not change what is predicted. The others keep outputs that do not start so.
+    /// - Returns: the items and the indices ICL answers by its first token.
+    static func itemsICLAnswersEveryOther(_ context: MethodContext, count: Int, seed: UInt64) throws -> (items: [TaskItem], answered: [Int]) {
+        var items = Array(SyntheticTasks.splits(context.task).test.prefix(count))
+        var answered = [Int]()
+        for i in items.indices {
+            let prompt = try context.sampler.prompt(forItem: i, of: items, split: .test, shots: ScoringMode.filterShots, seed: seed)
+            let ids = context.model.encode(prompt.text)
+            let logits = context.model.decoder.forward([ids], caches: [context.model.decoder.makeCache()]).logits!.value.scalars
+            let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+            let word = context.model.tokenizer.decode([predicted]).trimmingCharacters(in: .whitespaces)
+            let isWord = !word.isEmpty && word.allSatisfy(\.isLetter)
+            if i % 2 == 0 && isWord {
+                items[i].output = .text(word + "xy")
+                answered.append(i)
+            } else if isWord && items[i].output.text.hasPrefix(word) {
+                items[i].output = .text(word.hasPrefix("q") ? "zz" : "qq")
+            }
+        }
+        return (items, answered)
     }
 }
