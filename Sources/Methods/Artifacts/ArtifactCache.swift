@@ -85,11 +85,7 @@ public struct ArtifactCache: Sendable {
             artifact.tensors.keys.sorted().map { (name: $0, shape: artifact.tensors[$0]!.shape, values: artifact.tensors[$0]!.scalars) },
             to: temporary)
         try moveIntoPlace(temporary, tensorsURL)
-        let json: [String: Any] = [
-            "model": model, "method": method.description, "task": task, "settings": settings.values,
-            "settings_hash": settings.hash, "facts": artifact.facts,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        let data = try StoredRecord(model: model, method: method, task: task, settings: settings, facts: artifact.facts).encoded()
         let jsonTemporary = folder.appendingPathComponent(".artifact.json.tmp")
         try data.write(to: jsonTemporary)
         try moveIntoPlace(jsonTemporary, folder.appendingPathComponent("artifact.json"))
