@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors", "ModelFormats", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "TestSupport"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
         // Parity on real weights (SmolLM2, Gemma-3-270M); scripts/test fetches the models first.
         .testTarget(

@@ -31,7 +31,11 @@ public enum MethodError: Error, Equatable, CustomStringConvertible {
 
 /// Checks of user-given settings, each throwing `MethodError.invalidSetting` with the range.
 struct SettingCheck {
+    /// The method's name, or what else the settings belong to (e.g. "evaluation").
     let method: String
+
+    init(method: String) { self.method = method }
+    init(method: MethodName) { self.method = method.description }
 
     /// `value` must be at least `minimum`.
     func atLeast(_ setting: String, _ value: Int, _ minimum: Int) throws {
@@ -61,5 +65,20 @@ struct SettingCheck {
             throw MethodError.notEnoughItems(method: method, task: task, split: split, purpose: purpose,
                                              needed: needed, available: available)
         }
+    }
+}
+
+extension MethodError {
+    /// The errors of a method, named by its `MethodName`.
+    static func invalidSetting(method: MethodName, setting: String, value: String, allowed: String) -> MethodError {
+        .invalidSetting(method: method.description, setting: setting, value: value, allowed: allowed)
+    }
+
+    static func corruptArtifact(method: MethodName, path: String, reason: String) -> MethodError {
+        .corruptArtifact(method: method.description, path: path, reason: reason)
+    }
+
+    static func artifactShape(method: MethodName, path: String, tensor: String, expected: [Int], found: [Int]?) -> MethodError {
+        .artifactShape(method: method.description, path: path, tensor: tensor, expected: expected, found: found)
     }
 }

@@ -21,7 +21,7 @@ import Testing
             let base = grid.defaultVariant(ablation.family)
             for variant in grid.variants(ablation) {
                 #expect(variant.key != base.key, "\(ablation) \(variant.value) duplicates the default")
-                let changed = changedKeys(base.method.settings, variant.method.settings)
+                let changed = changedKeys(base.method.settings.values, variant.method.settings.values)
                 if let key = expectedKey[ablation] {
                     #expect(changed == [key], "\(ablation) \(variant.value) changes \(changed)")
                 } else {
@@ -37,12 +37,12 @@ import Testing
         #expect(grid.variants(.siteEmbeddingShots).map(\.value) == ["1", "5"])
         #expect(grid.variants(.siteSteps).map(\.value) == ["50", "100"])
         #expect(grid.variants(.siteLearningRate).map(\.value) == ["0.05", "1.0"])
-        #expect(grid.variants(.siteTaskAgnostic).map(\.method.name) == ["site-agnostic"])
+        #expect(grid.variants(.siteTaskAgnostic).map(\.method.name) == [.siteAgnostic])
         #expect(grid.variants(.functionVectorHeads).map(\.value) == ["1", "5", "20"])
         // L = 30: L/6 = 5, L/3 = 10 (the default), L/2 = 15, 2L/3 = 20.
         #expect(grid.variants(.functionVectorLayer).map(\.value) == ["L/6 = 5", "L/2 = 15", "2L/3 = 20"])
         #expect(grid.defaultValue(.functionVectorLayer) == "L/3 = 10")
-        #expect(grid.variants(.ltvProfile).map(\.method.name) == ["ltv-paper"])
+        #expect(grid.variants(.ltvProfile).map(\.method.name) == [.ltvPaper])
     }
 
     @Test func planRunsEachDefaultOnceAndNoDuplicates() {

@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 import Testing
 import TestSupport
 @testable import Bench
@@ -102,9 +103,9 @@ import Glibc
         try reference.complete(bench)
         let expected = try reference.rows()
         // 2 tasks × (zero-shot, icl-10, site).
-        #expect(expected.map(\.method) == ["zero-shot", "zero-shot", "icl-10", "icl-10", "site", "site"])
+        #expect(expected.map(\.method) == [.zeroShot, .zeroShot, .icl(shots: 10), .icl(shots: 10), .site, .site])
         #expect(expected.map(\.task) == ["country-capital", "next_item", "country-capital", "next_item", "country-capital", "next_item"])
-        #expect(expected.allSatisfy { $0.items == 4 && $0.maxItems == 4 && !$0.prepCached })
+        #expect(expected.allSatisfy { $0.items == 4 && $0.maxItems == 4 && !$0.preparedFromCache })
 
         let resumed = Sandbox(root: root.appendingPathComponent("resumed"))
         var killedAt = [Int]()
@@ -137,8 +138,8 @@ import Glibc
             for i in compared {
                 // A SITE artifact saved before a kill is reused: the resumed row says so and counts no tokens.
                 let cacheColumns: Set = ["prep_cached", "prep_tokens"]
-                if a.prepCached, cacheColumns.contains(ResultRow.header[i]) {
-                    #expect(a.method == "site" && a.prepTokens == 0)
+                if a.preparedFromCache, cacheColumns.contains(ResultRow.header[i]) {
+                    #expect(a.method == .site && a.preparationTokens == 0)
                     continue
                 }
                 #expect(a.csvFields[i] == e.csvFields[i], "\(a.task) \(a.method): column \(ResultRow.header[i])")

@@ -8,13 +8,13 @@ import TestSupport
 
 /// The parts of a stored sweep that need no model: options, progress, provenance.
 @Suite struct ResultStoreSweepTests {
-    func cell(_ task: String, _ method: String = "site") -> SweepCell {
+    func cell(_ task: String, _ method: MethodName = .site) -> SweepCell {
         SweepCell(model: "m", task: task, method: method, seed: 0, settingsHash: "0123456789ab", settings: "steps=4")
     }
 
     func record(_ task: String) -> RunRecord {
         RunRecord(
-            model: "m", task: task, method: "site", seed: 0, settingsHash: "0123456789ab", settings: "steps=4", scoring: .firstToken,
+            model: "m", task: task, method: .site, seed: 0, settingsHash: "0123456789ab", settings: "steps=4", scoring: .firstToken,
             shots: 0, maxItems: 4, accuracy: 0.75, correct: 3, items: 4, preparationSeconds: 2, preparationTokens: 100,
             preparedFromCache: false, testSeconds: 1, testPromptTokens: 40)
     }
@@ -25,7 +25,7 @@ import TestSupport
         var progress = SweepProgress(total: 6, started: start) { lines.append($0) }
         progress.observe(.skipped(cell("a")), now: start)
         progress.observe(.skipped(cell("b")), now: start)
-        progress.observe(.preparing(method: "site", tasks: ["c", "d"]), now: start)
+        progress.observe(.preparing(method: .site, tasks: ["c", "d"]), now: start)
         #expect(lines.last == "\r[2/6] site: preparing 2 tasks\u{1B}[K", "no estimate before a cell has run")
         progress.observe(.evaluating(cell("c")), now: start.addingTimeInterval(5))
         progress.observe(.finished(record("c")), now: start.addingTimeInterval(10))
@@ -91,8 +91,8 @@ import TestSupport
         #expect(h.shots == 5 && h.site.embeddingPrompts == 20 && h.site.embeddingShots == 4 && h.site.steps == 100)
         #expect(h.site.learningRate == 0.05 && h.site.taskAgnostic && h.functionVectorHeads == 5 && h.functionVectorLayer == 9)
         #expect(h.ltv == .paper())
-        #expect(MethodKind.site.makeMethod(h).name == "site-agnostic" && MethodKind.ltv.makeMethod(h).name == "ltv-paper")
-        #expect(MethodKind.icl.makeMethod(h).name == "icl-5")
+        #expect(MethodKind.site.makeMethod(h).name == .siteAgnostic && MethodKind.ltv.makeMethod(h).name == .ltvPaper)
+        #expect(MethodKind.icl.makeMethod(h).name == .icl(shots: 5))
         let plan = try command.sweep.plan(models: command.models, modelStore: command.location.store(), tasks: [], methods: [.site])
         #expect(plan.evaluation.maxItems == 7 && plan.evaluation.scoring == .firstToken && plan.seeds == [1, 2, 3])
         #expect(plan.resultsDirectory.path.hasSuffix("r/runs") && plan.artifacts.path.hasSuffix("r/a"))
@@ -124,7 +124,7 @@ import TestSupport
         #expect(command.all && command.models == "gemma3-270m" && command.sweep.maxItems == 50)
         let root = try #require(try BenchCommand.parseAsRoot(["--all"]) as? WholeBenchmarkCommand)
         #expect(root.models == nil && root.sweep.maxItems == nil && root.resultsRoot == "results")
-        #expect(AllBenchmark.methods.map(\.rawValue) == ["zero-shot", "icl", "fv", "tv", "ltv", "site"])
+        #expect(AllBenchmark.methods == [.zeroShot, .icl, .functionVector, .taskVector, .ltv, .site])
         #expect(AllBenchmark.defaultModels == ["smollm2-135m", "gemma3-270m"])
     }
 

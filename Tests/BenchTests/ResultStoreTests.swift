@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 import Testing
 @testable import Bench
 
@@ -9,12 +10,14 @@ func makeTemporaryDirectory(_ label: String) throws -> URL {
     return url
 }
 
-func sampleRow(task: String = "country-capital", method: String = "site", seed: UInt64 = 0, settings: String = "lr=0.01;steps=4") -> ResultRow {
+func sampleRow(task: String = "country-capital", method: MethodName = .site, seed: UInt64 = 0, settings: String = "lr=0.01;steps=4") -> ResultRow {
     ResultRow(
-        model: "smollm2-135m", task: task, method: method, seed: seed, settingsHash: "0123456789ab", settings: settings,
-        scoring: "exact-match", shots: 10, maxItems: nil, accuracy: 0.1 + 0.2, correct: 3, items: 10, prepSeconds: 12.5,
-        prepTokens: 4096, prepCached: false, testSeconds: 1.0 / 3.0, testPromptTokens: 777, peakMemoryMiB: 812.25,
-        codeVersion: "f1fdf5e-dirty", dataVersion: "abcdef012345", finishedAt: "2026-11-21T20:00:00Z")
+        RunRecord(
+            model: "smollm2-135m", task: task, method: method, seed: seed, settingsHash: "0123456789ab", settings: settings,
+            scoring: .exactMatch, shots: 10, maxItems: nil, accuracy: 0.1 + 0.2, correct: 3, items: 10, preparationSeconds: 12.5,
+            preparationTokens: 4096, preparedFromCache: false, testSeconds: 1.0 / 3.0, testPromptTokens: 777),
+        provenance: RowProvenance(peakMemoryMiB: 812.25, codeVersion: "f1fdf5e-dirty", dataVersion: "abcdef012345",
+                                  finishedAt: "2026-11-21T20:00:00Z"))
 }
 
 @Suite struct CSVCodecTests {
@@ -38,9 +41,9 @@ func sampleRow(task: String = "country-capital", method: String = "site", seed: 
     }
 
     @Test func resultRowRoundTripsExactly() throws {
-        var rows = [sampleRow(), sampleRow(task: "next_item", method: "icl-10", seed: 7, settings: "note=a,\"b\"\nc;shots=10")]
+        var rows = [sampleRow(), sampleRow(task: "next_item", method: .icl(shots: 10), seed: 7, settings: "note=a,\"b\"\nc;shots=10")]
         rows[1].maxItems = 4
-        rows[1].prepCached = true
+        rows[1].preparedFromCache = true
         rows[1].accuracy = 2.0 / 3.0
         let text = CSV.text(rows)
         #expect(text.hasPrefix(ResultRow.header.joined(separator: ",") + "\n"))
@@ -66,7 +69,7 @@ func sampleRow(task: String = "country-capital", method: String = "site", seed: 
     @Test func malformedRecordsNameFileAndLine() {
         let header = ResultRow.header.joined(separator: ",") + "\n"
         let good = CSV.line(sampleRow().csvFields)
-        let cases: [(String, ResultStoreError)] = [
+        let cases: [(String, CSVError)] = [
             (header + good + "a,\"b", .malformedRow(file: "bad.csv", line: 3, reason: "a quoted field is not closed before the end of the file")),
             (header + good + "a,b\"c\n", .malformedRow(file: "bad.csv", line: 3, reason: "a quote inside an unquoted field")),
             (header + "\"a\"b,c\n", .malformedRow(file: "bad.csv", line: 2, reason: "text after a closing quote")),
@@ -81,23 +84,37 @@ func sampleRow(task: String = "country-capital", method: String = "site", seed: 
         let header = ResultRow.header.joined(separator: ",") + "\n"
         var fields = sampleRow().csvFields
         fields[3] = "-1"
-        #expect(throws: ResultStoreError.badField(file: "f.csv", line: 2, column: "seed", value: "-1", expected: "an unsigned integer")) {
+        #expect(throws: CSVError.badField(file: "f.csv", line: 2, column: "seed", value: "-1", expected: "an unsigned integer")) {
             try CSV.rows(ResultRow.self, from: header + CSV.line(fields), file: "f.csv")
         }
         fields = sampleRow().csvFields
         fields[14] = "yes"
-        #expect(throws: ResultStoreError.badField(file: "f.csv", line: 2, column: "prep_cached", value: "yes", expected: "true or false")) {
+        #expect(throws: CSVError.badField(file: "f.csv", line: 2, column: "prep_cached", value: "yes", expected: "true or false")) {
             try CSV.rows(ResultRow.self, from: header + CSV.line(fields), file: "f.csv")
         }
         fields = sampleRow().csvFields
         fields[9] = "high"
-        #expect(throws: ResultStoreError.badField(file: "f.csv", line: 2, column: "accuracy", value: "high", expected: "a number")) {
+        #expect(throws: CSVError.badField(file: "f.csv", line: 2, column: "accuracy", value: "high", expected: "a number")) {
             try CSV.rows(ResultRow.self, from: header + CSV.line(fields), file: "f.csv")
         }
-        #expect(throws: ResultStoreError.unexpectedHeader(file: "f.csv", expected: ResultRow.header, found: ["model", "task"])) {
+        // Typed columns: a method name and a scoring that do not exist.
+        fields = sampleRow().csvFields
+        fields[2] = "site-v2"
+        #expect(throws: CSVError.badField(file: "f.csv", line: 2, column: "method", value: "site-v2", expected: MethodName.spellings)) {
+            try CSV.rows(ResultRow.self, from: header + CSV.line(fields), file: "f.csv")
+        }
+        fields = sampleRow().csvFields
+        fields[6] = "exact"
+        #expect {
+            try CSV.rows(ResultRow.self, from: header + CSV.line(sampleRow().csvFields) + CSV.line(fields), file: "f.csv")
+        } throws: { error in
+            guard case let CSVError.badField(file, line, column, value, _) = error else { return false }
+            return file == "f.csv" && line == 3 && column == "scoring" && value == "exact"
+        }
+        #expect(throws: CSVError.unexpectedHeader(file: "f.csv", expected: ResultRow.header, found: ["model", "task"])) {
             try CSV.rows(ResultRow.self, from: "model,task\n", file: "f.csv")
         }
-        let message = ResultStoreError.malformedRow(file: "runs/x.csv", line: 9, reason: "r").description
+        let message = CSVError.malformedRow(file: "runs/x.csv", line: 9, reason: "r").description
         #expect(message == "runs/x.csv:9: malformed CSV row: r")
     }
 }
@@ -140,7 +157,7 @@ func sampleRow(task: String = "country-capital", method: String = "site", seed: 
         #expect(try store.append(sampleRow()))
         #expect(try store.append(sampleRow(seed: 1)))
         #expect(try store.append(other))
-        #expect(try store.append(sampleRow(method: "ltv")))
+        #expect(try store.append(sampleRow(method: .ltv)))
         #expect(store.rows.count == 4)
     }
 
@@ -164,7 +181,7 @@ func sampleRow(task: String = "country-capital", method: String = "site", seed: 
         defer { try? FileManager.default.removeItem(at: root) }
         let url = root.appendingPathComponent("m.csv")
         try Data((CSV.line(ResultRow.header) + "a,\"b\n").utf8).write(to: url)
-        #expect(throws: ResultStoreError.malformedRow(file: url.path, line: 2, reason: "a quoted field is not closed before the end of the file")) {
+        #expect(throws: CSVError.malformedRow(file: url.path, line: 2, reason: "a quoted field is not closed before the end of the file")) {
             try ResultStore(url: url)
         }
         try Data([0xFF, 0xFE, 0x00]).write(to: url)

@@ -1,11 +1,12 @@
 import Foundation
+import Methods
 import Testing
 @testable import Bench
 
 @Suite struct TablesTests {
-    func cell(_ model: String, _ task: String, _ method: String, _ accuracy: Double, hash: String = "h0",
+    func cell(_ model: String, _ task: String, _ method: MethodName, _ accuracy: Double, hash: String = "h0",
               seed: UInt64 = 0, items: Int = 100, cap: Int? = nil, settings: String = "",
-              scoring: String = "exact-match") -> AccuracyCell {
+              scoring: ScoringMode = .exactMatch) -> AccuracyCell {
         AccuracyCell(model: model, task: task, method: method, settingsHash: hash, settings: settings, seed: seed,
                      accuracy: accuracy, items: items, maxItems: cap, scoring: scoring)
     }
@@ -13,28 +14,28 @@ import Testing
     /// Seeds: per seed the mean over the tasks every seed finished, then mean and sample sd.
     @Test func seedTableGivesMeanAndSampleDeviationOverSeeds() throws {
         let cells = [
-            cell("m", "a", "site", 0.2, hash: "s0", seed: 0), cell("m", "b", "site", 0.4, hash: "s0", seed: 0),
-            cell("m", "a", "site", 0.4, hash: "s1", seed: 1), cell("m", "b", "site", 0.6, hash: "s1", seed: 1),
-            cell("m", "a", "site", 0.6, hash: "s2", seed: 2), cell("m", "b", "site", 0.8, hash: "s2", seed: 2),
-            cell("m", "c", "site", 1.0, hash: "s2", seed: 2),  // only seed 2: left out of every seed's mean
-            cell("m", "a", "icl-10", 0.5),                      // one seed: no row
+            cell("m", "a", .site, 0.2, hash: "s0", seed: 0), cell("m", "b", .site, 0.4, hash: "s0", seed: 0),
+            cell("m", "a", .site, 0.4, hash: "s1", seed: 1), cell("m", "b", .site, 0.6, hash: "s1", seed: 1),
+            cell("m", "a", .site, 0.6, hash: "s2", seed: 2), cell("m", "b", .site, 0.8, hash: "s2", seed: 2),
+            cell("m", "c", .site, 1.0, hash: "s2", seed: 2),  // only seed 2: left out of every seed's mean
+            cell("m", "a", .icl(shots: 10), 0.5),                      // one seed: no row
         ]
         let table = try #require(SeedTables.table(cells))
         // Seed means 0.3, 0.5, 0.7: mean 0.5, sample sd 0.2.
         #expect(table.rows == [["m", "SITE", "2", "0,1,2", "50.00", "20.00", "30.00 / 50.00 / 70.00"]])
-        #expect(SeedTables.table([cell("m", "a", "site", 0.5)]) == nil)
+        #expect(SeedTables.table([cell("m", "a", .site, 0.5)]) == nil)
     }
 
     /// The FV paper's filtered scoring sits beside exact match, over the tasks that have both,
     /// and never enters the exact-match tables.
     @Test func filteredScoringBesideExactMatch() throws {
-        let filtered = "filtered-first-token"
+        let filtered = ScoringMode.filteredFirstToken
         let cells = [
-            cell("m", "a", "function-vectors", 0.2), cell("m", "b", "function-vectors", 0.4),
-            cell("m", "c", "function-vectors", 0.9),
-            cell("m", "a", "function-vectors", 0.5, hash: "f1", items: 40, scoring: filtered),
-            cell("m", "b", "function-vectors", 0.7, hash: "f1", items: 20, scoring: filtered),
-            cell("m", "a", "task-vectors", 0.1),
+            cell("m", "a", .functionVectors, 0.2), cell("m", "b", .functionVectors, 0.4),
+            cell("m", "c", .functionVectors, 0.9),
+            cell("m", "a", .functionVectors, 0.5, hash: "f1", items: 40, scoring: filtered),
+            cell("m", "b", .functionVectors, 0.7, hash: "f1", items: 20, scoring: filtered),
+            cell("m", "a", .taskVectors, 0.1),
         ]
         let table = try #require(ScoringTables.filteredBesideExact(cells))
         #expect(table.header == ["model", "method", "tasks", "exact match %", "filtered first token %", "items kept %"])
@@ -45,10 +46,10 @@ import Testing
 
     @Test func mainTableAveragesSeedsThenTasksAndCountsTasks() {
         let cells = [
-            cell("m1", "a", "site", 0.5, seed: 0), cell("m1", "a", "site", 0.7, seed: 1),  // task a: 0.6
-            cell("m1", "b", "site", 0.2),                                                  // mean (0.6+0.2)/2 = 0.4
-            cell("m1", "a", "icl-10", 0.1),
-            cell("m2", "a", "site", 1.0),
+            cell("m1", "a", .site, 0.5, seed: 0), cell("m1", "a", .site, 0.7, seed: 1),  // task a: 0.6
+            cell("m1", "b", .site, 0.2),                                                  // mean (0.6+0.2)/2 = 0.4
+            cell("m1", "a", .icl(shots: 10), 0.1),
+            cell("m2", "a", .site, 1.0),
         ]
         let table = TextTables.main(cells, taskCount: 57)
         #expect(table.header == ["method", "m1 (tasks)", "m2 (tasks)", "Llama-3.1-8B (SITE paper)"])
@@ -61,15 +62,15 @@ import Testing
         #expect(table.rows.contains(["LoRA", "—", "—", "86.76"]))
         // Baselines before task representations, methods only published last.
         #expect(table.rows.map { $0[0] } == ["10-shot ICL", "SITE", "I2CL", "LoRA"])
-        #expect(TextTables.main([cell("m", "a", "zero-shot", 0)], taskCount: 57).rows.map { $0[0] }
+        #expect(TextTables.main([cell("m", "a", .zeroShot, 0)], taskCount: 57).rows.map { $0[0] }
             == ["0-shot", "10-shot ICL", "SITE", "I2CL", "LoRA"])
         #expect(table.rows.firstIndex { $0[0] == "10-shot ICL" }! < table.rows.firstIndex { $0[0] == "SITE" }!)
     }
 
     @Test func commonTasksTableComparesMethodsOnTheSameTasks() {
         let cells = [
-            cell("m", "a", "site", 0.5), cell("m", "b", "site", 0.1), cell("m", "c", "site", 0.9),
-            cell("m", "a", "zero-shot", 0.2), cell("m", "c", "zero-shot", 0.4),
+            cell("m", "a", .site, 0.5), cell("m", "b", .site, 0.1), cell("m", "c", .site, 0.9),
+            cell("m", "a", .zeroShot, 0.2), cell("m", "c", .zeroShot, 0.4),
         ]
         let table = TextTables.commonTasks(cells, taskCount: 57)
         #expect(table.header == ["method", "m (2 tasks)"])
@@ -77,13 +78,13 @@ import Testing
     }
 
     @Test func twoSettingsOfOneMethodAreNeverAveragedTogether() {
-        let cells = [cell("m", "a", "site", 0.2, hash: "aaa", settings: "steps=400"),
-                     cell("m", "a", "site", 0.8, hash: "bbb", settings: "steps=100")]
+        let cells = [cell("m", "a", .site, 0.2, hash: "aaa", settings: "steps=400"),
+                     cell("m", "a", .site, 0.8, hash: "bbb", settings: "steps=100")]
         let table = TextTables.main(cells, taskCount: 57)
         #expect(table.rows.contains { $0[0] == "SITE [aaa]" && $0[1] == "20.00 (1/57)" && $0[2] == "—" })
         #expect(table.rows.contains { $0[0] == "SITE [bbb]" && $0[1] == "80.00 (1/57)" })
         // Another item cap, or another scoring, is another experiment too.
-        let capped = TextTables.main([cell("m", "a", "site", 0.2, hash: "aaa"), cell("m", "a", "site", 0.8, hash: "ccc", cap: 50)],
+        let capped = TextTables.main([cell("m", "a", .site, 0.2, hash: "aaa"), cell("m", "a", .site, 0.8, hash: "ccc", cap: 50)],
                                      taskCount: 57)
         #expect(capped.rows.map { $0[0] }.filter { $0.hasPrefix("SITE") } == ["SITE [aaa]", "SITE [ccc]"])
     }
@@ -91,22 +92,22 @@ import Testing
     /// Each seed has its own settings hash (the hash covers the seed), yet seeds of one experiment
     /// are averaged, never split into variants; a label, where one is needed, is the lowest seed's hash.
     @Test func seedsOfOneExperimentAverageAcrossTheirHashes() {
-        let cells = [cell("m", "a", "site", 0.2, hash: "s1", seed: 1), cell("m", "a", "site", 0.6, hash: "s0", seed: 0),
-                     cell("m", "b", "site", 0.4, hash: "s2", seed: 2)]
+        let cells = [cell("m", "a", .site, 0.2, hash: "s1", seed: 1), cell("m", "a", .site, 0.6, hash: "s0", seed: 0),
+                     cell("m", "b", .site, 0.4, hash: "s2", seed: 2)]
         #expect(TextTables.main(cells, taskCount: 57).rows.first { $0[0] == "SITE" }?[1] == "40.00 (2/57)")
-        let other = cell("m", "a", "site", 0.9, hash: "zz", settings: "steps=100")
+        let other = cell("m", "a", .site, 0.9, hash: "zz", settings: "steps=100")
         let labels = Set(TextTables.main(cells + [other], taskCount: 57).rows.map { $0[0] }.filter { $0.hasPrefix("SITE") })
         #expect(labels == ["SITE [s0]", "SITE [zz]"])
     }
 
     @Test func cappedRunsAreSaidInTheNotes() {
-        let table = TextTables.main([cell("m", "a", "site", 0.5, items: 100, cap: 100), cell("m", "b", "site", 0.5, items: 42, cap: 100)], taskCount: 57)
+        let table = TextTables.main([cell("m", "a", .site, 0.5, items: 100, cap: 100), cell("m", "b", .site, 0.5, items: 42, cap: 100)], taskCount: 57)
         #expect(table.notes.contains { $0.contains("capped at 100") && $0.contains("1 task(s) reached the cap") })
-        #expect(!TextTables.main([cell("m", "a", "site", 0.5)], taskCount: 57).notes.contains { $0.contains("capped") })
+        #expect(!TextTables.main([cell("m", "a", .site, 0.5)], taskCount: 57).notes.contains { $0.contains("capped") })
     }
 
     @Test func perTaskTableHasAMeanRow() {
-        let cells = [cell("m", "b", "zero-shot", 0.25), cell("m", "a", "zero-shot", 0.75, items: 42), cell("m", "a", "site", 1, items: 42)]
+        let cells = [cell("m", "b", .zeroShot, 0.25), cell("m", "a", .zeroShot, 0.75, items: 42), cell("m", "a", .site, 1, items: 42)]
         let table = TextTables.perTask(cells, model: "m")
         #expect(table.header == ["task", "0-shot", "SITE", "test items"])
         #expect(table.rows == [["a", "75.0", "100.0", "42"], ["b", "25.0", "—", "100"], ["mean", "50.0 (2)", "100.0 (1)", ""]])
@@ -124,10 +125,10 @@ import Testing
     @Test func ablationLabelsNameOnlyTheSettingThatChanges() {
         let base = "embedding_prompts=50;lr=0.2;steps=400"
         let cells = [
-            cell("m", "a", "site", 0.5, settings: base), cell("m", "b", "site", 0.7, settings: base),
-            cell("m", "a", "site", 0.1, settings: "embedding_prompts=1;lr=0.2;steps=400"),
-            cell("m", "a", "site", 0.3, settings: "embedding_prompts=50;lr=1.0;steps=400"),
-            cell("m", "a", "site", 0.2, settings: "embedding_prompts=50;lr=0.2;steps=50"),
+            cell("m", "a", .site, 0.5, settings: base), cell("m", "b", .site, 0.7, settings: base),
+            cell("m", "a", .site, 0.1, settings: "embedding_prompts=1;lr=0.2;steps=400"),
+            cell("m", "a", .site, 0.3, settings: "embedding_prompts=50;lr=1.0;steps=400"),
+            cell("m", "a", .site, 0.2, settings: "embedding_prompts=50;lr=0.2;steps=50"),
         ]
         let table = AblationTables.table(cells, model: "m")
         #expect(table.header == ["variant", "a", "b", "mean"])
@@ -163,14 +164,14 @@ import Testing
 }
 
 @Suite struct CostTableTests {
-    func row(_ task: String, _ method: String, prep: Double, test: Double, items: Int, tokens: Int, cached: Bool = false,
+    func row(_ task: String, _ method: MethodName, prep: Double, test: Double, items: Int, tokens: Int, cached: Bool = false,
              memory: Double = 100, hash: String = "0123456789ab", settings: String? = nil) -> ResultRow {
         var row = sampleRow(task: task, method: method)
-        row.prepSeconds = prep
+        row.preparationSeconds = prep
         row.testSeconds = test
         row.items = items
         row.testPromptTokens = tokens
-        row.prepCached = cached
+        row.preparedFromCache = cached
         row.peakMemoryMiB = memory
         row.settingsHash = hash
         if let settings { row.settings = settings }
@@ -179,10 +180,10 @@ import Testing
 
     @Test func measuredCostsAndTheProjectionToEveryTask() {
         let rows = [
-            row("a", "site", prep: 100, test: 10, items: 50, tokens: 700, memory: 900),
-            row("b", "site", prep: 60, test: 30, items: 50, tokens: 700, memory: 1200),
-            row("c", "site", prep: 0.5, test: 20, items: 50, tokens: 700, cached: true),
-            row("a", "icl-10", prep: 0, test: 40, items: 40, tokens: 8000),
+            row("a", .site, prep: 100, test: 10, items: 50, tokens: 700, memory: 900),
+            row("b", .site, prep: 60, test: 30, items: 50, tokens: 700, memory: 1200),
+            row("c", .site, prep: 0.5, test: 20, items: 50, tokens: 700, cached: true),
+            row("a", .icl(shots: 10), prep: 0, test: 40, items: 40, tokens: 8000),
         ]
         let table = CostTables.table(rows, taskCount: 10)
         #expect(table.header.last == "hours for 10 tasks")
@@ -199,9 +200,9 @@ import Testing
     }
 
     @Test func onlyCachedPreparationIsSaidAndTwoSettingsStayApart() {
-        let rows = [row("a", "task-vectors", prep: 0.1, test: 5, items: 10, tokens: 10, cached: true),
-                    row("a", "site", prep: 9, test: 1, items: 10, tokens: 10, hash: "aaa", settings: "steps=400"),
-                    row("a", "site", prep: 3, test: 1, items: 10, tokens: 10, hash: "bbb", settings: "steps=100")]
+        let rows = [row("a", .taskVectors, prep: 0.1, test: 5, items: 10, tokens: 10, cached: true),
+                    row("a", .site, prep: 9, test: 1, items: 10, tokens: 10, hash: "aaa", settings: "steps=400"),
+                    row("a", .site, prep: 3, test: 1, items: 10, tokens: 10, hash: "bbb", settings: "steps=100")]
         let table = CostTables.table(rows, taskCount: 57)
         #expect(table.rows.first { $0[1] == "TV" }?[3] == "cached")
         #expect(table.rows.first { $0[1] == "SITE [aaa]" }?[3] == "9.0")
@@ -213,14 +214,14 @@ import Testing
     @Test func writesEveryTableFromTheResultFilesAlone() throws {
         let root = try makeTemporaryDirectory("tables")
         var runs = try ResultStore(directory: root.appendingPathComponent("runs"), model: "smollm2-135m")
-        var row = sampleRow(task: "antonym", method: "site")
+        var row = sampleRow(task: "antonym", method: .site)
         row.accuracy = 0.5
         try runs.append(row)
         row.task = "capitalize"
         row.accuracy = 0.9
         try runs.append(row)
         var ablations = try ResultStore(directory: root.appendingPathComponent("ablations"), model: "smollm2-135m")
-        try ablations.append(sampleRow(task: "antonym", method: "site", settings: "embedding_prompts=5"))
+        try ablations.append(sampleRow(task: "antonym", method: .site, settings: "embedding_prompts=5"))
         var steering = try CSVStore<RegressionResultRow>(url: root.appendingPathComponent("regression/steering.csv"))
         try steering.append(RegressionResultRow(
             checkpoint: "results/regression/linear-d10-small/model.safetensors", function: "linear", dims: 10, method: "site",
@@ -245,7 +246,7 @@ import Testing
         let root = try makeTemporaryDirectory("tables-order")
         for model in ["aaa-model", "gemma3-270m", "smollm2-135m"] {
             var store = try ResultStore(directory: root, model: model)
-            var row = sampleRow(task: "antonym", method: "site")
+            var row = sampleRow(task: "antonym", method: .site)
             row.model = model
             try store.append(row)
         }

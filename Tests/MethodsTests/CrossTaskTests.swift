@@ -8,18 +8,18 @@ import Testing
     /// Cross-task injection with A == B, read back from the stored artifact, answers exactly as SITE
     /// itself on a tiny run (same predictions, same accuracy).
     @Test func sameTaskEqualsSITE() throws {
-        let model = try SmolLM2.model
+        let model = try TinyLlama.model
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tvb-crosstask-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let cache = ArtifactCache(root: root)
-        let ctx = try context("antonym", model: model)
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
         let method = SoftInjectionMethod(settings: smallSITESettings(steps: 2))
         let site = try method.prepareJointly([ctx], cache: cache)[0]
-        let splits = try ctx.task.loadSplits(from: sharedData)
+        let splits = SyntheticTasks.splits(ctx.task)
         let options = EvaluationOptions(scoring: .exactMatch, maxItems: 6, batchSize: 6)
         let expected = try Evaluator(model: model).evaluate(site, task: ctx.task, items: splits.test, train: splits.train, options: options)
 
-        let artifact = try SITEArtifact.load(folder: cache.folder(model: model.name, method: method.name, task: "antonym"))
+        let artifact = try SITEArtifact.load(folder: cache.folder(model: model.name, method: method.name, task: ctx.task.name))
         #expect(artifact.alphaLogits == site.alphaLogits && artifact.taskEmbedding == site.embedding)
         let analysis = HeadAnalysis(model: model, artifacts: [artifact], tasks: [ctx.task], splits: [splits], options: options)
         let matrix = try analysis.crossTaskMatrix()

@@ -9,10 +9,10 @@ import TestSupport
     /// Exact-match generation in batches gives the same answers as one prompt at a time, with
     /// and without interventions.
     @Test func batchedEvaluationEqualsBatchOfOne() throws {
-        let model = try SmolLM2.model
-        let ctx = try context("country_capital", model: model)
+        let model = try TinyLlama.model
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
         let task = ctx.task
-        let test = try task.load(.test, from: sharedData)
+        let test = SyntheticTasks.splits(task).test
         let site = try SoftInjectionMethod(settings: smallSITESettings(steps: 2)).prepare(ctx, cache: nil)
         for method in [try PromptOnlyMethod(shots: 2).prepare(ctx, cache: nil), site] {
             var options = EvaluationOptions(maxItems: 6, batchSize: 6, seed: 3)
@@ -24,8 +24,9 @@ import TestSupport
         }
     }
 
-    /// Every method end to end on a few items, in both scoring modes.
-    @Test(arguments: ScoringMode.allCases)
+    /// Real-model end to end: a sweep of zero-shot, ICL and SITE on SmolLM2 and a real task, in
+    /// the scoring of the tables and the filtered one (whose filter needs a model that answers).
+    @Test(arguments: [ScoringMode.exactMatch, .filteredFirstToken])
     func everyMethodRunsEndToEnd(scoring: ScoringMode) throws {
         let model = try SmolLM2.model
         let sweep = Sweep(
@@ -33,7 +34,7 @@ import TestSupport
             methods: [PromptOnlyMethod.zeroShot, PromptOnlyMethod(shots: 3), SoftInjectionMethod(settings: smallSITESettings(steps: 2))],
             data: sharedData, seed: 1, evaluation: EvaluationOptions(scoring: scoring, maxItems: 4), cache: nil)
         let records = try sweep.run()
-        #expect(records.map(\.method) == ["zero-shot", "icl-3", "site"])
+        #expect(records.map(\.method) == [.zeroShot, .icl(shots: 3), .site])
         // The filtered scoring keeps the items 10-shot ICL gets right: the same for every method.
         let kept = scoring == .filteredFirstToken ? records[0].items : 4
         for r in records {
@@ -47,9 +48,9 @@ import TestSupport
     /// The filtered scoring keeps exactly the items that 10-shot ICL answers right by its first
     /// token, and scores a method by first token on those alone.
     @Test func filteredScoringKeepsTheItemsICLAnswers() throws {
-        let model = try SmolLM2.model
-        let ctx = try context("country_capital", model: model)
-        let test = try ctx.task.load(.test, from: sharedData)
+        let model = try TinyLlama.model
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
+        let (test, answered) = try Self.itemsICLAnswersEveryOther(ctx, count: 12, seed: 2)
         let evaluator = Evaluator(model: model)
         var options = EvaluationOptions(scoring: .firstToken, maxItems: 12, batchSize: 5, seed: 2)
         let icl = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
@@ -60,6 +61,7 @@ import TestSupport
         let filtered = try evaluator.evaluate(zeroShot, task: ctx.task, items: test, train: ctx.train, options: options)
 
         let kept = icl.outcomes.filter(\.correct).map(\.index)
+        #expect(kept == answered)
         try #require(!kept.isEmpty && kept.count < 12, "a filter that keeps some items and drops others")
         #expect(filtered.outcomes.map(\.index) == kept)
         #expect(filtered.count == kept.count)
@@ -71,5 +73,30 @@ import TestSupport
         let icl3 = try evaluator.evaluate(PromptOnlyMethod(shots: ScoringMode.filterShots).prepare(ctx, cache: nil),
                                           task: ctx.task, items: test, train: ctx.train, options: options)
         #expect(reseeded.outcomes.map(\.index) == icl3.outcomes.filter(\.correct).map(\.index))
+    }
+
+    /// The first `count` test items of `context`'s task, every other one given an output that
+    /// starts with the word 10-shot ICL (seeded by `seed`) predicts for it, where that prediction
+    /// is a word: a test prompt holds the item's input and train demonstrations only, so its own
+    /// output does not change what is predicted. The others keep outputs that do not start so.
+    /// - Returns: the items and the indices ICL answers by its first token.
+    static func itemsICLAnswersEveryOther(_ context: MethodContext, count: Int, seed: UInt64) throws -> (items: [TaskItem], answered: [Int]) {
+        var items = Array(SyntheticTasks.splits(context.task).test.prefix(count))
+        var answered = [Int]()
+        for i in items.indices {
+            let prompt = try context.sampler.prompt(forItem: i, of: items, split: .test, shots: ScoringMode.filterShots, seed: seed)
+            let ids = context.model.encode(prompt.text)
+            let logits = context.model.decoder.forward([ids], caches: [context.model.decoder.makeCache()]).logits!.value.scalars
+            let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+            let word = context.model.tokenizer.decode([predicted]).trimmingCharacters(in: .whitespaces)
+            let isWord = !word.isEmpty && word.allSatisfy(\.isLetter)
+            if i % 2 == 0 && isWord {
+                items[i].output = .text(word + "xy")
+                answered.append(i)
+            } else if isWord && items[i].output.text.hasPrefix(word) {
+                items[i].output = .text(word.hasPrefix("q") ? "zz" : "qq")
+            }
+        }
+        return (items, answered)
     }
 }

@@ -7,21 +7,15 @@ import Tasks
 import Tensors
 import TestSupport
 
-/// SmolLM2 and one real task, loaded once for the function-vector and task-vector tests.
+/// The tiny model and a synthetic task (words reversed), for the function-vector, task-vector
+/// and method-error tests.
 struct FVTVFixture {
     let model: LanguageModel
     let task: TextTask
     let splits: TaskSplits
 
     static let shared: Result<FVTVFixture, Error> = Result {
-        let file = SharedPaths.smolLM2
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw ModelLoadError.modelNotFound(file.lastPathComponent, searched: [file.path], hint: "run `bench models fetch` (or .ci/run) first")
-        }
-        let task = try TaskRegistry.site57.task(named: "antonym")
-        return FVTVFixture(
-            model: try LanguageModel.load(.ggufFile(file)), task: task,
-            splits: try task.loadSplits(from: DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets"))))
+        FVTVFixture(model: try TinyLlama.model, task: SyntheticTasks.reverse, splits: SyntheticTasks.splits(SyntheticTasks.reverse))
     }
 
     static func load() throws -> FVTVFixture { try shared.get() }
@@ -67,7 +61,7 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let prompts = try LastTokenPrompts(model: f.model, textPrompts: corrupted)
         // Four rows per call over 3 heads × 2 prompts: the first call mixes layers and runs each
         // prompt twice (from its own cache and from a copy).
-        let heads = [AttentionHead(layer: 9, head: 4), AttentionHead(layer: 20, head: 0), AttentionHead(layer: 9, head: 8)]
+        let heads = [AttentionHead(layer: 1, head: 3), AttentionHead(layer: 2, head: 0), AttentionHead(layer: 1, head: 1)]
         let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 4)
         // One row per call: the same effects up to rounding (BLAS may take another path for one row).
         let single = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 1).effects
@@ -102,7 +96,9 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
 
         let first = try method.prepareFunctionVector(f.context(), cache: nil)
         #expect(first.layer == c.layerCount / 3)
-        #expect(!first.preparation.fromCache && first.preparation.tokensProcessed > 270)
+        // At least the clean prompts, whole, and one last-token run per head and corrupted prompt.
+        let cleanTokens = try method.sampleCleanPrompts(f.context()).reduce(0) { $0 + f.model.encode($1.text).count }
+        #expect(!first.preparation.fromCache && first.preparation.tokensProcessed >= cleanTokens + c.layerCount * c.attentionHeads)
         let effects = try #require(first.causalIndirectEffects)
         #expect(effects.shape == [c.layerCount, c.attentionHeads])
         #expect(effects.scalars.allSatisfy { $0.isFinite && abs($0) <= 1 })
@@ -162,16 +158,16 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         defer { try? FileManager.default.removeItem(at: folder) }
         let cache = ArtifactCache(root: folder)
         let context = f.context()
-        let heads = [AttentionHead(layer: 3, head: 2), AttentionHead(layer: 5, head: 0)]
+        let heads = [AttentionHead(layer: 0, head: 2), AttentionHead(layer: 2, head: 0)]
         let fixed = FunctionVectorMethod(cleanPrompts: 2, shots: 2, heads: .fixed(heads))
         let prepared = try fixed.prepareFunctionVector(context, cache: cache)
         let reused = try fixed.prepareFunctionVector(context, cache: cache)
         #expect(reused.preparation.fromCache && reused.vector == prepared.vector && reused.heads == heads)
         // Another layer: the same artifact, added elsewhere.
         var elsewhere = fixed
-        elsewhere.layer = 4
+        elsewhere.layer = 2
         let moved = try elsewhere.prepareFunctionVector(context, cache: cache)
-        #expect(moved.preparation.fromCache && moved.layer == 4 && moved.vector == prepared.vector)
+        #expect(moved.preparation.fromCache && moved.layer == 2 && moved.vector == prepared.vector)
 
         // The vector is rebuilt from the stored means and heads: a stale stored copy does not leak.
         var stored = try #require(try cache.load(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context)))
@@ -186,7 +182,7 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
                        artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
         let stale = cache.folder(model: f.model.name, method: fixed.name, task: f.task.name)
         #expect(throws: MethodError.artifactShape(method: fixed.name, path: stale.path, tensor: "mean_head_outputs",
-                                                  expected: [30, 576], found: nil)) {
+                                                  expected: [3, 64], found: nil)) {
             try fixed.prepareFunctionVector(context, cache: cache)
         }
         try FileManager.default.removeItem(at: stale)
@@ -206,12 +202,12 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
     @Test func moreCleanPromptsThanTrainItemsThrows() throws {
         let f = try FVTVFixture.load()
         let context = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(5)), valid: [], seed: 1)
-        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "reverse", split: "train",
                                                    purpose: "6 clean prompts of distinct queries", needed: 6, available: 5)) {
             try FunctionVectorMethod(cleanPrompts: 6, shots: 2).prepare(context, cache: nil)
         }
         // Enough queries, too many shots: each prompt needs its query and 5 other items.
-        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "function-vectors", task: "reverse", split: "train",
                                                    purpose: "5-shot clean prompts (a query and 5 other items)", needed: 6, available: 5)) {
             try FunctionVectorMethod(cleanPrompts: 2, shots: 5).prepare(context, cache: nil)
         }
@@ -237,10 +233,10 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
 }
 
 @Test func settingsNameEveryChoice() {
-    #expect(FunctionVectorMethod().settings == [
+    #expect(FunctionVectorMethod().settings.values == [
         "clean_prompts": "100", "shots": "10", "layer": "L/3", "corrupted_prompts": "25", "top_heads": "10"])
     let fixed = FunctionVectorMethod(layer: 4, heads: .fixed([AttentionHead(layer: 1, head: 2), AttentionHead(layer: 3, head: 0)]))
-    #expect(fixed.settings == ["clean_prompts": "100", "shots": "10", "layer": "4", "heads": "1.2,3.0"])
+    #expect(fixed.settings.values == ["clean_prompts": "100", "shots": "10", "layer": "4", "heads": "1.2,3.0"])
     #expect(fixed.name != FunctionVectorMethod().name)
     #expect(FunctionVectorMethod().resolvedLayer(layerCount: 30) == 10)
 }

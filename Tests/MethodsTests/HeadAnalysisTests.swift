@@ -17,9 +17,9 @@ private func writeArtifact(root: URL, task: String, logits: [Float] = [0, 1, -1,
     let cache = ArtifactCache(root: root)
     let standard = ["alpha_logits": Tensor(shape: [2, 3], scalars: logits),
                     "task_embedding": Tensor(shape: [2, 6], scalars: (0..<12).map(Float.init))]
-    try cache.save(model: "m", method: "site", task: task, settings: ["steps": "4"],
+    try cache.save(model: "m", method: .site, task: task, settings: SettingsText(["steps": "4"]),
                    artifact: ArtifactCache.Artifact(tensors: tensors ?? standard, facts: ["best_step": "4"]))
-    return cache.folder(model: "m", method: "site", task: task)
+    return cache.folder(model: "m", method: .site, task: task)
 }
 
 @Suite struct HeadAnalysisTests {

@@ -54,18 +54,18 @@ import TestSupport
         let f = try FVTVFixture.load()
         let method = SoftInjectionMethod(settings: smallSITESettings())   // M = 4, N = 3
         let three = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(3)), valid: f.splits.valid, seed: 1)
-        #expect(throws: MethodError.notEnoughItems(method: "site", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "site", task: "reverse", split: "train",
                                                    purpose: "4 embedding prompts of distinct queries", needed: 4, available: 3)) {
             try method.prepare(three, cache: nil)
         }
         var fewShots = smallSITESettings()
         fewShots.embeddingPrompts = 2
-        #expect(throws: MethodError.notEnoughItems(method: "site", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "site", task: "reverse", split: "train",
                                                    purpose: "3-shot embedding prompts (a query and 3 other items)", needed: 4, available: 3)) {
             try SoftInjectionMethod(settings: fewShots).prepare(three, cache: nil)
         }
         // Keeping the best step needs a valid split; several tasks at once name the one without.
-        #expect(throws: MethodError.notEnoughItems(method: "site", task: "antonym", split: "valid",
+        #expect(throws: MethodError.notEnoughItems(method: "site", task: "reverse", split: "valid",
                                                    purpose: "keeping the step of best validation loss", needed: 1, available: 0)) {
             try method.prepareJointly([f.context(), f.context(valid: [])], cache: nil)
         }
@@ -130,7 +130,7 @@ import TestSupport
             try PromptOnlyMethod(shots: -2).prepare(f.context(), cache: nil)
         }
         let two = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(2)), valid: [], seed: 1)
-        #expect(throws: MethodError.notEnoughItems(method: "icl-3", task: "antonym", split: "train", purpose: "3-shot prompts", needed: 3, available: 2)) {
+        #expect(throws: MethodError.notEnoughItems(method: "icl-3", task: "reverse", split: "train", purpose: "3-shot prompts", needed: 3, available: 2)) {
             try PromptOnlyMethod(shots: 3).prepare(two, cache: nil)
         }
         let prepared = try PromptOnlyMethod.zeroShot.prepare(f.context(), cache: nil)
@@ -144,7 +144,7 @@ import TestSupport
     }
 
     /// The settings-matching artifact of a method, written by hand.
-    static func write(_ tensors: [String: Tensor], facts: [String: String] = [:], method: String, settings: [String: String],
+    static func write(_ tensors: [String: Tensor], facts: [String: String] = [:], method: MethodName, settings: SettingsText,
                       cache: ArtifactCache, f: FVTVFixture) throws -> URL {
         try cache.save(model: f.model.name, method: method, task: f.task.name, settings: settings,
                        artifact: ArtifactCache.Artifact(tensors: tensors, facts: facts))

@@ -4,15 +4,9 @@ import Tasks
 import TestSupport
 @testable import Methods
 
-/// SmolLM2 loaded once for the Methods tests.
+/// SmolLM2, loaded once, for the real-model end-to-end tests (the others run on `TinyLlama`).
 enum SmolLM2 {
     static let loaded = Result { try LanguageModel.load(.ggufFile(SharedPaths.requireModel(SharedPaths.smolLM2)), name: "smollm2-135m") }
-    static var model: LanguageModel { get throws { try loaded.get() } }
-}
-
-/// Gemma-3-270M: the family with norms after attention (loaded once per process).
-enum Gemma3 {
-    static let loaded = Result { try LanguageModel.load(.ggufFile(SharedPaths.requireModel(SharedPaths.gemma3)), name: "gemma3-270m") }
     static var model: LanguageModel { get throws { try loaded.get() } }
 }
 

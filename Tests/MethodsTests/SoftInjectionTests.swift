@@ -11,9 +11,9 @@ import TestSupport
     /// The gradient of the target token's loss with respect to the mixing logits, on the
     /// last-token path, against central finite differences of the same loss.
     @Test func alphaGradientMatchesFiniteDifferences() throws {
-        let model = try SmolLM2.model
+        let model = try TinyLlama.model
         let c = model.decoder.configuration
-        let ctx = try context("country_capital", model: model)
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
         let method = SoftInjectionMethod(settings: smallSITESettings())
         let (embedding, _) = try method.taskEmbedding(ctx)
         let prompt = try ctx.sampler.prompt(forItem: 3, of: ctx.train, split: .train, shots: 0, seed: 0)
@@ -38,7 +38,7 @@ import TestSupport
         let largest = gradient.scalars.indices.sorted { abs(gradient.scalars[$0]) > abs(gradient.scalars[$1]) }.prefix(3)
         #expect(abs(gradient.scalars[largest.first!]) > 0.01, "the loss depends on the mixing logits")
         let epsilon: Float = 0.05
-        for coordinate in Array(largest) + [0, c.attentionHeads * 10 + 2, c.attentionHeads * 29 + 8] {
+        for coordinate in Array(largest) + [0, c.attentionHeads + 2, c.attentionHeads * 2 + 3] {
             var plus = start, minus = start
             plus.scalars[coordinate] += epsilon
             minus.scalars[coordinate] -= epsilon
@@ -75,9 +75,8 @@ import TestSupport
     /// Tasks trained together end with the logits each reaches alone; the same seed gives the
     /// same logits twice.
     @Test func jointTrainingEqualsTrainingAloneAndIsDeterministic() throws {
-        let model = try SmolLM2.model
         let method = SoftInjectionMethod(settings: smallSITESettings())
-        let a = try context("country_capital", model: model), b = try context("antonym", model: model)
+        let a = try SyntheticTasks.context(SyntheticTasks.reverse), b = try SyntheticTasks.context(SyntheticTasks.upper)
         let joint = try method.prepareJointly([a, b], cache: nil)
         let aloneA = try method.prepareJointly([a], cache: nil)[0]
         let aloneB = try method.prepareJointly([b], cache: nil)[0]
@@ -92,11 +91,10 @@ import TestSupport
     /// A prepared artifact is saved, then reused (not recomputed) when the settings match, and
     /// ignored when they differ.
     @Test func artifactsAreReusedOnlyForTheSameSettings() throws {
-        let model = try SmolLM2.model
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tvb-artifacts-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let cache = ArtifactCache(root: root)
-        let ctx = try context("country_capital", model: model)
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
         let method = SoftInjectionMethod(settings: smallSITESettings(steps: 2))
         let first = try method.prepare(ctx, cache: cache) as! SoftInjectionMethod.Prepared
         #expect(!first.preparation.fromCache)

@@ -16,11 +16,12 @@ struct Refusal: Error, CustomStringConvertible {
 }
 
 struct RecordingMethod: TaskMethod {
-    var name: String
+    var name: MethodName
     var log: PreparationLog
     var failingTask: String?
 
-    var settings: [String: String] { ["name": name] }
+    /// Its one setting: its name.
+    enum CodingKeys: CodingKey { case name }
 
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         log.single.append(context.task.name)
@@ -30,9 +31,9 @@ struct RecordingMethod: TaskMethod {
 }
 
 struct RecordingJointMethod: JointlyPreparableMethod {
-    var name: String
+    var name: MethodName
     var log: PreparationLog
-    var settings: [String: String] { ["name": name] }
+    enum CodingKeys: CodingKey { case name }
 
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareJointly([context], cache: cache)[0]
@@ -49,22 +50,24 @@ extension PromptOnlyMethod {
 }
 
 @Suite struct SweepTests {
-    func sweep(_ methods: [any TaskMethod], tasks: [String] = ["country-capital", "next_item", "antonym"], maxItems: Int = 2) throws -> Sweep {
+    /// The tiny model over synthetic tasks read from their files.
+    func sweep(_ methods: [any TaskMethod], tasks: [TextTask] = [SyntheticTasks.reverse, SyntheticTasks.upper, SyntheticTasks.first],
+               maxItems: Int = 2) throws -> Sweep {
         Sweep(
-            model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) }, methods: methods,
-            data: sharedData, seed: 3, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: maxItems), cache: nil)
+            model: try TinyLlama.model, tasks: tasks, methods: methods, data: try SyntheticTasks.data.get(), seed: 3,
+            evaluation: EvaluationOptions(scoring: .firstToken, maxItems: maxItems), cache: nil)
     }
 
     @Test func cellsAreKeyedByMethodSettingsSeedAndEvaluation() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingMethod(name: "b", log: log)])
+        let s = try sweep([RecordingMethod(name: .zeroShot, log: log), RecordingMethod(name: .icl(shots: 2), log: log)])
         let cells = s.cells
-        #expect(cells.map(\.method) == ["a", "a", "a", "b", "b", "b"])
-        #expect(cells.map(\.task) == ["country-capital", "next_item", "antonym", "country-capital", "next_item", "antonym"])
-        #expect(cells.allSatisfy { $0.model == "smollm2-135m" && $0.seed == 3 && $0.settingsHash.count == 12 })
-        #expect(cells[0].settings == "name=a")
+        #expect(cells.map(\.method) == [.zeroShot, .zeroShot, .zeroShot, .icl(shots: 2), .icl(shots: 2), .icl(shots: 2)])
+        #expect(cells.map(\.task) == ["reverse", "upper", "first-letter", "reverse", "upper", "first-letter"])
+        #expect(cells.allSatisfy { $0.model == "tiny-llama" && $0.seed == 3 && $0.settingsHash.count == 12 })
+        #expect(cells[0].settings == "name=zero-shot")
         #expect(cells[0].settingsHash == cells[1].settingsHash && cells[0].settingsHash != cells[3].settingsHash)
-        var other = try sweep([RecordingMethod(name: "a", log: log)], maxItems: 3)
+        var other = try sweep([RecordingMethod(name: .zeroShot, log: log)], maxItems: 3)
         #expect(other.cells[0].settingsHash != cells[0].settingsHash, "the test-item cap is part of the cell")
         other.evaluation.maxItems = 2
         other.seed = 4
@@ -73,9 +76,9 @@ extension PromptOnlyMethod {
 
     @Test func skippedCellsAreNotPreparedAndTheRestKeepTheirOrder() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "a", log: log), RecordingJointMethod(name: "j", log: log), RecordingMethod(name: "c", log: log)])
-        // Every cell of "a", and j's first task, are already done.
-        let done = Set(s.cells.filter { $0.method == "a" || ($0.method == "j" && $0.task == "country-capital") })
+        let s = try sweep([RecordingMethod(name: .zeroShot, log: log), RecordingJointMethod(name: .site, log: log), RecordingMethod(name: .taskVectors, log: log)])
+        // Every zero-shot cell, and site's first task, are already done.
+        let done = Set(s.cells.filter { $0.method == .zeroShot || ($0.method == .site && $0.task == "reverse") })
         var events = [String]()
         let records = try s.run(skip: { done.contains($0) }) { event in
             switch event {
@@ -86,12 +89,14 @@ extension PromptOnlyMethod {
             case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
             }
         }
-        #expect(log.single == ["country-capital", "next_item", "antonym"], "only c prepares task by task; a is not prepared")
-        #expect(log.joint == [["next_item", "antonym"]], "j prepares its unfinished tasks only")
-        #expect(records.map { "\($0.method) \($0.task)" } == ["j next_item", "j antonym", "c country-capital", "c next_item", "c antonym"])
+        #expect(log.single == ["reverse", "upper", "first-letter"], "only task-vectors prepares task by task; zero-shot is not prepared")
+        #expect(log.joint == [["upper", "first-letter"]], "site prepares its unfinished tasks only")
+        #expect(records.map { "\($0.method) \($0.task)" } == [
+            "site upper", "site first-letter", "task-vectors reverse", "task-vectors upper", "task-vectors first-letter",
+        ])
         #expect(events.prefix(6) == [
-            "skip a country-capital", "skip a next_item", "skip a antonym", "skip j country-capital", "prepare j next_item+antonym",
-            "evaluate j next_item",
+            "skip zero-shot reverse", "skip zero-shot upper", "skip zero-shot first-letter", "skip site reverse",
+            "prepare site upper+first-letter", "evaluate site upper",
         ])
         #expect(records.allSatisfy { $0.items == 2 && $0.maxItems == 2 && $0.shots == 0 && $0.correct <= 2 && $0.seed == 3 })
         #expect(records[0].correct == Int((records[0].accuracy * 2).rounded()))
@@ -99,13 +104,13 @@ extension PromptOnlyMethod {
 
     @Test func aFailingCellIsReportedAndTheSweepGoesOn() throws {
         let log = PreparationLog()
-        let s = try sweep([RecordingMethod(name: "f", log: log, failingTask: "next_item")], tasks: ["country-capital", "next_item", "antonym"])
+        let s = try sweep([RecordingMethod(name: .ltv, log: log, failingTask: "upper")], tasks: [SyntheticTasks.reverse, SyntheticTasks.upper, SyntheticTasks.first])
         var failed = [(String, SweepPhase, String)]()
         let records = try s.run(skip: { _ in false }) { event in
             if case .failed(let cell, let phase, let error) = event { failed.append((cell.task, phase, "\(error)")) }
         }
-        #expect(records.map(\.task) == ["country-capital", "antonym"])
-        #expect(failed.count == 1 && failed[0].0 == "next_item" && failed[0].1 == .preparation && failed[0].2.contains("refuses next_item"))
+        #expect(records.map(\.task) == ["reverse", "first-letter"])
+        #expect(failed.count == 1 && failed[0].0 == "upper" && failed[0].1 == .preparation && failed[0].2.contains("refuses upper"))
         // Without a skip predicate the failure is thrown, as before.
         #expect(throws: Refusal.self) { try s.run() }
     }
@@ -113,7 +118,7 @@ extension PromptOnlyMethod {
     @Test func aTaskWhoseFilesAreMissingFailsOnlyItsCells() throws {
         let log = PreparationLog()
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-data-\(UUID().uuidString)")
-        var s = try sweep([RecordingMethod(name: "a", log: log)], tasks: ["country-capital"])
+        var s = try sweep([RecordingMethod(name: .zeroShot, log: log)], tasks: [SyntheticTasks.reverse])
         s.data = DataDirectory(root: empty)
         var phases = [SweepPhase]()
         let records = try s.run(skip: { _ in false }) { event in
@@ -125,9 +130,9 @@ extension PromptOnlyMethod {
 
 @Suite struct SweepGroupingTests {
     struct CouplingJointMethod: JointlyPreparableMethod {
-        var name: String
+        var name: MethodName
         var log: PreparationLog
-        var settings: [String: String] { ["name": name] }
+        enum CodingKeys: CodingKey { case name }
         var couplesTasks: Bool { true }
         func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
             try prepareJointly([context], cache: cache)[0]
@@ -139,12 +144,12 @@ extension PromptOnlyMethod {
     }
 
     @Test func jointPreparationGoesInGroupsUnlessTheMethodCouplesTasks() throws {
-        let tasks = ["country-capital", "next_item", "antonym", "prev_item", "present-past"]
+        let tasks = SyntheticTasks.all.map(\.name)
         let log = PreparationLog()
         var s = Sweep(
-            model: try SmolLM2.model, tasks: try tasks.map { try TaskRegistry.site57.task(named: $0) },
-            methods: [RecordingJointMethod(name: "j", log: log), CouplingJointMethod(name: "c", log: log)],
-            data: sharedData, seed: 0, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: 1), cache: nil)
+            model: try TinyLlama.model, tasks: SyntheticTasks.all,
+            methods: [RecordingJointMethod(name: .site, log: log), CouplingJointMethod(name: .taskVectors, log: log)],
+            data: try SyntheticTasks.data.get(), seed: 0, evaluation: EvaluationOptions(scoring: .firstToken, maxItems: 1), cache: nil)
         s.jointGroupSize = 2
         var order = [String]()
         let records = try s.run(skip: { _ in false }) { event in
@@ -154,9 +159,9 @@ extension PromptOnlyMethod {
             default: break
             }
         }
-        #expect(log.joint == [["country-capital", "next_item"], ["antonym", "prev_item"], ["present-past"], tasks])
+        #expect(log.joint == [["reverse", "upper"], ["first-letter", "last-letter"], ["copy"], tasks])
         // Each group is evaluated before the next is prepared (its memory is released first).
-        #expect(Array(order.prefix(4)) == ["prepare j 2", "done j country-capital", "done j next_item", "prepare j 2"])
+        #expect(Array(order.prefix(4)) == ["prepare site 2", "done site reverse", "done site upper", "prepare site 2"])
         #expect(records.map(\.task) == tasks + tasks)
     }
 }

@@ -8,39 +8,55 @@ import Tensors
 import TestSupport
 
 @Suite(.serialized) struct TaskVectorTests {
-    /// Prepare end to end with few prompts: per-layer means, valid accuracy per layer, the
-    /// chosen layer as the first argmax, one accuracy checked by whole-prompt forwards, the
-    /// intervention, and the same result for the same seed.
+    /// Prepare end to end with few prompts: per-layer means, valid accuracy per layer (on items
+    /// made so that one layer answers half), the chosen layer as the first argmax, every layer's
+    /// accuracy checked by whole-prompt forwards, the intervention, and the same result for the
+    /// same seed.
     @Test func endToEndWithFewPrompts() throws {
         let f = try FVTVFixture.load()
         let c = f.model.decoder.configuration
-        let valid = Array(f.splits.valid.prefix(4))
+        let last = c.layerCount - 1
+        // Valid items half of which the last layer's vector answers: replacing the last layer's
+        // output fixes the prediction whatever the prompt, so items 0 and 1 get outputs that start
+        // with the word it predicts, and 2 and 3 keep outputs that do not.
+        var valid = Array(f.splits.valid.prefix(4))
+        let fixedLast = try TaskVectorMethod(prompts: 3, shots: 3, layer: last).prepareTaskVector(f.context(valid: valid), cache: nil)
+        let zeroShot = try f.context().sampler.prompts(for: valid, split: .valid, shots: 0, seed: 7)
+        let lastLogits = f.fullForwardLogits(f.model.encode(zeroShot[0].text), interventions: [Intervention(
+            .residual(layer: last), .replace(Variable(constant: Tensor(shape: [1, c.hiddenSize], scalars: fixedLast.vector.scalars))))])
+        let predicted = try #require(lastLogits.indices.max { lastLogits[$0] < lastLogits[$1] })
+        let word = f.model.tokenizer.decode([predicted]).trimmingCharacters(in: .whitespaces)
+        try #require(!word.isEmpty && word.allSatisfy(\.isLetter), "the last layer's vector predicts a word token, not '\(word)'")
+        valid[0].output = .text(word + "ab")
+        valid[1].output = .text(word + "cd")
+        try #require(valid[2...].allSatisfy { !$0.output.text.hasPrefix(word) })
+
         let method = TaskVectorMethod(prompts: 3, shots: 3, validItems: 4, rowsPerCall: 4)
         let prepared = try method.prepareTaskVector(f.context(valid: valid), cache: nil)
         #expect(prepared.means.shape == [c.layerCount, c.hiddenSize])
+        #expect(prepared.means.row(last) == fixedLast.vector.scalars, "the means do not depend on the valid split")
         #expect(prepared.validAccuracy.shape == [c.layerCount])
-        // Accuracies over 4 items are multiples of 1/4.
-        #expect(prepared.validAccuracy.scalars.allSatisfy { $0 >= 0 && $0 <= 1 && ($0 * 4).rounded() == $0 * 4 })
         let accuracy = prepared.validAccuracy.scalars
+        #expect(accuracy[last] == 0.5)
         let best = accuracy.max()!
         #expect(prepared.layer == accuracy.firstIndex(of: best)!)
-        // Replacing the last layer's output fixes the prediction, whatever the prompt: all or none right.
-        #expect(accuracy[c.layerCount - 1] == 0 || accuracy[c.layerCount - 1] == 1)
-
         #expect(prepared.means.scalars.allSatisfy { $0.isFinite })
 
-        // The chosen layer's accuracy, again by whole 0-shot prompts with the residual replaced.
+        // Every layer's accuracy, again by whole 0-shot prompts with the residual replaced.
         let prompts = try f.context().sampler.prompts(for: valid, split: .valid, shots: 0, seed: 7)
-        var correct = 0
-        for prompt in prompts {
-            let tokens = f.model.encode(prompt.text)
-            let logits = f.fullForwardLogits(tokens, interventions: [Intervention(
-                .residual(layer: prepared.layer), .replace(Variable(constant: Tensor(shape: [1, c.hiddenSize], scalars: prepared.vector.scalars))))])
-            if AnswerScorer.isFirstTokenMatch(logits: logits, targetToken: try prompt.targetToken(tokenize: f.model.encode)) { correct += 1 }
+        for layer in 0..<c.layerCount {
+            var correct = 0
+            for prompt in prompts {
+                let tokens = f.model.encode(prompt.text)
+                let logits = f.fullForwardLogits(tokens, interventions: [Intervention(
+                    .residual(layer: layer), .replace(Variable(constant: Tensor(shape: [1, c.hiddenSize], scalars: prepared.means.row(layer)))))])
+                if AnswerScorer.isFirstTokenMatch(logits: logits, targetToken: try prompt.targetToken(tokenize: f.model.encode)) { correct += 1 }
+            }
+            #expect(Float(correct) / 4 == accuracy[layer], "layer \(layer)")
         }
-        #expect(Float(correct) / 4 == accuracy[prepared.layer])
 
         // The intervention replaces the residual stream after the chosen layer by the vector.
+        #expect(prepared.vector.scalars == prepared.means.row(prepared.layer))
         let interventions = prepared.interventions(batchSize: 2)
         #expect(interventions.count == 1 && interventions[0].site == .residual(layer: prepared.layer))
         guard case .replace(let value) = interventions[0].action else {
@@ -57,8 +73,8 @@ import TestSupport
     @Test func meansAreLastTokenResidualMeans() throws {
         let f = try FVTVFixture.load()
         let c = f.model.decoder.configuration
-        let prepared = try TaskVectorMethod(prompts: 2, shots: 2, layer: 5).prepareTaskVector(f.context(), cache: nil)
-        #expect(prepared.layer == 5 && prepared.validAccuracy.scalars.allSatisfy { $0.isNaN })
+        let prepared = try TaskVectorMethod(prompts: 2, shots: 2, layer: 1).prepareTaskVector(f.context(), cache: nil)
+        #expect(prepared.layer == 1 && prepared.validAccuracy.scalars.allSatisfy { $0.isNaN })
         // Rebuild the two prompts the way `prepare` draws them and average by hand.
         let context = f.context()
         let seed = SplitMix64.mix([context.seed, SplitMix64.stableHash("task-vectors")])
@@ -69,20 +85,20 @@ import TestSupport
         var sum = [Float](repeating: 0, count: c.hiddenSize)
         for prompt in prompts {
             let output = f.model.decoder.forward([f.model.encode(prompt.text)], caches: [f.model.decoder.makeCache()],
-                                                 interventions: [Intervention(.residual(layer: 5), .capture)], logits: .none)
-            for (d, x) in output.captures[.residual(layer: 5)]!.scalars.enumerated() { sum[d] += x / 2 }
+                                                 interventions: [Intervention(.residual(layer: 1), .capture)], logits: .none)
+            for (d, x) in output.captures[.residual(layer: 1)]!.scalars.enumerated() { sum[d] += x / 2 }
         }
         #expect(relativeError(prepared.vector.scalars, sum) < 1e-5)
     }
 
     @Test func emptyValidSplitThrowsWhenTheLayerIsChosen() throws {
         let f = try FVTVFixture.load()
-        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "valid",
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "reverse", split: "valid",
                                                    purpose: "choosing the layer", needed: 1, available: 0)) {
             try TaskVectorMethod(prompts: 1, shots: 1).prepare(f.context(valid: []), cache: nil)
         }
         let context = MethodContext(model: f.model, task: f.task, train: Array(f.splits.train.prefix(3)), valid: [], seed: 1)
-        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "antonym", split: "train",
+        #expect(throws: MethodError.notEnoughItems(method: "task-vectors", task: "reverse", split: "train",
                                                    purpose: "4 prompts of distinct queries", needed: 4, available: 3)) {
             try TaskVectorMethod(prompts: 4, shots: 1).prepare(context, cache: nil)
         }
@@ -112,7 +128,7 @@ import TestSupport
     }
 
     @Test func settingsNameEveryChoice() {
-        #expect(TaskVectorMethod().settings == ["prompts": "50", "shots": "10", "valid_items": "50", "layer": "best-valid"])
+        #expect(TaskVectorMethod().settings.values == ["prompts": "50", "shots": "10", "valid_items": "50", "layer": "best-valid"])
         #expect(TaskVectorMethod(layer: 3).settings["layer"] == "3")
     }
 }

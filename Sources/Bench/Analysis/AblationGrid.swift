@@ -46,7 +46,7 @@ struct AblationVariant {
     var method: any TaskMethod
 
     /// Method name and canonical settings: what tells two variants' rows apart.
-    var key: String { method.name + "|" + canonicalSettings(method.settings) }
+    var key: String { "\(method.name)|\(method.settings.canonical)" }
 
     /// Where the variant's artifacts are cached. The cache keeps one artifact per (model, method,
     /// task), so a variant stored beside its default would overwrite it: variants go under

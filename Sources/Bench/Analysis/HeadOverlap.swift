@@ -22,14 +22,11 @@ struct HeadOverlapTable {
         matrix = topHeads.map { a in topHeads.map { b in jaccard(a, b) } }
     }
 
-    /// Header `task,<task>...`, then one row per task; values with 4 decimals. Task names are
-    /// registry names (letters, digits, '-', '_'), so no field needs quoting.
+    /// Header `task,<task>...`, then one row per task; values with 4 decimals.
     func csv() -> String {
-        var lines = ["task," + tasks.joined(separator: ",")]
-        for (i, task) in tasks.enumerated() {
-            lines.append(([task] + matrix[i].map { String(format: "%.4f", $0) }).joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        CSV.line(["task"] + tasks) + tasks.enumerated().map { i, task in
+            CSV.line([task] + matrix[i].map { String(format: "%.4f", $0) })
+        }.joined()
     }
 
     /// A Markdown table (2 decimals), with the mean off-diagonal overlap below it.

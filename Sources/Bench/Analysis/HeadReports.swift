@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 
 /// Accuracy on task A's test items with α of A and the task embedding of B.
 struct CrossTaskReport {
@@ -9,11 +10,9 @@ struct CrossTaskReport {
     var items: [Int]
 
     func csv() -> String {
-        var lines = ["alpha_task,items," + tasks.map { "embedding_\($0)" }.joined(separator: ",")]
-        for (a, task) in tasks.enumerated() {
-            lines.append(([task, "\(items[a])"] + accuracy[a].map { String(format: "%.4f", $0) }).joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        CSV.line(["alpha_task", "items"] + tasks.map { "embedding_\($0)" }) + tasks.enumerated().map { a, task in
+            CSV.line([task, "\(items[a])"] + accuracy[a].map { String(format: "%.4f", $0) })
+        }.joined()
     }
 
     func markdown() -> String {
@@ -40,9 +39,9 @@ struct PatchingReport {
     var rows: [Row] = []
 
     func csv() -> String {
-        (["task,items,site,top\(k)_alpha_heads,bottom\(k)_alpha_heads"] + rows.map {
-            "\($0.task),\($0.items)," + [$0.site, $0.highest, $0.lowest].map { String(format: "%.4f", $0) }.joined(separator: ",")
-        }).joined(separator: "\n") + "\n"
+        CSV.line(["task", "items", "site", "top\(k)_alpha_heads", "bottom\(k)_alpha_heads"]) + rows.map {
+            CSV.line([$0.task, "\($0.items)"] + [$0.site, $0.highest, $0.lowest].map { String(format: "%.4f", $0) })
+        }.joined()
     }
 
     func markdown() -> String {

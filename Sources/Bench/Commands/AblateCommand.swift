@@ -91,8 +91,7 @@ struct AblateCommand: ParsableCommand {
                 case .finished(let record):
                     accuracy[variant.key, default: [:]][record.task] = record.accuracy
                     try store.append(ResultRow(
-                        record, codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task),
-                        peakMemoryMiB: RunProvenance.peakMemoryMiB(), finishedAt: RunProvenance.timestamp()))
+                        record, provenance: .now(codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task))))
                     standardError("  \(record.method) \(variant.value) \(record.task): " + String(format: "%.3f", record.accuracy)
                                   + " (\(record.items) items, prep " + String(format: "%.1f", record.preparationSeconds) + " s"
                                   + (record.preparedFromCache ? ", cached)" : ")"))

@@ -48,7 +48,7 @@ struct HeadsCommand: ParsableCommand {
         let lm = try model.load()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
-        let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name)
+        let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name.description)
         let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks?.items)
         if topK > found[0].layerCount * found[0].headCount {
             throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")

@@ -4,7 +4,10 @@ import Methods
 import Models
 import Tasks
 
-extension MethodKind: ExpressibleByArgument {}
+/// A method on the command line: its name or its short name (fv, tv).
+extension MethodKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(selecting: argument) }
+}
 
 /// `bench run`: methods × tasks × seeds on one or more models, into the result store.
 struct RunCommand: ParsableCommand {
@@ -12,7 +15,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Prepare and evaluate methods on tasks, store a row per (model, task, method, seed), and print them.",
         discussion: """
-            Methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (or "all"). Rows go to \
+            Methods: \(MethodKind.spellings) (or "all"). Rows go to \
             <results>/<model>.csv; a cell already there (same model, task, method, seed and settings) is \
             skipped, so an interrupted run resumes where it stopped. Preparation artifacts are cached \
             under --artifacts and reused when the settings match. SITE and LTV train all selected tasks \
@@ -40,8 +43,8 @@ struct RunCommand: ParsableCommand {
     func selectedMethods() throws -> [MethodKind] {
         if methods.isAll { return MethodKind.allCases }
         return try methods.items.map { name in
-            guard let kind = MethodKind(rawValue: name) else {
-                throw ValidationError("unknown method '\(name)'; known: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let kind = MethodKind(selecting: name) else {
+                throw ValidationError("unknown method '\(name)'; known: \(MethodKind.spellings)")
             }
             return kind
         }

@@ -99,15 +99,16 @@ struct SweepOptions: ParsableArguments {
         }
     }
 
-    /// The flag of each method setting this group sets, by method name and setting name.
-    static let settingFlags: [String: [String: String]] = {
-        let site = ["embedding_prompts": "--site-prompts", "embedding_shots": "--site-shots", "steps": "--site-steps", "lr": "--site-lr"]
-        return ["site": site, "site-agnostic": site, "function-vectors": ["top_heads": "--fv-heads", "layer": "--fv-layer"]]
-    }()
+    /// The flag of each method setting this group sets, by method and setting name.
+    static let settingFlags: [MethodKind: [String: String]] = [
+        .site: ["embedding_prompts": "--site-prompts", "embedding_shots": "--site-shots", "steps": "--site-steps", "lr": "--site-lr"],
+        .functionVector: ["top_heads": "--fv-heads", "layer": "--fv-layer"],
+    ]
 
     /// A method's complaint, led by the flag that set the value when there is one.
     static func flagged(_ error: MethodError) -> String {
-        guard case let .invalidSetting(method, setting, _, _) = error, let flag = settingFlags[method]?[setting] else {
+        guard case let .invalidSetting(method, setting, _, _) = error, let kind = MethodName(method)?.kind,
+              let flag = settingFlags[kind]?[setting] else {
             return "\(error)"
         }
         return "\(flag): \(error)"

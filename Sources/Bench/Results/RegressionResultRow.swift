@@ -1,7 +1,8 @@
 import Foundation
 import Methods
 
-/// One regression steering result: a row of results/regression/steering.csv.
+/// One regression steering result: a row of results/regression/steering.csv; its coding keys are
+/// the file's columns, in order.
 struct RegressionResultRow: Codable, Equatable, Sendable, CSVRow {
     var checkpoint: String
     /// The function class, e.g. "linear".
@@ -21,6 +22,20 @@ struct RegressionResultRow: Codable, Equatable, Sendable, CSVRow {
     var codeVersion: String
     var finishedAt: String
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case checkpoint, function, dims, method, condition
+        case inContextExamples = "in_context_examples"
+        case squaredErrorPerDim = "squared_error_per_dim"
+        case prompts, seed
+        case settingsHash = "settings_hash"
+        case settings
+        case prepSeconds = "prep_seconds"
+        case codeVersion = "code_version"
+        case finishedAt = "finished_at"
+    }
+
+    static let header = CodingKeys.allCases.map(\.stringValue)
+
     struct Key: Hashable, Sendable {
         var checkpoint: String
         var function: String
@@ -34,48 +49,6 @@ struct RegressionResultRow: Codable, Equatable, Sendable, CSVRow {
     var key: Key {
         Key(checkpoint: checkpoint, function: function, method: method, condition: condition,
             inContextExamples: inContextExamples, seed: seed, settingsHash: settingsHash)
-    }
-
-    static let header = [
-        "checkpoint", "function", "dims", "method", "condition", "in_context_examples", "squared_error_per_dim", "prompts", "seed",
-        "settings_hash", "settings", "prep_seconds", "code_version", "finished_at",
-    ]
-
-    var csvFields: [String] {
-        [
-            checkpoint, function, "\(dims)", method, condition, "\(inContextExamples)", CSV.number(squaredErrorPerDim), "\(prompts)",
-            "\(seed)", settingsHash, settings, CSV.number(prepSeconds), codeVersion, finishedAt,
-        ]
-    }
-
-    init(
-        checkpoint: String, function: String, dims: Int, method: String, condition: String, inContextExamples: Int,
-        squaredErrorPerDim: Double, prompts: Int, seed: UInt64, settingsHash: String, settings: String, prepSeconds: Double,
-        codeVersion: String, finishedAt: String
-    ) {
-        self.checkpoint = checkpoint
-        self.function = function
-        self.dims = dims
-        self.method = method
-        self.condition = condition
-        self.inContextExamples = inContextExamples
-        self.squaredErrorPerDim = squaredErrorPerDim
-        self.prompts = prompts
-        self.seed = seed
-        self.settingsHash = settingsHash
-        self.settings = settings
-        self.prepSeconds = prepSeconds
-        self.codeVersion = codeVersion
-        self.finishedAt = finishedAt
-    }
-
-    init(csvFields fields: [String], file: String, line: Int) throws {
-        let r = try CSVFieldReader(fields: fields, header: Self.header, file: file, line: line)
-        self.init(
-            checkpoint: r.string(0), function: r.string(1), dims: try r.int(2), method: r.string(3), condition: r.string(4),
-            inContextExamples: try r.int(5), squaredErrorPerDim: try r.double(6), prompts: try r.int(7), seed: try r.uint64(8),
-            settingsHash: r.string(9), settings: r.string(10), prepSeconds: try r.double(11), codeVersion: r.string(12),
-            finishedAt: r.string(13))
     }
 }
 

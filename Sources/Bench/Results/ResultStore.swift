@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ struct CSVStore<Row: CSVRow> {
     private(set) var rows: [Row]
 
     /// Opens `url`, creating its folders; a missing file is an empty store.
-    /// - Throws: `ResultStoreError` for an unreadable or malformed file.
+    /// - Throws: `ResultStoreError` for an unreadable file, `CSVError` for a malformed one.
     init(url: URL) throws {
         self.url = url
         do {

@@ -1,24 +1,13 @@
 import Foundation
 
-/// Why a results file could not be read or written.
+/// Why a results file could not be read or written (a file that reads but does not parse as
+/// rows throws `CSVError`).
 enum ResultStoreError: Error, CustomStringConvertible, Equatable {
-    /// A CSV record that does not parse: an unterminated quote, a stray quote, a wrong field count.
-    case malformedRow(file: String, line: Int, reason: String)
-    /// The header differs from the schema this build writes.
-    case unexpectedHeader(file: String, expected: [String], found: [String])
-    /// A field that does not hold a value of its column's type.
-    case badField(file: String, line: Int, column: String, value: String, expected: String)
     /// A file that could not be read, written or renamed.
     case io(path: String, reason: String)
 
     var description: String {
         switch self {
-        case let .malformedRow(file, line, reason):
-            return "\(file):\(line): malformed CSV row: \(reason)"
-        case let .unexpectedHeader(file, expected, found):
-            return "\(file):1: header is \(found.joined(separator: ",")), expected \(expected.joined(separator: ","))"
-        case let .badField(file, line, column, value, expected):
-            return "\(file):\(line): column \(column) holds '\(value)', expected \(expected)"
         case let .io(path, reason):
             return "\(path): \(reason)"
         }

@@ -50,9 +50,7 @@ struct StoredSweep {
                 _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
                     progress.observe(event)
                     guard case .finished(let record) = event else { return }
-                    let row = ResultRow(
-                        record, codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task),
-                        peakMemoryMiB: RunProvenance.peakMemoryMiB(), finishedAt: RunProvenance.timestamp())
+                    let row = ResultRow(record, provenance: .now(codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task)))
                     try store.append(row)
                     progress.finishLine()
                     print(Self.describe(row))
@@ -65,8 +63,8 @@ struct StoredSweep {
     }
 
     static func describe(_ r: ResultRow) -> String {
-        let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.padding(toLength: 16, withPad: " ", startingAt: 0)
+        let name = r.task.padding(toLength: 27, withPad: " ", startingAt: 0) + " " + r.method.description.padding(toLength: 16, withPad: " ", startingAt: 0)
         return name + String(format: " seed %-3llu %6.3f  %5d items  prep %6.1f s %8d tok  test %6.1f s %8d tok", r.seed, r.accuracy, r.items,
-                             r.prepSeconds, r.prepTokens, r.testSeconds, r.testPromptTokens) + (r.prepCached ? "  (cached)" : "")
+                             r.preparationSeconds, r.preparationTokens, r.testSeconds, r.testPromptTokens) + (r.preparedFromCache ? "  (cached)" : "")
     }
 }

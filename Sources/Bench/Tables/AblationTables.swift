@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 
 enum AblationTables {
     /// Variants × tasks of one model: each variant labelled by the settings in which it differs from
@@ -6,16 +7,16 @@ enum AblationTables {
     static func table(_ cells: [AccuracyCell], model: String) -> ResultTable {
         let mine = cells.filter { $0.model == model }
         let tasks = Set(mine.map(\.task)).sorted()
-        var keys = [String: [String]]()  // method → variant settings in first-appearance order
+        var keys = [MethodName: [String]]()  // method → variant settings in first-appearance order
         for cell in mine where !(keys[cell.method]?.contains(cell.settings) ?? false) {
             keys[cell.method, default: []].append(cell.settings)
         }
-        let methods = keys.keys.sorted { MethodVariant(method: $0, settingsHash: nil) < MethodVariant(method: $1, settingsHash: nil) }
+        let methods = keys.keys.sorted()
         var rows = [[String]]()
         for method in methods {
             let variants = keys[method]!
             for settings in variants {
-                let name = MethodVariant.displayNames[method] ?? method
+                let name = method.tableName
                 let label = variants.count == 1 ? name : name + " " + differing(settings, among: variants)
                 var accuracies = [Double]()
                 var row = [label.trimmingCharacters(in: .whitespaces)]
@@ -39,8 +40,8 @@ enum AblationTables {
     /// most common value among `variants` (each ablation changes one setting, so the defaults
     /// outnumber every other value).
     static func differing(_ settings: String, among variants: [String]) -> String {
-        let parsed = variants.map(parse)
-        let mine = parse(settings)
+        let parsed = variants.map { parse($0).values }
+        let mine = parse(settings).values
         let keys = mine.keys.sorted().filter { key in
             var counts = [String: Int]()
             for variant in parsed { counts[variant[key] ?? "", default: 0] += 1 }
@@ -51,12 +52,9 @@ enum AblationTables {
         return keys.isEmpty ? "(defaults)" : keys.map { "\($0)=\(mine[$0]!)" }.joined(separator: ", ")
     }
 
-    static func parse(_ settings: String) -> [String: String] {
-        var out = [String: String]()
-        for pair in settings.split(separator: ";") {
-            guard let eq = pair.firstIndex(of: "=") else { continue }
-            out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
-        }
-        return out
+    /// Settings as rows record them; text that is not "k=v;k=v" counts as no settings (the table
+    /// then labels the variant by what it has).
+    static func parse(_ settings: String) -> SettingsText {
+        (try? SettingsText(canonical: settings)) ?? SettingsText()
     }
 }

@@ -1,8 +1,10 @@
+import Methods
+
 /// What the tables need of one text result row.
 struct AccuracyCell: Equatable {
     var model: String
     var task: String
-    var method: String
+    var method: MethodName
     var settingsHash: String
     /// Canonical "k=v;k=v" settings.
     var settings: String = ""
@@ -11,36 +13,60 @@ struct AccuracyCell: Equatable {
     var items: Int
     /// The cap on test items the run used (nil: every item).
     var maxItems: Int?
-    /// `ScoringMode`'s raw value: the main tables read exact-match cells only.
-    var scoring: String = "exact-match"
+    /// The main tables read exact-match cells only.
+    var scoring: ScoringMode = .exactMatch
 }
 
 /// A method as a table row: its name, plus the settings hash when one model's results hold the
 /// same method under several settings (so two variants are never averaged together).
 struct MethodVariant: Hashable, Comparable {
-    var method: String
+    var method: MethodName
     var settingsHash: String?
 
     var label: String {
-        let name = MethodVariant.displayNames[method] ?? method
-        return settingsHash.map { "\(name) [\($0)]" } ?? name
+        settingsHash.map { "\(method.tableName) [\($0)]" } ?? method.tableName
     }
 
-    static let displayNames = [
-        "zero-shot": "0-shot", "icl-10": "10-shot ICL", "function-vectors": "FV", "task-vectors": "TV",
-        "ltv": "LTV", "ltv-paper": "LTV (paper settings)", "site": "SITE", "site-agnostic": "SITE (task-agnostic)",
-    ]
-    /// Baselines first, then the task representations in the order of the papers, then the
-    /// methods only the papers ran.
-    static let order = ["zero-shot", "icl-5", "icl-10", "function-vectors", "task-vectors", "ltv", "ltv-paper", "site", "site-agnostic",
-                        "I2CL", "LoRA"]
-
+    /// Methods in table order, then variants by hash.
     static func < (a: MethodVariant, b: MethodVariant) -> Bool {
-        let ia = order.firstIndex(of: a.method) ?? order.count, ib = order.firstIndex(of: b.method) ?? order.count
-        if ia != ib { return ia < ib }
         if a.method != b.method { return a.method < b.method }
         return (a.settingsHash ?? "") < (b.settingsHash ?? "")
     }
+}
+
+/// How the tables name and order methods.
+extension MethodName: Comparable {
+    /// The row label of a method.
+    var tableName: String {
+        switch self {
+        case .zeroShot: return "0-shot"
+        case .icl(let shots): return "\(shots)-shot ICL"
+        case .functionVectors: return "FV"
+        case .functionVectorsFixedHeads: return "FV (fixed heads)"
+        case .taskVectors: return "TV"
+        case .ltv: return "LTV"
+        case .ltvPaper: return "LTV (paper settings)"
+        case .site: return "SITE"
+        case .siteAgnostic: return "SITE (task-agnostic)"
+        }
+    }
+
+    /// Baselines first (ICL by shots), then the task representations in the order of the papers.
+    private var tableRank: (Int, Int) {
+        switch self {
+        case .zeroShot: return (0, 0)
+        case .icl(let shots): return (1, shots)
+        case .functionVectors: return (2, 0)
+        case .functionVectorsFixedHeads: return (3, 0)
+        case .taskVectors: return (4, 0)
+        case .ltv: return (5, 0)
+        case .ltvPaper: return (6, 0)
+        case .site: return (7, 0)
+        case .siteAgnostic: return (8, 0)
+        }
+    }
+
+    public static func < (a: MethodName, b: MethodName) -> Bool { a.tableRank < b.tableRank }
 }
 
 extension MethodVariant {
@@ -61,9 +87,9 @@ extension MethodVariant {
 extension AccuracyCell {
     /// What makes two cells of one method different experiments: everything but the seed.
     struct VariantKey: Hashable {
-        var method: String
+        var method: MethodName
         var settings: String
-        var scoring: String
+        var scoring: ScoringMode
         var maxItems: Int?
     }
 

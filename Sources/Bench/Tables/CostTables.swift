@@ -51,12 +51,12 @@ struct MethodCost {
     var secondsPerTask: Double
 
     init(_ rows: [ResultRow]) {
-        let prepared = rows.filter { !$0.prepCached }
+        let prepared = rows.filter { !$0.preparedFromCache }
         let items = max(1, rows.reduce(0) { $0 + $1.items })
         let testSeconds = rows.reduce(0) { $0 + $1.testSeconds }
         tasks = Set(rows.map(\.task)).count
-        secondsSpent = rows.reduce(0) { $0 + $1.prepSeconds } + testSeconds
-        prepSecondsPerTask = prepared.isEmpty ? nil : prepared.reduce(0) { $0 + $1.prepSeconds } / Double(prepared.count)
+        secondsSpent = rows.reduce(0) { $0 + $1.preparationSeconds } + testSeconds
+        prepSecondsPerTask = prepared.isEmpty ? nil : prepared.reduce(0) { $0 + $1.preparationSeconds } / Double(prepared.count)
         testSecondsPerItem = testSeconds / Double(items)
         promptTokensPerItem = Double(rows.reduce(0) { $0 + $1.testPromptTokens }) / Double(items)
         peakMemoryMiB = rows.map(\.peakMemoryMiB).max() ?? 0

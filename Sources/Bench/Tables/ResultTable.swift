@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 
 /// A table ready to print: a header, rows of cells and notes under it. Rendered the same way as
 /// Markdown, LaTeX and CSV so that the three files of one table always agree.
@@ -42,9 +43,9 @@ struct ResultTable: Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180: the header line, then one line per row; notes are not data and stay out.
+    /// RFC 4180 (`CSV.line`): the header line, then one line per row; notes are not data and stay out.
     func csv() -> String {
-        ([header] + rows).map { $0.map(Self.quoteCSV).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        ([header] + rows).map(CSV.line).joined()
     }
 
     static func escapeMarkdown(_ cell: String) -> String {
@@ -64,10 +65,5 @@ struct ResultTable: Equatable {
             }
         }
         return out
-    }
-
-    static func quoteCSV(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -26,12 +26,12 @@ struct ResultTables: TablesStage {
         var files = [URL]()
         // The main, per-task and cost tables are exact match; other scorings get their own table.
         let allCells = runs.map(\.accuracyCell)
-        let cells = allCells.filter { $0.scoring == ScoringMode.exactMatch.rawValue }
+        let cells = allCells.filter { $0.scoring == .exactMatch }
         let main = TextTables.main(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(main, name: "main", in: out)
         let common = TextTables.commonTasks(cells, taskCount: TaskRegistry.site57.tasks.count)
         files += try save(common, name: "main-common-tasks", in: out)
-        let exactRuns = runs.filter { $0.scoring == ScoringMode.exactMatch.rawValue }
+        let exactRuns = runs.filter { $0.scoring == .exactMatch }
         if !exactRuns.isEmpty {
             files += try save(CostTables.table(exactRuns, taskCount: TaskRegistry.site57.tasks.count), name: "cost", in: out)
         }
@@ -87,8 +87,9 @@ struct ResultTables: TablesStage {
 
 extension ResultRow {
     var accuracyCell: AccuracyCell {
-        AccuracyCell(model: model, task: task, method: method, settingsHash: settingsHash, settings: settings, seed: seed,
-                     accuracy: accuracy, items: items, maxItems: maxItems, scoring: scoring)
+        AccuracyCell(model: record.model, task: record.task, method: record.method, settingsHash: record.settingsHash,
+                     settings: record.settings, seed: record.seed, accuracy: record.accuracy, items: record.items,
+                     maxItems: record.maxItems, scoring: record.scoring)
     }
 }
 

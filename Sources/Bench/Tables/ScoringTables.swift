@@ -7,8 +7,8 @@ enum ScoringTables {
     /// (Todd et al.: first token, on the items 10-shot ICL answers right) over the tasks that have
     /// both, and the share of test items the filter kept. Nil when no row uses the filtered scoring.
     static func filteredBesideExact(_ cells: [AccuracyCell]) -> ResultTable? {
-        let exact = cells.filter { $0.scoring == ScoringMode.exactMatch.rawValue }
-        let filtered = cells.filter { $0.scoring == ScoringMode.filteredFirstToken.rawValue }
+        let exact = cells.filter { $0.scoring == .exactMatch }
+        let filtered = cells.filter { $0.scoring == .filteredFirstToken }
         guard !filtered.isEmpty else { return nil }
         var rows = [[String]]()
         var compared = Set<String>()  // "model/task" pairs in the table, for the cap note

@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 
 /// The tables of the text tasks, built from result rows alone.
 enum TextTables {
@@ -8,12 +9,14 @@ enum TextTables {
         let models = orderedModels(cells)
         let perModel = Dictionary(grouping: cells, by: \.model).mapValues(TaskAccuracies.init)
         var variants = Set(perModel.values.flatMap(\.variants))
-        let publishedOnly = PublishedResults.columns.flatMap(\.accuracy.keys)
-            .filter { name in !variants.contains { $0.method == name } }
-        variants.formUnion(publishedOnly.map { MethodVariant(method: $0, settingsHash: nil) })
+        let publishedOurs = PublishedResults.columns.flatMap(\.accuracy.keys).compactMap { method -> MethodName? in
+            if case .ours(let name) = method { return name }
+            return nil
+        }
+        variants.formUnion(publishedOurs.filter { name in !variants.contains { $0.method == name } }.map { MethodVariant(method: $0, settingsHash: nil) })
 
         let header = ["method"] + models.map { "\($0) (tasks)" } + PublishedResults.columns.map(\.label)
-        let rows = variants.sorted().map { variant -> [String] in
+        var rows = variants.sorted().map { variant -> [String] in
             var row = [variant.label]
             for model in models {
                 if let mean = perModel[model]?.mean(variant) {
@@ -23,9 +26,13 @@ enum TextTables {
                 }
             }
             for column in PublishedResults.columns {
-                row.append(variant.settingsHash == nil ? column.accuracy[variant.method].map { String(format: "%.2f", $0) } ?? "—" : "—")
+                row.append(variant.settingsHash == nil ? column.accuracy[.ours(variant.method)].map { String(format: "%.2f", $0) } ?? "—" : "—")
             }
             return row
+        }
+        for name in PublishedResults.notRun {
+            rows.append([name] + models.map { _ in "—" }
+                + PublishedResults.columns.map { column in column.accuracy[.notRun(name)].map { String(format: "%.2f", $0) } ?? "—" })
         }
         var notes = ["Mean exact-match accuracy (%) over the tasks done; in parentheses, tasks done of \(taskCount)."]
         notes += capNotes(cells)

@@ -11,11 +11,11 @@ public struct SITEArtifact: Sendable {
     /// (L, H·Dh): the mean head outputs mixed in.
     public var taskEmbedding: Tensor
     /// The settings and facts recorded with it (empty when absent).
-    public var settings: [String: String]
+    public var settings: SettingsText
     public var facts: [String: String]
 
     public init(task: String, alphaLogits: Tensor, taskEmbedding: Tensor,
-                settings: [String: String] = [:], facts: [String: String] = [:]) {
+                settings: SettingsText = SettingsText(), facts: [String: String] = [:]) {
         self.task = task
         self.alphaLogits = alphaLogits
         self.taskEmbedding = taskEmbedding
@@ -64,7 +64,7 @@ public struct SITEArtifact: Sendable {
         }
         return SITEArtifact(
             task: folder.lastPathComponent, alphaLogits: logits, taskEmbedding: embedding,
-            settings: record.settings ?? [:], facts: record.facts ?? [:])
+            settings: SettingsText(record.settings ?? [:]), facts: record.facts ?? [:])
     }
 
     /// The artifacts of `tasks` (every task folder when nil, sorted by name) under `folder`,

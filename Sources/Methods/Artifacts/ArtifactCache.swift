@@ -29,30 +29,25 @@ public struct ArtifactCache: Sendable {
 
         /// Tensor `name`, which must have `shape`.
         /// - Throws: `MethodError.artifactShape` when it is missing or has another shape.
-        public func tensor(_ name: String, shape: [Int], method: String) throws -> Tensor {
+        public func tensor(_ name: String, shape: [Int], method: MethodName) throws -> Tensor {
             guard let t = tensors[name], t.shape == shape else {
-                throw MethodError.artifactShape(method: method, path: path, tensor: name, expected: shape, found: tensors[name]?.shape)
+                throw MethodError.artifactShape(method: method.description, path: path, tensor: name, expected: shape, found: tensors[name]?.shape)
             }
             return t
         }
 
         /// Fact `name` parsed by `parse`.
         /// - Throws: `MethodError.corruptArtifact` when it is missing or does not parse.
-        public func fact<T>(_ name: String, method: String, _ parse: (String) -> T?) throws -> T {
+        public func fact<T>(_ name: String, method: MethodName, _ parse: (String) -> T?) throws -> T {
             guard let text = facts[name], let value = parse(text) else {
-                throw MethodError.corruptArtifact(method: method, path: path, reason: "fact \(name) is \(facts[name].map { "\"\($0)\"" } ?? "missing")")
+                throw MethodError.corruptArtifact(method: method.description, path: path, reason: "fact \(name) is \(facts[name].map { "\"\($0)\"" } ?? "missing")")
             }
             return value
         }
     }
 
-    /// The hash naming a set of settings: SHA-256 of their canonical rendering.
-    public static func hash(_ settings: [String: String]) -> String {
-        SHA256.hexDigest(of: Array(canonicalSettings(settings).utf8))
-    }
-
-    public func folder(model: String, method: String, task: String) -> URL {
-        root.appendingPathComponent(model).appendingPathComponent(method).appendingPathComponent(task)
+    public func folder(model: String, method: MethodName, task: String) -> URL {
+        root.appendingPathComponent(model).appendingPathComponent(method.description).appendingPathComponent(task)
     }
 
     /// The artifact when present and prepared with exactly `settings`; nil when there is none
@@ -60,19 +55,19 @@ public struct ArtifactCache: Sendable {
     /// - Throws: `MethodError.corruptArtifact` when the settings match but the JSON or the
     ///   tensors cannot be read (truncated, not safetensors): such a file is never silently
     ///   replaced, since it means something else wrote or damaged it.
-    public func load(model: String, method: String, task: String, settings: [String: String]) throws -> Artifact? {
+    public func load(model: String, method: MethodName, task: String, settings: SettingsText) throws -> Artifact? {
         let folder = folder(model: model, method: method, task: task)
         let jsonURL = folder.appendingPathComponent("artifact.json")
         guard let data = try? Data(contentsOf: jsonURL) else { return nil }
         guard let record = try? StoredRecord.decode(data), let hash = record.settingsHash
-        else { throw MethodError.corruptArtifact(method: method, path: jsonURL.path, reason: "not a JSON object with a settings_hash") }
-        guard hash == Self.hash(settings) else { return nil }
+        else { throw MethodError.corruptArtifact(method: method.description, path: jsonURL.path, reason: "not a JSON object with a settings_hash") }
+        guard hash == settings.hash else { return nil }
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         let tensors: [String: Tensor]
         do {
             tensors = try Self.readTensors(tensorsURL)
         } catch {
-            throw MethodError.corruptArtifact(method: method, path: tensorsURL.path, reason: "\(error)")
+            throw MethodError.corruptArtifact(method: method.description, path: tensorsURL.path, reason: "\(error)")
         }
         return Artifact(tensors: tensors, facts: record.facts ?? [:], path: folder.path)
     }
@@ -80,7 +75,7 @@ public struct ArtifactCache: Sendable {
     /// Writes the artifact; each file goes to a temporary name first and is renamed into place,
     /// the JSON (which makes it valid) last.
     public func save(
-        model: String, method: String, task: String, settings: [String: String], artifact: Artifact
+        model: String, method: MethodName, task: String, settings: SettingsText, artifact: Artifact
     ) throws {
         let folder = folder(model: model, method: method, task: task)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -90,11 +85,7 @@ public struct ArtifactCache: Sendable {
             artifact.tensors.keys.sorted().map { (name: $0, shape: artifact.tensors[$0]!.shape, values: artifact.tensors[$0]!.scalars) },
             to: temporary)
         try moveIntoPlace(temporary, tensorsURL)
-        let json: [String: Any] = [
-            "model": model, "method": method, "task": task, "settings": settings,
-            "settings_hash": Self.hash(settings), "facts": artifact.facts,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        let data = try StoredRecord(model: model, method: method, task: task, settings: settings, facts: artifact.facts).encoded()
         let jsonTemporary = folder.appendingPathComponent(".artifact.json.tmp")
         try data.write(to: jsonTemporary)
         try moveIntoPlace(jsonTemporary, folder.appendingPathComponent("artifact.json"))

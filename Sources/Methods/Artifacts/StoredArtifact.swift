@@ -3,20 +3,32 @@ import ModelFormats
 import Tensors
 
 extension ArtifactCache {
-    /// `artifact.json` as `save` writes it, read back: the one reader of that format (the cache
-    /// and the head analysis both read through it). Its model, method and task are left out:
-    /// the folder names them.
-    struct StoredRecord: Decodable {
+    /// `artifact.json`: the one reader and writer of that format (the cache and the head analysis
+    /// both read through it). Its model, method and task are written for a reader of the file
+    /// and not read back: the folder names them.
+    struct StoredRecord: Codable {
+        var model: String?
+        var method: String?
+        var task: String?
         /// The settings that named the artifact; nil when absent or not strings.
         var settings: [String: String]?
-        /// The hash of `settings` (`ArtifactCache.hash`); nil when absent.
+        /// The hash of `settings` (`SettingsText.hash`); nil when absent.
         var settingsHash: String?
         /// Free-form facts; nil when absent or not strings.
         var facts: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case settings, facts
+            case model, method, task, settings, facts
             case settingsHash = "settings_hash"
+        }
+
+        init(model: String, method: MethodName, task: String, settings: SettingsText, facts: [String: String]) {
+            self.model = model
+            self.method = method.description
+            self.task = task
+            self.settings = settings.values
+            self.settingsHash = settings.hash
+            self.facts = facts
         }
 
         init(from decoder: any Decoder) throws {
@@ -30,6 +42,13 @@ extension ArtifactCache {
         /// - Throws: `DecodingError` when `json` is not a JSON object.
         static func decode(_ json: Data) throws -> StoredRecord {
             try JSONDecoder().decode(StoredRecord.self, from: json)
+        }
+
+        /// Pretty-printed JSON with sorted keys.
+        func encoded() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return try encoder.encode(self)
         }
     }
 

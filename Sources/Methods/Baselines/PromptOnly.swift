@@ -2,7 +2,7 @@ import Models
 import Tasks
 
 /// Zero-shot (k = 0) and k-shot in-context learning: the prompt alone, no intervention.
-public struct PromptOnlyMethod: TaskMethod {
+public struct PromptOnlyMethod: TaskMethod, Codable {
     /// Demonstrations per prompt, resampled from train for every query.
     public var shots: Int
 
@@ -12,8 +12,7 @@ public struct PromptOnlyMethod: TaskMethod {
     /// The papers' in-context-learning baseline: 10 demonstrations.
     public static let tenShot = PromptOnlyMethod(shots: 10)
 
-    public var name: String { shots == 0 ? "zero-shot" : "icl-\(shots)" }
-    public var settings: [String: String] { ["shots": "\(shots)"] }
+    public var name: MethodName { shots == 0 ? .zeroShot : .icl(shots: shots) }
 
     /// Throws `MethodError.invalidSetting` for negative shots.
     public func validate() throws {

@@ -45,25 +45,11 @@ public struct FunctionVectorMethod: TaskMethod {
         self.rowsPerCall = rowsPerCall
     }
 
-    public var name: String {
+    public var name: MethodName {
         switch heads {
-        case .topByEffect: return "function-vectors"
-        case .fixed: return "function-vectors-fixed-heads"
+        case .topByEffect: return .functionVectors
+        case .fixed: return .functionVectorsFixedHeads
         }
-    }
-
-    /// The prepared artifact also depends on the context's seed and model, which `prepare` adds
-    /// to these when it names the artifact.
-    public var settings: [String: String] {
-        var s = ["clean_prompts": "\(cleanPrompts)", "shots": "\(shots)", "layer": layer.map { "\($0)" } ?? "L/3"]
-        switch heads {
-        case .topByEffect:
-            s["corrupted_prompts"] = "\(corruptedPrompts)"
-            s["top_heads"] = "\(topHeads)"
-        case .fixed(let list):
-            s["heads"] = list.map(\.description).joined(separator: ",")
-        }
-        return s
     }
 
     /// The layer the vector is added after, for a model of `layerCount` layers.

@@ -55,7 +55,7 @@ public struct PreparedFunctionVector: PreparedMethod {
     /// means and heads (the stored copy is for readers of the file), so an artifact written before
     /// a change to how heads enter the residual stream still gives the right vector.
     /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when its tensors do not fit the model.
-    init(artifact: ArtifactCache.Artifact, decoder: Decoder, layer: Int, method: String, fromCache seconds: Double) throws {
+    init(artifact: ArtifactCache.Artifact, decoder: Decoder, layer: Int, method: MethodName, fromCache seconds: Double) throws {
         let t = artifact.tensors, c = decoder.configuration
         let means = try artifact.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [c.layerCount, c.attentionWidth], method: method)
         _ = try artifact.tensor(FunctionVectorTensor.functionVector, shape: [c.hiddenSize], method: method)

@@ -51,7 +51,7 @@ public struct LTVProblem {
     /// `validationItems` valid items. Every draw is seeded by (context seed, task, purpose).
     /// - Throws: `MethodError.notEnoughItems` (naming `method`) when train holds too few items
     ///   for the shots; `TaskError.targetAddsNoToken` for an item with no target token.
-    public static func make(_ context: MethodContext, settings: LTVSettings, method: String = "ltv") throws -> LTVProblem {
+    public static func make(_ context: MethodContext, settings: LTVSettings, method: MethodName = .ltv) throws -> LTVProblem {
         let model = context.model, task = context.task, train = context.train
         let check = SettingCheck(method: method)
         for (shots, purpose) in [(settings.meanShots, "mean"), (settings.trainingShots, "training")] {

@@ -3,11 +3,11 @@ import Tensors
 
 /// Every number of learned task vectors (Saglam et al.), with the two profiles of DESIGN.md.
 ///
-/// All fields are recorded in `dictionary`, so the settings hash of a cached artifact changes
-/// with any of them, and a result row says exactly what was trained.
+/// Every field is in its `Codable` form (`LTVSettings+Codable.swift`), so the settings hash of a
+/// cached artifact changes with any of them, and a result row says exactly what was trained.
 public struct LTVSettings: Sendable, Equatable {
     /// Where the defaults came from.
-    public enum Profile: String, Sendable, CaseIterable {
+    public enum Profile: String, Sendable, CaseIterable, Codable {
         /// The step budget and prompt shape of SITE: zero-shot training prompts, 400 steps,
         /// w = 0 at the start, Adam lr 0.01.
         case sameBudget = "same-budget"
@@ -16,7 +16,7 @@ public struct LTVSettings: Sendable, Equatable {
     }
 
     /// How w (L, H) starts.
-    public enum Initialisation: String, Sendable, CaseIterable {
+    public enum Initialisation: String, Sendable, CaseIterable, Codable {
         /// w = 0: the first steps start from the unsteered model.
         case zeros
         /// w ~ N(0, 1), seeded by (seed, task).
@@ -91,7 +91,7 @@ public struct LTVSettings: Sendable, Equatable {
     /// Throws `MethodError.invalidSetting` (naming `method`) for a value outside its range:
     /// counts where a zero makes no sense below 1, any count below 0, a learning rate that is
     /// not positive and finite.
-    public func validate(method: String) throws {
+    public func validate(method: MethodName) throws {
         let check = SettingCheck(method: method)
         try check.atLeast("mean_prompts", meanPrompts, 1)
         try check.atLeast("mean_shots", meanShots, 1)
@@ -102,25 +102,6 @@ public struct LTVSettings: Sendable, Equatable {
         try check.positiveFinite("learning_rate", learningRate)
         try check.atLeast("validation_items", validationItems, 0)
         try check.atLeast("validate_every", validateEvery, 1)
-    }
-
-    /// Every field as "key" → "value" (the method's `settings`).
-    public var dictionary: [String: String] {
-        [
-            "profile": profile.rawValue,
-            "mean_prompts": "\(meanPrompts)",
-            "mean_shots": "\(meanShots)",
-            "training_shots": "\(trainingShots)",
-            "shuffled_labels": "\(shuffledLabels)",
-            "training_prompts": "\(trainingPrompts)",
-            "steps": "\(steps)",
-            "prompts_per_step": "\(promptsPerStep)",
-            "learning_rate": "\(learningRate)",
-            "initialisation": initialisation.rawValue,
-            "validation_items": "\(validationItems)",
-            "validate_every": "\(validateEvery)",
-            "selection": "best-validation",
-        ]
     }
 
     /// When training validates: before the first step, every `validateEvery` steps, and after the last.

@@ -13,8 +13,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
 
     public init(_ configuration: LTVSettings = .sameBudget) { self.configuration = configuration }
 
-    public var name: String { configuration.profile == .paper ? "ltv-paper" : "ltv" }
-    public var settings: [String: String] { configuration.dictionary }
+    public var name: MethodName { configuration.profile == .paper ? .ltvPaper : .ltv }
 
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareJointly([context], cache: cache)[0]
@@ -132,7 +131,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         /// A cached artifact made with `seed`, for a decoder of this shape; nil when it was made
         /// with another seed (it is then trained again).
         /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when it does not fit the model.
-        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder, method: String) throws {
+        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder, method: MethodName) throws {
             let c = decoder.configuration
             guard artifact.facts["seed"] == "\(seed)" else { return nil }
             let weights = try artifact.tensor("weights", shape: [c.layerCount, c.attentionHeads], method: method)

@@ -27,12 +27,12 @@ public struct MethodContext {
 
 /// A way to answer a task: zero-shot, in-context learning, or a task representation injected
 /// into the model. A method prepares once per (model, task), then answers prompts.
-public protocol TaskMethod {
-    /// Short name for results, e.g. "site" or "icl".
-    var name: String { get }
-    /// Every setting that changes what `prepare` builds, as "key=value" strings; their hash
-    /// names the cached artifact.
-    var settings: [String: String] { get }
+///
+/// A method's `Encodable` form is its settings: every setting that changes what `prepare`
+/// builds, under the key its result rows and artifacts record (`settings`).
+public protocol TaskMethod: Encodable {
+    /// The name results and artifact folders carry, e.g. `.site` or `.icl(shots: 10)`.
+    var name: MethodName { get }
     /// Builds the method's state from the train and valid splits.
     func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod
     /// Keys of `settings` that do not change the prepared artifact, left out of its name so that
@@ -43,14 +43,23 @@ public protocol TaskMethod {
 extension TaskMethod {
     public var settingsOutsideArtifact: Set<String> { [] }
 
-    /// Settings that name a task's artifact: the method's, less `settingsOutsideArtifact`, with
-    /// the seed and the model.
-    func artifactSettings(_ context: MethodContext) -> [String: String] {
+    /// Every setting that changes what `prepare` builds, as text; their hash names the cached
+    /// artifact (with the seed and the model) and the result cell (with the seed and the evaluation).
+    public var settings: SettingsText { SettingsText(of: self) }
+
+    /// Settings that name an artifact prepared with `seed` on `model`: the method's, less
+    /// `settingsOutsideArtifact`, with the seed and the model's name.
+    public func artifactSettings(seed: UInt64, model: String) -> SettingsText {
         var s = settings
         for key in settingsOutsideArtifact { s[key] = nil }
-        s["seed"] = "\(context.seed)"
-        s["model"] = context.model.name
+        s["seed"] = "\(seed)"
+        s["model"] = model
         return s
+    }
+
+    /// Settings that name a task's artifact in `context`.
+    func artifactSettings(_ context: MethodContext) -> SettingsText {
+        artifactSettings(seed: context.seed, model: context.model.name)
     }
 }
 
@@ -79,9 +88,9 @@ public struct PreparationCost: Sendable, Equatable, Codable {
     }
 }
 
-/// A canonical "k=v;k=v" rendering of settings (sorted by key).
+/// A canonical "k=v;k=v" rendering of settings (sorted by key), as `SettingsText.canonical`.
 public func canonicalSettings(_ settings: [String: String]) -> String {
-    settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ";")
+    SettingsText(settings).canonical
 }
 
 /// A method whose preparation of several tasks can advance together (one row per task per

@@ -1,11 +1,32 @@
-/// The methods a run can select by name.
+/// The methods a run can select: each is the kind of one or more `MethodName`s (its raw value is
+/// the name of its default variant, or "icl" for k-shot ICL of any k).
 public enum MethodKind: String, CaseIterable, Sendable, Codable {
     case zeroShot = "zero-shot"
     case icl
     case site
-    case functionVector = "fv"
-    case taskVector = "tv"
+    case functionVector = "function-vectors"
+    case taskVector = "task-vectors"
     case ltv
+
+    /// The short name the command line also accepts.
+    public var shortName: String? {
+        switch self {
+        case .functionVector: return "fv"
+        case .taskVector: return "tv"
+        case .zeroShot, .icl, .site, .ltv: return nil
+        }
+    }
+
+    /// The kind called `text`: its raw value or its short name.
+    public init?(selecting text: String) {
+        guard let kind = Self.allCases.first(where: { $0.rawValue == text || $0.shortName == text }) else { return nil }
+        self = kind
+    }
+
+    /// Every spelling the command line accepts, e.g. "function-vectors (fv)".
+    public static var spellings: String {
+        allCases.map { kind in kind.shortName.map { "\(kind.rawValue) (\($0))" } ?? kind.rawValue }.joined(separator: ", ")
+    }
 
     /// The method with the paper's settings.
     public func makeMethod(shots: Int = 10) -> any TaskMethod {

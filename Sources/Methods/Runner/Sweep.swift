@@ -2,11 +2,12 @@ import Foundation
 import Models
 import Tasks
 
-/// One (model, task, method) result.
-public struct RunRecord: Sendable, Codable {
+/// One (model, task, method) result. Its coding keys are the columns of a result file
+/// (results/runs/<model>.csv), in file order.
+public struct RunRecord: Sendable, Codable, Equatable {
     public var model: String
     public var task: String
-    public var method: String
+    public var method: MethodName
     public var seed: UInt64
     public var settingsHash: String
     /// Canonical "k=v;k=v" rendering of the method's settings (without the seed).
@@ -26,7 +27,7 @@ public struct RunRecord: Sendable, Codable {
     public var testPromptTokens: Int
 
     public init(
-        model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
+        model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
         shots: Int, maxItems: Int?, accuracy: Double, correct: Int, items: Int, preparationSeconds: Double, preparationTokens: Int,
         preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int
     ) {
@@ -48,20 +49,33 @@ public struct RunRecord: Sendable, Codable {
         self.testSeconds = testSeconds
         self.testPromptTokens = testPromptTokens
     }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, task, method, seed
+        case settingsHash = "settings_hash"
+        case settings, scoring, shots
+        case maxItems = "max_items"
+        case accuracy, correct, items
+        case preparationSeconds = "prep_seconds"
+        case preparationTokens = "prep_tokens"
+        case preparedFromCache = "prep_cached"
+        case testSeconds = "test_seconds"
+        case testPromptTokens = "test_prompt_tokens"
+    }
 }
 
 /// A (task, method) cell of a sweep, named as its result row will be.
 public struct SweepCell: Hashable, Sendable {
     public var model: String
     public var task: String
-    public var method: String
+    public var method: MethodName
     public var seed: UInt64
     /// First 12 hex digits of the SHA-256 of the method settings, the seed, the scoring and the
     /// test-item cap: a cell evaluated differently is a different cell.
     public var settingsHash: String
     public var settings: String
 
-    public init(model: String, task: String, method: String, seed: UInt64, settingsHash: String, settings: String) {
+    public init(model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, settings: String) {
         self.model = model
         self.task = task
         self.method = method
@@ -69,12 +83,22 @@ public struct SweepCell: Hashable, Sendable {
         self.settingsHash = settingsHash
         self.settings = settings
     }
+
+    /// The hash of a cell whose method has `settings`, run with `seed`, scored by `scoring` on
+    /// at most `maxItems` test items (nil: all).
+    public static func settingsHash(_ settings: SettingsText, seed: UInt64, scoring: ScoringMode, maxItems: Int?) -> String {
+        var keyed = settings
+        keyed["seed"] = "\(seed)"
+        keyed["scoring"] = scoring.rawValue
+        keyed["max_items"] = maxItems.map { "\($0)" } ?? "all"
+        return String(keyed.hash.prefix(12))
+    }
 }
 
 /// What a sweep tells its observer, in sweep order.
 public enum SweepEvent {
     /// Preparation of `method` starts for these tasks (all together for a jointly prepared method).
-    case preparing(method: String, tasks: [String])
+    case preparing(method: MethodName, tasks: [String])
     /// Evaluation of a cell starts.
     case evaluating(SweepCell)
     case finished(RunRecord)
@@ -117,13 +141,11 @@ public struct Sweep {
 
     /// The cell of `task` under `method`.
     public func cell(task: TextTask, method: any TaskMethod) -> SweepCell {
-        var keyed = method.settings
-        keyed["seed"] = "\(seed)"
-        keyed["scoring"] = evaluation.scoring.rawValue
-        keyed["max_items"] = evaluation.maxItems.map { "\($0)" } ?? "all"
+        let settings = method.settings
         return SweepCell(
             model: model.name, task: task.name, method: method.name, seed: seed,
-            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(method.settings))
+            settingsHash: SweepCell.settingsHash(settings, seed: seed, scoring: evaluation.scoring, maxItems: evaluation.maxItems),
+            settings: settings.canonical)
     }
 
     /// Every cell, in sweep order.

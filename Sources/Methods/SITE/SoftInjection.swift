@@ -12,8 +12,7 @@ public struct SoftInjectionMethod: TaskMethod {
 
     public init(settings: SoftInjectionSettings = SoftInjectionSettings()) { self.options = settings }
 
-    public var name: String { options.taskAgnostic ? "site-agnostic" : "site" }
-    public var settings: [String: String] { options.dictionary }
+    public var name: MethodName { options.taskAgnostic ? .siteAgnostic : .site }
 
     public func prepare(_ context: MethodContext, cache: ArtifactCache?) throws -> any PreparedMethod {
         try prepareJointly([context], cache: cache)[0]
@@ -218,7 +217,7 @@ public struct SoftInjectionMethod: TaskMethod {
 
         /// A stored artifact, for a model of configuration `c`.
         /// - Throws: `MethodError.artifactShape` when a tensor is missing or does not fit the model.
-        init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: String) throws {
+        init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: MethodName) throws {
             self.init(embedding: try artifact.tensor("task_embedding", shape: [c.layerCount, c.attentionWidth], method: method),
                       alphaLogits: try artifact.tensor("alpha_logits", shape: [c.layerCount, c.attentionHeads], method: method),
                       facts: artifact.facts, preparation: PreparationCost(fromCache: true))

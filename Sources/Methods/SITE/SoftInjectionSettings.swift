@@ -1,5 +1,6 @@
-/// SITE's settings (DESIGN.md, "Methods"; the paper's values are the defaults).
-public struct SoftInjectionSettings: Sendable, Equatable {
+/// SITE's settings (DESIGN.md, "Methods"; the paper's values are the defaults). Their coding
+/// keys are the names result rows and artifacts record them under.
+public struct SoftInjectionSettings: Sendable, Equatable, Codable {
     /// M: prompts whose head outputs are averaged into the task embedding.
     public var embeddingPrompts = 50
     /// N: demonstrations in each of those prompts.
@@ -20,9 +21,20 @@ public struct SoftInjectionSettings: Sendable, Equatable {
 
     public init() {}
 
-    public var dictionary: [String: String] {
-        ["embedding_prompts": "\(embeddingPrompts)", "embedding_shots": "\(embeddingShots)", "steps": "\(steps)",
-         "lr": "\(learningRate)", "prompts_per_step": "\(promptsPerStep)", "validation_items": "\(validationItems)",
-         "validate_every": "\(validateEvery)", "keep_best": "\(keepBest)", "task_agnostic": "\(taskAgnostic)"]
+    enum CodingKeys: String, CodingKey {
+        case embeddingPrompts = "embedding_prompts"
+        case embeddingShots = "embedding_shots"
+        case steps
+        case learningRate = "lr"
+        case promptsPerStep = "prompts_per_step"
+        case validationItems = "validation_items"
+        case validateEvery = "validate_every"
+        case keepBest = "keep_best"
+        case taskAgnostic = "task_agnostic"
     }
+}
+
+/// SITE's settings are its options.
+extension SoftInjectionMethod: Encodable {
+    public func encode(to encoder: any Encoder) throws { try options.encode(to: encoder) }
 }

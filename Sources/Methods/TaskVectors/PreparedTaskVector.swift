@@ -45,7 +45,7 @@ public struct PreparedTaskVector: PreparedMethod {
 
     /// A stored artifact, for a model of configuration `c`.
     /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when it does not fit the model.
-    init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: String, fromCache seconds: Double) throws {
+    init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: MethodName, fromCache seconds: Double) throws {
         let means = try artifact.tensor("residual_means", shape: [c.layerCount, c.hiddenSize], method: method)
         let accuracy = try artifact.tensor("valid_accuracy", shape: [c.layerCount], method: method)
         let layer = try artifact.fact("layer", method: method) { Int($0).flatMap { (0..<c.layerCount).contains($0) ? $0 : nil } }

@@ -27,13 +27,7 @@ public struct TaskVectorMethod: TaskMethod {
         self.rowsPerCall = rowsPerCall
     }
 
-    public var name: String { "task-vectors" }
-
-    /// The prepared artifact also depends on the context's seed and model, which `prepare` adds
-    /// to these when it names the artifact.
-    public var settings: [String: String] {
-        ["prompts": "\(prompts)", "shots": "\(shots)", "valid_items": "\(validItems)", "layer": layer.map { "\($0)" } ?? "best-valid"]
-    }
+    public var name: MethodName { .taskVectors }
 
     /// - Throws: `MethodError.invalidSetting` for a setting outside its range (counts < 1, a
     ///   fixed layer outside the model); `MethodError.notEnoughItems` when the train split cannot

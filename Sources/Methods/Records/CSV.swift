@@ -2,28 +2,28 @@ import Foundation
 
 /// RFC 4180 CSV: fields separated by commas, records ended by "\n" (a "\r\n" is read too), a field
 /// quoted when it holds a comma, a quote, CR or LF, a quote inside a quoted field doubled.
-enum CSV {
+public enum CSV {
     /// One record as a line ending in "\n".
-    static func line(_ fields: [String]) -> String {
+    public static func line(_ fields: [String]) -> String {
         fields.map(quoted).joined(separator: ",") + "\n"
     }
 
-    static func quoted(_ field: String) -> String {
+    public static func quoted(_ field: String) -> String {
         // Bytes, not Characters: "\r\n" is one Character and equals neither "\r" nor "\n".
         guard field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// A parsed record and the 1-based line it starts on.
-    struct Record: Equatable {
-        var fields: [String]
-        var line: Int
+    public struct Record: Equatable, Sendable {
+        public var fields: [String]
+        public var line: Int
     }
 
     /// Every record of `text`. A final record without its "\n" is accepted (files written by
     /// hand); blank lines are not records.
-    /// - Throws: `ResultStoreError.malformedRow` naming `file` and the line of the bad record.
-    static func parse(_ text: String, file: String) throws -> [Record] {
+    /// - Throws: `CSVError.malformedRow` naming `file` and the line of the bad record.
+    public static func parse(_ text: String, file: String) throws -> [Record] {
         var records = [Record]()
         var fields = [String]()
         var field = [UInt8]()
@@ -68,14 +68,14 @@ enum CSV {
                     break
                 case UInt8(ascii: "\""):
                     guard !fieldStarted else {
-                        throw ResultStoreError.malformedRow(file: file, line: line, reason: "a quote inside an unquoted field")
+                        throw CSVError.malformedRow(file: file, line: line, reason: "a quote inside an unquoted field")
                     }
                     inQuotes = true
                     wasQuoted = true
                     fieldStarted = true
                 default:
                     if wasQuoted {
-                        throw ResultStoreError.malformedRow(file: file, line: line, reason: "text after a closing quote")
+                        throw CSVError.malformedRow(file: file, line: line, reason: "text after a closing quote")
                     }
                     field.append(b)
                     fieldStarted = true
@@ -84,89 +84,62 @@ enum CSV {
             i += 1
         }
         if inQuotes {
-            throw ResultStoreError.malformedRow(file: file, line: recordLine, reason: "a quoted field is not closed before the end of the file")
+            throw CSVError.malformedRow(file: file, line: recordLine, reason: "a quoted field is not closed before the end of the file")
         }
         if fieldStarted || !fields.isEmpty { endRecord() }
         return records
     }
 }
 
-/// A value type stored as one CSV record under a fixed header.
-protocol CSVRow {
+
+/// A value stored as one CSV record: a `Codable` struct of flat fields (see `TextFields`) whose
+/// coding keys are the file's column names.
+public protocol CSVRow: Codable {
+    /// The columns in file order; every key a row encodes is one of them.
     static var header: [String] { get }
-    var csvFields: [String] { get }
-    /// - Throws: `ResultStoreError.badField` naming the file, line and column.
-    init(csvFields: [String], file: String, line: Int) throws
 }
 
-/// Reads typed fields of one record, naming the file, line and column in errors.
-struct CSVFieldReader {
-    let fields: [String]
-    let header: [String]
-    let file: String
-    let line: Int
+extension CSVRow {
+    /// The row's fields in column order; an absent field (a nil optional) is empty.
+    /// - Precondition: the row encodes only keys of `header`.
+    public var csvFields: [String] {
+        let fields: [String: String]
+        do { fields = try TextFields.encode(self) } catch { preconditionFailure("\(Self.self) does not encode as text fields: \(error)") }
+        precondition(Set(fields.keys).isSubset(of: Self.header), "\(Self.self) encodes keys outside its header: \(fields.keys.sorted())")
+        return Self.header.map { fields[$0] ?? "" }
+    }
 
-    init(fields: [String], header: [String], file: String, line: Int) throws {
-        guard fields.count == header.count else {
-            throw ResultStoreError.malformedRow(file: file, line: line, reason: "\(fields.count) fields, expected \(header.count)")
+    /// The row of one record.
+    /// - Throws: `CSVError.malformedRow` for a wrong field count, `.badField` naming the file,
+    ///   line and column of a field that does not hold its column's type.
+    public init(csvFields: [String], file: String, line: Int) throws {
+        guard csvFields.count == Self.header.count else {
+            throw CSVError.malformedRow(file: file, line: line, reason: "\(csvFields.count) fields, expected \(Self.header.count)")
         }
-        self.fields = fields
-        self.header = header
-        self.file = file
-        self.line = line
-    }
-
-    func string(_ i: Int) -> String { fields[i] }
-
-    func int(_ i: Int) throws -> Int {
-        guard let v = Int(fields[i]) else { throw bad(i, "an integer") }
-        return v
-    }
-
-    func uint64(_ i: Int) throws -> UInt64 {
-        guard let v = UInt64(fields[i]) else { throw bad(i, "an unsigned integer") }
-        return v
-    }
-
-    func optionalInt(_ i: Int) throws -> Int? {
-        if fields[i].isEmpty { return nil }
-        return try int(i)
-    }
-
-    func double(_ i: Int) throws -> Double {
-        guard let v = Double(fields[i]) else { throw bad(i, "a number") }
-        return v
-    }
-
-    func bool(_ i: Int) throws -> Bool {
-        switch fields[i] {
-        case "true": return true
-        case "false": return false
-        default: throw bad(i, "true or false")
+        do {
+            self = try TextFields.decode(Self.self, from: Dictionary(uniqueKeysWithValues: zip(Self.header, csvFields)))
+        } catch let TextFieldsError.badValue(key, value, expected) {
+            throw CSVError.badField(file: file, line: line, column: key, value: value, expected: expected)
+        } catch let TextFieldsError.missingField(key) {
+            throw CSVError.malformedRow(file: file, line: line, reason: "no column \(key)")
         }
-    }
-
-    private func bad(_ i: Int, _ expected: String) -> ResultStoreError {
-        .badField(file: file, line: line, column: header[i], value: fields[i], expected: expected)
     }
 }
 
 extension CSV {
     /// Rows of a whole file's text, checking its header.
-    static func rows<Row: CSVRow>(_ type: Row.Type, from text: String, file: String) throws -> [Row] {
+    /// - Throws: `CSVError` naming `file`, the line and (for a bad value) the column.
+    public static func rows<Row: CSVRow>(_ type: Row.Type, from text: String, file: String) throws -> [Row] {
         let records = try parse(text, file: file)
         guard let first = records.first else { return [] }
         guard first.fields == Row.header else {
-            throw ResultStoreError.unexpectedHeader(file: file, expected: Row.header, found: first.fields)
+            throw CSVError.unexpectedHeader(file: file, expected: Row.header, found: first.fields)
         }
         return try records.dropFirst().map { try Row(csvFields: $0.fields, file: file, line: $0.line) }
     }
 
     /// A whole file's text: the header and the rows.
-    static func text<Row: CSVRow>(_ rows: [Row]) -> String {
+    public static func text<Row: CSVRow>(_ rows: [Row]) -> String {
         line(Row.header) + rows.map { line($0.csvFields) }.joined()
     }
-
-    /// A number that reads back to the same Double (Swift's shortest round-trip form).
-    static func number(_ value: Double) -> String { "\(value)" }
 }
