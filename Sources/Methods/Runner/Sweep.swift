@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Tasks
+import Tensors
 
 /// One (model, task, method) result.
 public struct RunRecord: Sendable, Codable {
@@ -121,9 +122,17 @@ public struct Sweep {
         keyed["seed"] = "\(seed)"
         keyed["scoring"] = evaluation.scoring.rawValue
         keyed["max_items"] = evaluation.maxItems.map { "\($0)" } ?? "all"
+        // Another compute precision is another cell (its rows never resume float32's); float32,
+        // the reference, adds no key, so the hashes of rows stored before the option stay valid.
+        var settings = method.settings
+        let compute = model.decoder.computePrecision
+        if compute != .float32 {
+            keyed["compute"] = compute.rawValue
+            settings["compute"] = compute.rawValue
+        }
         return SweepCell(
             model: model.name, task: task.name, method: method.name, seed: seed,
-            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(method.settings))
+            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(settings))
     }
 
     /// Every cell, in sweep order.

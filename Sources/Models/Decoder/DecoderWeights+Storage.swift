@@ -66,6 +66,12 @@ extension GatedMLPWeights {
 }
 
 extension Decoder {
+    /// The precision of the forward weight products (`computing(in:)`); read from the first layer's
+    /// query projection, since `computing(in:)` converts every product.
+    public var computePrecision: ComputePrecision {
+        (weights.layers.first?.queryProjection.computesInBFloat16 ?? false) ? .bfloat16 : .float32
+    }
+
     /// The same model computing its forward weight products in `precision` (attention, norms and
     /// the backward stay float32).
     /// - Throws: `ModelLoadError.computeUnsupported` when this CPU cannot run `precision`.
