@@ -113,16 +113,20 @@ static TVB_BF16_TARGET void tile_dispatch(float *y, long ldy, const uint16_t *xb
 TVB_BF16_TARGET void tvb_gemm_bf16(float *y, long ldy, const uint16_t *xb, long n, long inputs, const uint16_t *panels,
                                    long outputs, long o_begin, long o_end) {
     long pairs = (inputs + 1) / 2;
-    // Panels of 64 outputs outermost: their 64·I2·4 bytes stay in L2 while every row passes.
-    for (long o = o_begin; o < o_end; o += 64) {
-        long width = o_end - o < 64 ? o_end - o : 64;
-        int blocks = (int)((width + 15) / 16);
-        long tail = width - 16 * (blocks - 1);
-        __mmask16 mask = (__mmask16)(tail >= 16 ? 0xffff : ((1u << tail) - 1));
-        const uint16_t *panel = panels + (o / 16) * pairs * 32;
-        for (long r = 0; r < n; r += 6) {
-            int rows = (int)(n - r < 6 ? n - r : 6);
-            tile_dispatch(y + r * ldy + o, ldy, xb + r * 2 * pairs, pairs, panel, rows, blocks, mask);
+    // Chunks of 192 rows (their bfloat16 x, at most 192·I·2 bytes, stays in L2), then panels of
+    // 64 outputs (64·I2·4 bytes, streamed from L2/L3 once per chunk), then tiles of 6 rows.
+    for (long r0 = 0; r0 < n; r0 += 192) {
+        long r1 = n - r0 < 192 ? n : r0 + 192;
+        for (long o = o_begin; o < o_end; o += 64) {
+            long width = o_end - o < 64 ? o_end - o : 64;
+            int blocks = (int)((width + 15) / 16);
+            long tail = width - 16 * (blocks - 1);
+            __mmask16 mask = (__mmask16)(tail >= 16 ? 0xffff : ((1u << tail) - 1));
+            const uint16_t *panel = panels + (o / 16) * pairs * 32;
+            for (long r = r0; r < r1; r += 6) {
+                int rows = (int)(r1 - r < 6 ? r1 - r : 6);
+                tile_dispatch(y + r * ldy + o, ldy, xb + r * 2 * pairs, pairs, panel, rows, blocks, mask);
+            }
         }
     }
     (void)outputs;

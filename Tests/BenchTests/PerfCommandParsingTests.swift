@@ -18,11 +18,11 @@ import Tensors
         for precision in ComputePrecision.allCases {
             let perf = try #require(try BenchCommand.parseAsRoot(["perf", "--compute", precision.rawValue, "--prefill-only"]) as? PerfCommand)
             #expect(perf.compute == precision && perf.prefillOnly)
-            let run = try #require(try BenchCommand.parseAsRoot(["run", "--compute", precision.rawValue]) as? RunCommand)
+            let run = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", precision.rawValue]) as? RunCommand)
             #expect(run.sweep.compute == precision)
         }
-        let plain = try #require(try BenchCommand.parseAsRoot(["run"]) as? RunCommand)
+        let plain = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
         #expect(plain.sweep.compute == .float32)
-        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["run", "--compute", "float16"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", "float16"]) }
     }
 }
