@@ -47,6 +47,11 @@ void tvb_layernorm_forward(float *y, float *normalized, float *rstd, const float
 void tvb_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *normalized,
                             const float *w, const float *rstd, long n, long c);
 
+// Softmax of each row of scores (t, s) in place, row i being the query at position s − t + i:
+// keys after that position (and, for window > 0, at or before position − window) become exactly
+// 0. The vectorised form of Tensors' maskedSoftmaxRows (its reference), with rowkernels' e^x.
+void tvb_masked_softmax_rows(float *scores, long t, long s, long window);
+
 // Elementwise over count elements.
 // y = silu(gate) ⊙ up, with silu(x) = x σ(x).
 void tvb_swiglu_forward(float *y, const float *gate, const float *up, long count);
