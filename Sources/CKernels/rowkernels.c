@@ -155,3 +155,21 @@ void tvb_gelu_tanh_backward(float *dx, const float *dy, const float *x, const fl
         dx[i] = dy[i] * (0.5f * (1 + s) + 0.5f * v * (1 - s * s) * c * (1 + 3 * 0.044715f * v * v));
     }
 }
+
+// Masked softmax over the rows of scores (t, s): row i is the query at position s − t + i and
+// keeps keys in [first, position], first = max(0, position − window + 1) when window > 0.
+void tvb_masked_softmax_rows(float *scores, long t, long s, long window) {
+    for (long row = 0; row < t; row++) {
+        long position = s - t + row;
+        long first = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
+        long count = position - first + 1;
+        float *r = scores + row * s, *kept = r + first;
+        float maximum = kept[0];
+        for (long j = 1; j < count; j++) maximum = kept[j] > maximum ? kept[j] : maximum;
+        for (long j = 0; j < count; j++) kept[j] = fast_exp(kept[j] - maximum);
+        float inverse = 1 / sum_of(kept, count);
+        for (long j = 0; j < count; j++) kept[j] *= inverse;
+        for (long j = 0; j < first; j++) r[j] = 0;
+        for (long j = position + 1; j < s; j++) r[j] = 0;
+    }
+}

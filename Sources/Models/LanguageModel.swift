@@ -19,7 +19,11 @@ public struct LanguageModel: Sendable {
     /// Loads the decoder and the tokenizer stored with it.
     /// - Parameter weights: how to store the weights; nil loads GGUF files as Float32 and Hugging
     ///   Face folders as stored.
-    public static func load(_ location: ModelLocation, name: String? = nil, weights: WeightFormat? = nil) throws -> LanguageModel {
+    /// - Parameter compute: the precision of the forward weight products (`Decoder.computing(in:)`).
+    /// - Throws: `ModelLoadError.computeUnsupported` when this CPU cannot run `compute`.
+    public static func load(
+        _ location: ModelLocation, name: String? = nil, weights: WeightFormat? = nil, compute: ComputePrecision = .float32
+    ) throws -> LanguageModel {
         var model: LanguageModel
         switch location {
         case .ggufFile(let url):
@@ -35,6 +39,9 @@ public struct LanguageModel: Sendable {
         }
         if let type = weights?.elementType {
             model = LanguageModel(name: model.name, decoder: try model.decoder.converted(to: type), tokenizer: model.tokenizer)
+        }
+        if compute != .float32 {
+            model = LanguageModel(name: model.name, decoder: try model.decoder.computing(in: compute), tokenizer: model.tokenizer)
         }
         return model
     }

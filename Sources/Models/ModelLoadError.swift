@@ -7,6 +7,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     case missingMetadata(key: String, file: String)
     case modelNotFound(String, searched: [String], hint: String)
+    /// The requested compute precision needs CPU instructions this machine lacks.
+    case computeUnsupported(precision: String, needs: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "\(file): missing metadata key \(key)"
         case .modelNotFound(let name, let searched, let hint):
             return "model '\(name)' not found; looked in: \(searched.joined(separator: ", ")). \(hint)"
+        case .computeUnsupported(let precision, let needs):
+            return "--compute \(precision) needs \(needs), which this CPU lacks (see the flags in /proc/cpuinfo); use --compute float32"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 @testable import Bench
 import Models
+import Tensors
 
 @Suite struct PerfCommandParsingTests {
     @Test func weightsOptionTakesEveryFormat() throws {
@@ -11,5 +12,17 @@ import Models
         let plain = try #require(try BenchCommand.parseAsRoot(["perf"]) as? PerfCommand)
         #expect(plain.weights == nil)
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["perf", "--weights", "q4_0"]) }
+    }
+
+    @Test func computeOptionTakesEveryPrecisionOnPerfAndRun() throws {
+        for precision in ComputePrecision.allCases {
+            let perf = try #require(try BenchCommand.parseAsRoot(["perf", "--compute", precision.rawValue, "--prefill-only"]) as? PerfCommand)
+            #expect(perf.compute == precision && perf.prefillOnly)
+            let run = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", precision.rawValue]) as? RunCommand)
+            #expect(run.sweep.compute == precision)
+        }
+        let plain = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
+        #expect(plain.sweep.compute == .float32)
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", "float16"]) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Tensors
 
 /// `--model` and `--models-dir`: which model to load, and where catalog models live.
 struct ModelOptions: ParsableArguments {
@@ -11,8 +12,9 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model, fetching a missing catalog model first (and saying so on stderr).
     /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
-    func load(weights: WeightFormat? = nil) throws -> LanguageModel {
-        try location.store().loadModel(model, weights: weights)
+    /// - Parameter compute: the precision of the forward weight products.
+    func load(weights: WeightFormat? = nil, compute: ComputePrecision = .float32) throws -> LanguageModel {
+        try location.store().loadModel(model, weights: weights, compute: compute)
     }
 }
 
@@ -21,10 +23,10 @@ extension ModelStore {
     /// fetching a missing catalog model first and saying so on stderr. A catalog model keeps its
     /// catalog name; any other is named by its loader.
     /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
-    func loadModel(_ reference: String, weights: WeightFormat? = nil) throws -> LanguageModel {
+    func loadModel(_ reference: String, weights: WeightFormat? = nil, compute: ComputePrecision = .float32) throws -> LanguageModel {
         let found = try ModelLocator(store: self).locate(reference) { message in standardError(message) }
         let name = catalog.models.contains { $0.name == reference } ? reference : nil
-        return try LanguageModel.load(found, name: name, weights: weights)
+        return try LanguageModel.load(found, name: name, weights: weights, compute: compute)
     }
 }
 

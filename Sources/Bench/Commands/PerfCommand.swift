@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Methods
 import Models
+import Tasks
 import Tensors
 
 /// `bench perf`: throughput of the engine on one model.
@@ -30,6 +31,15 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32).")
     var weights: WeightFormat?
 
+    @Option(help: "Precision of the forward weight products: float32 (default, the reference) or bfloat16 (AVX512_BF16, float32 sums). With bfloat16, prefill is measured in both, side by side.")
+    var compute: ComputePrecision = .float32
+
+    @Flag(help: "Measure prefill only (with its SGEMM ceiling), not decode or the last-token path.")
+    var prefillOnly = false
+
+    @Option(help: "Task files for the ICL workload (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
+    var dataDir: String?
+
     @Flag(help: "Measure regression-transformer training (batch 64, d 10, 21 points; tiny and small, 1 and 2 threads) instead of the language model.")
     var regression = false
 
@@ -42,23 +52,21 @@ struct PerfCommand: ParsableCommand {
         if regression { return try runRegression() }
         threads.apply()
         let loadStart = Date()
-        let lm = try model.load(weights: weights)
+        let reference = try model.load(weights: weights)
+        let lm = LanguageModel(name: reference.name, decoder: try reference.decoder.computing(in: compute), tokenizer: reference.tokenizer)
         let decoder = lm.decoder
         print("model: \(lm.name)  (\(decoder.configuration.layerCount) layers, D \(decoder.configuration.hiddenSize), V \(decoder.configuration.vocabularySize))")
         print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
-        print("weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
+        print("compute: \(compute.rawValue), weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
         print(String(format: "load: %.2f s", Date().timeIntervalSince(loadStart)))
 
-        let v = decoder.configuration.vocabularySize
-        func tokens(_ count: Int, seed: Int) -> [Int] { (0..<count).map { (($0 + 1) * 7919 + seed * 104_729) % v } }
+        func tokens(_ count: Int, seed: Int) -> [Int] { syntheticTokens(count, seed: seed, vocabulary: decoder.configuration.vocabularySize) }
         func best(_ body: () -> Void) -> Double { bestTimes(repeats: repeats, body).wall }
 
-        for batch in [1, 8] {
-            let prompts = (0..<batch).map { tokens(128, seed: $0) }
-            let times = bestTimes(repeats: repeats) { _ = decoder.forward(prompts, caches: prompts.map { _ in decoder.makeCache() }) }
-            print(String(format: "prefill %d×128: %8.1f tok/s  (%.3f s; %.3f CPU-s, %.1f tok per CPU-s)", batch,
-                         Double(batch * 128) / times.wall, times.wall, times.cpu, Double(batch * 128) / times.cpu))
-        }
+        var variants = [(compute: ComputePrecision.float32, decoder: reference.decoder)]
+        if compute != .float32 { variants.append((compute, decoder)) }
+        try measurePrefill(lm, variants: variants)
+        if prefillOnly { return print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes())) }
 
         for batch in [1, 32] {
             let prompts = (0..<batch).map { tokens(32, seed: $0) }
@@ -104,6 +112,49 @@ struct PerfCommand: ParsableCommand {
 }
 
 extension PerfCommand {
+    /// Prefill tok/s on three workloads (1×128 and 8×128 synthetic tokens, 32 real 10-shot ICL
+    /// prompts of 100–700 tokens), each against the SGEMM ceiling of the same rows measured just
+    /// before it: the fraction is prefill tok/s ÷ ceiling tok/s.
+    /// With several variants (float32 and another precision), each is timed on every workload and
+    /// the last line of a workload gives its tok/s ratio to float32's.
+    func measurePrefill(_ lm: LanguageModel, variants: [(compute: ComputePrecision, decoder: Decoder)]) throws {
+        let c = lm.decoder.configuration
+        func tokens(_ count: Int, seed: Int) -> [Int] { syntheticTokens(count, seed: seed, vocabulary: c.vocabularySize) }
+        var workloads: [(name: String, prompts: [[Int]])] = [1, 8].map { batch in
+            ("\(batch)×128", (0..<batch).map { tokens(128, seed: $0) })
+        }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        let icl = try ICLPerfPrompts.build(model: lm, data: data)
+        workloads.append(("ICL 32 ragged", icl.prompts))
+        print(String(format: "prefill FLOP per token: %.1f M in the layer products (+ %.1f M per sequence for its last logits)",
+                     Double(c.prefillFlopPerToken) / 1e6, Double(c.logitFlopPerRow) / 1e6))
+        print("ICL 32 ragged: 10-shot test prompts of \(icl.shortest)–\(icl.longest) tokens, \(icl.tokenCount) in all")
+        // On a loaded machine wall times stretch with the load; the CPU-second fraction (ceiling
+        // CPU-s ÷ prefill CPU-s) shows the work itself.
+        print("workload          compute   rows   SGEMM GFLOP/s  ceiling tok/s  prefill tok/s  fraction   CPU-s  fraction (CPU-s)")
+        for workload in workloads {
+            let rows = workload.prompts.reduce(0) { $0 + $1.count }
+            let ceiling = PrefillCeiling.measure(c.layerProducts, rows: rows, repeats: repeats)
+            var rates = [Double]()
+            for variant in variants {
+                let decoder = variant.decoder
+                let times = bestTimes(repeats: repeats) {
+                    _ = decoder.forward(workload.prompts, caches: workload.prompts.map { _ in decoder.makeCache() })
+                }
+                let rate = Double(rows) / times.wall
+                rates.append(rate)
+                print(workload.name.padding(toLength: 17, withPad: " ", startingAt: 0)
+                      + variant.compute.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: " %5d   %13.1f  %13.1f  %13.1f  %8.3f  %6.2f  %8.3f", rows, ceiling.gflops,
+                               ceiling.tokensPerSecond, rate, rate / ceiling.tokensPerSecond, times.cpu, ceiling.cpuSeconds / times.cpu))
+            }
+            if rates.count > 1 {
+                print(String(format: "%@ %@ / float32: %.2f×", workload.name, variants[variants.count - 1].compute.rawValue, rates[rates.count - 1] / rates[0]))
+            }
+        }
+    }
+
     /// Steps per second of `RegressionTrainer.trainStep` at the last curriculum stage.
     func runRegression() throws {
         print("BLAS core: \(BLAS.coreName)")
@@ -124,6 +175,11 @@ extension PerfCommand {
     }
 }
 
+/// `count` token ids spread over the vocabulary, different for each seed.
+func syntheticTokens(_ count: Int, seed: Int, vocabulary v: Int) -> [Int] {
+    (0..<count).map { (($0 + 1) * 7919 + seed * 104_729) % v }
+}
+
 /// The shortest wall time of `repeats` runs of `body`, with the CPU seconds of that run.
 func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
     var best = (wall: Double.infinity, cpu: Double.infinity)
@@ -137,3 +193,4 @@ func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) 
 }
 
 extension WeightFormat: ExpressibleByArgument {}
+extension ComputePrecision: ExpressibleByArgument {}

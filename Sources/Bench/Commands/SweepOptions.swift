@@ -3,6 +3,7 @@ import Foundation
 import Methods
 import Models
 import Tasks
+import Tensors
 
 extension ScoringMode: ExpressibleByArgument {}
 extension LTVSettings.Profile: ExpressibleByArgument {}
@@ -33,6 +34,9 @@ struct SweepOptions: ParsableArguments {
 
     @Option(help: "Folder of the result files, one <model>.csv each.")
     var results: String = "results/runs"
+
+    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's settings, cached artifacts kept apart).")
+    var compute: ComputePrecision = .float32
 
     @Option(help: "Prompts per batch.")
     var batchSize: Int = 32
@@ -121,6 +125,10 @@ struct SweepOptions: ParsableArguments {
             models: models, modelStore: modelStore, tasks: tasks, methods: methods, hyperparameters: hyperparameters,
             seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
             data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
-            resultsDirectory: DataDirectory.absolute(results, from: cwd), artifacts: DataDirectory.absolute(artifacts, from: cwd))
+            resultsDirectory: DataDirectory.absolute(results, from: cwd),
+            // Artifacts prepared in another precision are kept apart from float32's.
+            artifacts: compute == .float32 ? DataDirectory.absolute(artifacts, from: cwd)
+                : DataDirectory.absolute(artifacts, from: cwd).appendingPathComponent(compute.rawValue, isDirectory: true),
+            compute: compute)
     }
 }

@@ -8,6 +8,9 @@ extension BenchCommand {
         OpenBLASLauncher.relaunchIfNeeded()
         // Line-buffered even into a file or pipe, so long runs show each result as it is made.
         setvbuf(stdout, nil, _IOLBF, 0)
+        // Every forward allocates fresh activations of up to tens of MB; returned to the kernel,
+        // each would come back as page faults and zeroing (a quarter of prefill's non-BLAS time).
+        retainFreedMemory()
         main(nil)
     }
 }

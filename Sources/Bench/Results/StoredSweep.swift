@@ -2,6 +2,7 @@ import Foundation
 import Methods
 import Models
 import Tasks
+import Tensors
 
 /// Runs methods × tasks × seeds on several models into the result store: finished cells are
 /// skipped, each new row is written as soon as its cell ends, a failing cell is counted and the
@@ -20,6 +21,8 @@ struct StoredSweep {
     /// results/runs: one <model>.csv per model.
     var resultsDirectory: URL
     var artifacts: URL
+    /// The precision every model computes its forward weight products in.
+    var compute: ComputePrecision = .float32
 
     /// Runs everything and prints a line per new row on stdout.
     /// - Returns: the counts and failures (also printed as a summary).
@@ -33,7 +36,7 @@ struct StoredSweep {
         for reference in models {
             let lm: LanguageModel
             do {
-                lm = try modelStore.loadModel(reference)
+                lm = try modelStore.loadModel(reference, compute: compute)
             } catch {
                 // The other models still run; every cell of this one is a failure in the summary.
                 progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")

@@ -47,6 +47,11 @@ void tvb_layernorm_forward(float *y, float *normalized, float *rstd, const float
 void tvb_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *normalized,
                             const float *w, const float *rstd, long n, long c);
 
+// Softmax of each row of scores (t, s) in place, row i being the query at position s − t + i:
+// keys after that position (and, for window > 0, at or before position − window) become exactly
+// 0. The vectorised form of Tensors' maskedSoftmaxRows (its reference), with rowkernels' e^x.
+void tvb_masked_softmax_rows(float *scores, long t, long s, long window);
+
 // Elementwise over count elements.
 // y = silu(gate) ⊙ up, with silu(x) = x σ(x).
 void tvb_swiglu_forward(float *y, const float *gate, const float *up, long count);
@@ -91,5 +96,23 @@ void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8
 // dx[r, k] += sum_{o in [o_begin, o_end)} dy[r, o] * w[o, k], as tvb_matvec16_transposed.
 void tvb_matvecq_transposed(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w,
                             long inputs, long o_begin, long o_end, long n, int type);
+
+// bfloat16 matrix products (gemmbf16.c): y (n, O) = x (n, I) · wᵀ with both operands rounded to
+// bfloat16 (nearest even) and float32 sums, through AVX512_BF16's vdpbf16ps. The weight is packed
+// once into panels of 16 outputs × input pairs (tvb_bf16_pack); x is rounded into rows of
+// I rounded up to even (tvb_bf16_round_rows). Call tvb_gemm_bf16 only where
+// tvb_cpu_has_avx512bf16() is 1.
+int tvb_cpu_has_avx512bf16(void);
+// Elements of the packed panels of an (outputs, inputs) weight.
+long tvb_bf16_panel_elements(long outputs, long inputs);
+void tvb_bf16_pack(uint16_t *panels, const float *w, long outputs, long inputs);
+// xb (n, I rounded up to even) = bfloat16(x (n, inputs)), the padding column zero.
+void tvb_bf16_round_rows(uint16_t *xb, const float *x, long n, long inputs);
+// y[r, o] for r < n and o in [o_begin, o_end); o_begin a multiple of 16; y has row stride ldy.
+void tvb_gemm_bf16(float *y, long ldy, const uint16_t *xb, long n, long inputs, const uint16_t *panels,
+                   long outputs, long o_begin, long o_end);
+// The algorithmic spec: round x and w to bfloat16, multiply in float32, sum in index order;
+// y (n, outputs) from x (n, inputs) and w (outputs, inputs) in float32.
+void tvb_gemm_bf16_naive(float *y, const float *x, const float *w, long n, long inputs, long outputs);
 
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Tasks
+import Tensors
 
 /// One (model, task, method) result. Its coding keys are the columns of a result file
 /// (results/runs/<model>.csv), in file order.
@@ -141,7 +142,11 @@ public struct Sweep {
 
     /// The cell of `task` under `method`.
     public func cell(task: TextTask, method: any TaskMethod) -> SweepCell {
-        let settings = method.settings
+        // Another compute precision is another cell (its rows never resume float32's); float32,
+        // the reference, adds no key, so the hashes of rows stored before the option stay valid.
+        var settings = method.settings
+        let compute = model.decoder.computePrecision
+        if compute != .float32 { settings["compute"] = compute.rawValue }
         return SweepCell(
             model: model.name, task: task.name, method: method.name, seed: seed,
             settingsHash: SweepCell.settingsHash(settings, seed: seed, scoring: evaluation.scoring, maxItems: evaluation.maxItems),

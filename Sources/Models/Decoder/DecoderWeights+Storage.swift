@@ -32,7 +32,59 @@ extension DecoderWeights {
     }
 }
 
+extension DecoderWeights {
+    /// The same weights with a packed bfloat16 copy of every linear weight and of the logit
+    /// projection (the embedding when tied), so their forward products run in bfloat16 with
+    /// float32 sums; the stored elements stay for lookups and the backward.
+    func withBFloat16Panels() -> DecoderWeights {
+        var copy = self
+        if let output = outputProjection {
+            copy.outputProjection = output.withBFloat16Panels()
+        } else {
+            copy.tokenEmbedding = tokenEmbedding.withBFloat16Panels()
+        }
+        for l in copy.layers.indices {
+            copy.layers[l].queryProjection = layers[l].queryProjection.withBFloat16Panels()
+            copy.layers[l].keyProjection = layers[l].keyProjection.withBFloat16Panels()
+            copy.layers[l].valueProjection = layers[l].valueProjection.withBFloat16Panels()
+            copy.layers[l].outputProjection = layers[l].outputProjection.withBFloat16Panels()
+            switch layers[l].feedForward {
+            case .dense(let m):
+                copy.layers[l].feedForward = .dense(m.withBFloat16Panels())
+            case .mixture(let router, let experts):
+                copy.layers[l].feedForward = .mixture(router: router.withBFloat16Panels(), experts: experts.map { $0.withBFloat16Panels() })
+            }
+        }
+        return copy
+    }
+}
+
+extension GatedMLPWeights {
+    func withBFloat16Panels() -> GatedMLPWeights {
+        GatedMLPWeights(gate: gate.withBFloat16Panels(), up: up.withBFloat16Panels(), down: down.withBFloat16Panels())
+    }
+}
+
 extension Decoder {
+    /// The precision of the forward weight products (`computing(in:)`); read from the first layer's
+    /// query projection, since `computing(in:)` converts every product.
+    public var computePrecision: ComputePrecision {
+        (weights.layers.first?.queryProjection.computesInBFloat16 ?? false) ? .bfloat16 : .float32
+    }
+
+    /// The same model computing its forward weight products in `precision` (attention, norms and
+    /// the backward stay float32).
+    /// - Throws: `ModelLoadError.computeUnsupported` when this CPU cannot run `precision`.
+    public func computing(in precision: ComputePrecision) throws -> Decoder {
+        switch precision {
+        case .float32:
+            return self
+        case .bfloat16:
+            guard precision.isSupported else { throw ModelLoadError.computeUnsupported(precision: precision.rawValue, needs: "AVX512_BF16") }
+            return try Decoder(configuration: configuration, weights: weights.withBFloat16Panels())
+        }
+    }
+
     /// The same model with its linear weights and embedding stored as `type`.
     public func converted(to type: WeightStorageType) throws -> Decoder {
         try Decoder(configuration: configuration, weights: weights.converted(to: type))

@@ -2,6 +2,7 @@
 // Shapes: q (N, H·Dh) for the N new tokens of all sequences; k, v (N, Hkv·Dh) the same tokens'
 // keys and values; each sequence's full keys/values (S, Hkv·Dh), its new tokens being the last rows.
 // Query head h reads key/value head h / (H / Hkv), as Hugging Face's `repeat_kv` does.
+import CKernels
 import Foundation
 
 /// One sequence of a ragged attention batch.
@@ -173,7 +174,7 @@ func attentionHeadForward(
     let t = shape.newTokens, s = shape.keys, dh = shape.headDimensions
     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, alpha: shape.scale,
                a: q, lda: shape.queryStride, b: keys, ldb: shape.keyValueStride, c: p, ldc: s)
-    maskedSoftmaxRows(p, rows: t, keys: s, window: shape.window)
+    tvb_masked_softmax_rows(p, t, s, shape.window ?? 0)
     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: s,
                a: p, lda: s, b: values, ldb: shape.keyValueStride, c: y, ldc: shape.queryStride)
 }
@@ -236,6 +237,7 @@ func attentionHeadBackward(
 
 /// Softmax of each row of scores (T, S) where row t is the query at position S − T + t, keeping
 /// keys at positions ≤ that one (and within `window`); masked entries become exactly 0.
+/// The algorithmic spec of `tvb_masked_softmax_rows`, which the forward passes call.
 func maskedSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, rows t: Int, keys s: Int, window: Int?) {
     for row in 0..<t {
         let position = s - t + row

@@ -2,6 +2,7 @@
 // (GPT-2's c_attn layout). Shapes: qkv (B·T, 3·H·Dh), each row [q (H·Dh) | k (H·Dh) | v (H·Dh)];
 // output (B·T, H·Dh), head h in columns h·Dh ..< (h+1)·Dh. No cache and no padding: every query at
 // position t sees keys 0...t of its own sequence.
+import CKernels
 import Foundation
 
 extension Tape {
@@ -29,7 +30,7 @@ extension Tape {
                             let p = pp.baseAddress! + (keep ? (s * h + head) * t * t : 0)
                             BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                                        a: q, lda: rowWidth, b: q + width, ldb: rowWidth, c: p, ldc: t)
-                            maskedSoftmaxRows(p, rows: t, keys: t, window: nil)
+                            tvb_masked_softmax_rows(p, t, t, 0)
                             BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
                                        a: p, lda: t, b: q + 2 * width, ldb: rowWidth,
                                        c: yp.baseAddress! + s * t * width + head * dh, ldc: width)

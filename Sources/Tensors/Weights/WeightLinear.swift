@@ -57,6 +57,10 @@ public func weightLinearForward(
         y.update(repeating: 0, count: n * o)
         return
     }
+    if let panels = w.bfloat16Panels {
+        bfloat16LinearForward(y, x, w, panels: panels, rows: n)
+        return
+    }
     if w.storageType == .float32 {
         linearForward(y, x, w.buffer.base.assumingMemoryBound(to: Float.self), rows: n, inputs: i, outputs: o)
         return

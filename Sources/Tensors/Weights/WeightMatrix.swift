@@ -46,6 +46,9 @@ public struct WeightMatrix: Sendable {
     public let inputs: Int
     public let storageType: WeightStorageType
     let buffer: WeightBuffer
+    /// A bfloat16 copy packed for the AVX512_BF16 product (`withBFloat16Panels()`); nil computes
+    /// from the stored elements.
+    var bfloat16Panels: WeightBuffer? = nil
 
     /// [O, I].
     public var shape: [Int] { [outputs, inputs] }

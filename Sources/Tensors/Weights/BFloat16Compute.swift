@@ -1,0 +1,93 @@
+// Shapes: N rows, I inputs, O outputs; the weight is (O, I). Panels: ceil(O/16) panels of
+// ceil(I/2) input pairs × 16 outputs × 2 (CKernels/gemmbf16.c).
+import CKernels
+import Dispatch
+
+/// The arithmetic of a forward pass's weight products.
+public enum ComputePrecision: String, Sendable, CaseIterable {
+    /// Float32 operands and sums (OpenBLAS sgemm): the default and the reference.
+    case float32
+    /// Operands rounded to bfloat16, products summed in float32 (AVX512_BF16's `vdpbf16ps`): twice
+    /// float32's arithmetic rate; logits move by about 1% of their spread. Needs a CPU with
+    /// AVX512_BF16 (`isSupported`).
+    case bfloat16
+
+    /// Whether this CPU runs this precision.
+    public var isSupported: Bool {
+        switch self {
+        case .float32: return true
+        case .bfloat16: return tvb_cpu_has_avx512bf16() != 0
+        }
+    }
+}
+
+extension WeightMatrix {
+    /// The same matrix carrying a bfloat16 copy packed for `tvb_gemm_bf16` (2 bytes per element,
+    /// beside the stored ones): `weightLinearForward` then multiplies through it; the backward and
+    /// every other reader keep the stored elements.
+    /// - Precondition: `ComputePrecision.bfloat16.isSupported` (callers check and throw first).
+    public func withBFloat16Panels() -> WeightMatrix {
+        precondition(ComputePrecision.bfloat16.isSupported, "withBFloat16Panels: this CPU has no AVX512_BF16")
+        let elements = tvb_bf16_panel_elements(outputs, inputs)
+        let panels = WeightBuffer(uninitializedByteCount: 2 * elements)
+        let destination = UnsafeMutableRawPointer(mutating: panels.base).assumingMemoryBound(to: UInt16.self)
+        // Pack from Float32 tiles of rows (whole panels of 16), so block storage never needs a full copy.
+        let tileRows = 1024
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * inputs)
+        defer { scratch.deallocate() }
+        let pairs = (inputs + 1) / 2
+        for start in stride(from: 0, to: outputs, by: tileRows) {
+            let rows = start..<min(outputs, start + tileRows)
+            convertRows(rows, into: scratch)
+            tvb_bf16_pack(destination + start * pairs * 2, scratch, rows.count, inputs)
+        }
+        var copy = self
+        copy.bfloat16Panels = panels
+        return copy
+    }
+
+    /// Whether products go through the bfloat16 panels.
+    public var computesInBFloat16: Bool { bfloat16Panels != nil }
+}
+
+/// Multiply-adds below which the bfloat16 product runs on one thread.
+let bfloat16ParallelThreshold = 1 << 20
+
+/// y (N, O) = bfloat16(x) (N, I) · bfloat16(w)ᵀ with float32 sums, over the panels of `w`.
+/// Threads take disjoint ranges of whole panels.
+func bfloat16LinearForward(
+    _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix, panels: WeightBuffer, rows n: Int
+) {
+    let i = w.inputs, o = w.outputs, padded = (i + 1) / 2 * 2
+    let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: n * padded)
+    defer { xb.deallocate() }
+    tvb_bf16_round_rows(xb, x, n, i)
+    let panelBase = panels.base.assumingMemoryBound(to: UInt16.self)
+    let panelCount = (o + 15) / 16
+    let threads = n * i * o < bfloat16ParallelThreshold ? 1 : max(1, min(BLAS.threadCount, panelCount))
+    if threads == 1 {
+        tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, 0, o)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let begin = panelCount * t / threads * 16, end = min(o, panelCount * (t + 1) / threads * 16)
+        if begin < end { tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, begin, end) }
+    }
+}
+
+/// The algorithmic spec of the bfloat16 product: x and w rounded to bfloat16, products in float32,
+/// summed in index order. y (N, O).
+public func bfloat16LinearForwardNaive(_ x: [Float], _ w: WeightMatrix, rows n: Int) -> [Float] {
+    precondition(x.count == n * w.inputs, "bfloat16LinearForwardNaive: x has \(x.count) elements for (\(n), \(w.inputs))")
+    let weights = w.floats()
+    var y = [Float](repeating: 0, count: n * w.outputs)
+    y.withUnsafeMutableBufferPointer { yp in
+        x.withUnsafeBufferPointer { xp in
+            weights.withUnsafeBufferPointer { wp in
+                guard let yBase = yp.baseAddress, let xBase = xp.baseAddress, let wBase = wp.baseAddress else { return }
+                tvb_gemm_bf16_naive(yBase, xBase, wBase, n, w.inputs, w.outputs)
+            }
+        }
+    }
+    return y
+}
