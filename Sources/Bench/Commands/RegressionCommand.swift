@@ -127,8 +127,13 @@ struct RegressionCommand: ParsableCommand {
                 model, functionClass: options.functionClass, conditions: conditions, prompts: prompts, seed: seed)
             let folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let csv = RegressionEvaluation.csv(rows)
-            try csv.write(to: folder.appendingPathComponent("eval.csv"), atomically: true, encoding: .utf8)
+            let csv = CSV.text(rows)
+            // A new evaluation replaces the file; the store writes it in one atomic replace.
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("eval.csv").path) {
+                try FileManager.default.removeItem(at: folder.appendingPathComponent("eval.csv"))
+            }
+            var store = try CSVStore<RegressionEvaluationRow>(url: folder.appendingPathComponent("eval.csv"))
+            try store.append(contentsOf: rows)
             try RegressionPlot.svg(rows).write(to: folder.appendingPathComponent("eval.svg"), atomically: true, encoding: .utf8)
             print(csv, terminator: "")
             let step = file.metadata["step"].map { " after \($0) steps" } ?? ""

@@ -44,8 +44,13 @@ public struct RegressionEvaluationRow: Sendable, Equatable {
     public var squaredErrorPerDimension: Double
     public var prompts: Int
 
-    public static let csvHeader = "condition,estimator,in_context_examples,squared_error_per_dim,prompts"
-    public var csvLine: String { "\(condition),\(estimator),\(inContextExamples),\(squaredErrorPerDimension),\(prompts)" }
+    public init(condition: String, estimator: String, inContextExamples: Int, squaredErrorPerDimension: Double, prompts: Int) {
+        self.condition = condition
+        self.estimator = estimator
+        self.inContextExamples = inContextExamples
+        self.squaredErrorPerDimension = squaredErrorPerDimension
+        self.prompts = prompts
+    }
 }
 
 /// The transformer against the baselines (least squares, 3-nearest neighbours, averaging).
@@ -106,9 +111,5 @@ public enum RegressionEvaluation {
             }
         }
         return rows
-    }
-
-    public static func csv(_ rows: [RegressionEvaluationRow]) -> String {
-        ([RegressionEvaluationRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
     }
 }
