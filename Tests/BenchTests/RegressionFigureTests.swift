@@ -1,6 +1,7 @@
 import Foundation
 import Methods
 import Testing
+import TestSupport
 @testable import Bench
 
 @Suite struct RegressionFigureTests {
@@ -85,5 +86,30 @@ import Testing
         #expect(CSV.text(eval) == "condition,estimator,in_context_examples,squared_error_per_dim,prompts\nc,transformer,2,0.5,3\n")
         #expect(try CSV.rows(RegressionEvaluationRow.self, from: CSV.text(eval), file: "eval.csv") == eval)
         #expect(throws: ResultStoreError.self) { try CSV.rows(RegressionEvaluationRow.self, from: "condition,estimator,in_context_examples,squared_error_per_dim,prompts\nc,t,two,0.5,3\n", file: "eval.csv") }
+    }
+}
+
+@Suite struct RegressionCurveStoreTests {
+    /// curve.csv through the CSV store: the header and format of the committed curves, a
+    /// replacement of every row, and a malformed row named by file and line.
+    @Test func curveRoundTripsThroughTheCSVStore() throws {
+        let folder = try makeTemporaryDirectory("curve")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("curve.csv")
+        var curve = try CSVCurveStore(url: url)
+        #expect(curve.records().isEmpty)
+        let records = [RegressionTrainingRecord(step: 20, loss: 3.5464207410812376, stepsPerSecond: 4.98912, dimensions: 10, points: 21),
+                       RegressionTrainingRecord(step: 40, loss: 2.5, stepsPerSecond: 5, dimensions: 10, points: 21)]
+        try curve.replace(with: records)
+        #expect(try String(contentsOf: url, encoding: .utf8)
+                == "step,loss,steps_per_second,dimensions,points\n20,3.5464207410812376,4.989,10,21\n40,2.5,5.000,10,21\n")
+        try curve.replace(with: [records[0]])
+        let reread = try CSVCurveStore(url: url).records()
+        #expect(reread.count == 1 && reread[0].step == 20 && reread[0].loss == records[0].loss && reread[0].stepsPerSecond == 4.989)
+        try "step,loss,steps_per_second,dimensions,points\n20,abc,1.0,10,21\n".write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: ResultStoreError.self) { try CSVCurveStore(url: url) }
+        // The committed curve of the trained model reads back.
+        let committed = SharedPaths.repositoryRoot.appendingPathComponent("results/regression/linear-d10-small-16200/curve.csv")
+        #expect(try CSVCurveStore(url: committed).records().last?.step == 16_200)
     }
 }

@@ -76,3 +76,29 @@ extension RegressionEvaluationRow: CSVRow {
                   squaredErrorPerDimension: try r.double(3), prompts: try r.int(4))
     }
 }
+
+/// curve.csv of `bench regression train`: the mean loss of the steps ending at `step`.
+extension RegressionTrainingRecord: CSVRow {
+    static let header = ["step", "loss", "steps_per_second", "dimensions", "points"]
+
+    var csvFields: [String] {
+        ["\(step)", CSV.number(loss), String(format: "%.3f", stepsPerSecond), "\(dimensions)", "\(points)"]
+    }
+
+    init(csvFields fields: [String], file: String, line: Int) throws {
+        let r = try CSVFieldReader(fields: fields, header: Self.header, file: file, line: line)
+        self.init(step: try r.int(0), loss: try r.double(1), stepsPerSecond: try r.double(2), dimensions: try r.int(3), points: try r.int(4))
+    }
+}
+
+/// A training curve kept in a CSV file through the result store.
+struct CSVCurveStore: RegressionCurveStore {
+    private(set) var store: CSVStore<RegressionTrainingRecord>
+
+    /// - Throws: `ResultStoreError` for an unreadable or malformed file.
+    init(url: URL) throws { store = try CSVStore(url: url) }
+
+    func records() -> [RegressionTrainingRecord] { store.rows }
+
+    mutating func replace(with records: [RegressionTrainingRecord]) throws { try store.replaceAll(with: records) }
+}
