@@ -78,9 +78,9 @@ import TestSupport
         #expect(text.hasPrefix("checkpoint,function,dims,method,condition,in_context_examples,squared_error,prompts,seed,"))
         #expect(try CSV.rows(PromptSteeringResultRow.self, from: text, file: "x.csv") == rows)
         let table = PromptSteeringTables.table(rows, checkpoint: "m")
-        #expect(table.header == ["condition: method", "k=0", "k=5"])
-        #expect(table.rows.first == ["standard: transformer", "10.000", "5.000"])
-        #expect(table.rows.contains(["orthogonal-query: ltv", "—", "—"]))
+        #expect(table.header == ["condition: method", "k=0", "k=4", "k=8"])
+        #expect(table.rows.first == ["standard: transformer", "10.000", "6.000", "2.000"])
+        #expect(table.rows.contains(["orthogonal-query: ltv", "—", "—", "—"]))
         #expect(table.rows.count == 14)
         let eval = [RegressionEvaluationRow(condition: "c", estimator: "transformer", inContextExamples: 2, squaredErrorPerDimension: 0.5, prompts: 3)]
         #expect(CSV.text(eval) == "condition,estimator,in_context_examples,squared_error_per_dim,prompts\nc,transformer,2,0.5,3\n")

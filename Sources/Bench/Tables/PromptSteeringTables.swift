@@ -2,8 +2,9 @@ import Foundation
 
 /// The per-prompt protocol's table: (condition, method) × k, raw squared error.
 enum PromptSteeringTables {
-    /// The k shown (those present of these): up to 4× a trained length of 21 points.
-    static let shownExamples = [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 83]
+    /// The k shown (those present of these): even (steered methods are scored every 2nd k in the
+    /// committed run), up to 4× a trained length of 21 points, 4 and 8 for the orthogonal query.
+    static let shownExamples = [0, 4, 8, 10, 20, 30, 40, 50, 60, 70, 82]
     static let methodOrder = ["transformer", "fv", "ltv", "site", "least-squares", "3-nearest-neighbours", "averaging"]
 
     static func table(_ rows: [PromptSteeringResultRow], checkpoint: String) -> ResultTable {
