@@ -164,6 +164,17 @@ import Testing
         let steer = try #require(try BenchCommand.parseAsRoot(
             ["regression", "steer", "--checkpoint", "m.safetensors", "--seed", "5", "--steps", "7"]) as? RegressionCommand.Steer)
         #expect(steer.seed == 5 && steer.steps == 7)
+        // The per-prompt protocol is the default; the pooled one is a named variant.
+        #expect(steer.protocol == .perPrompt && steer.prompts == nil)
+        let pooled = try #require(try BenchCommand.parseAsRoot(
+            ["regression", "steer", "--checkpoint", "m.safetensors", "--protocol", "pooled", "--prompts", "9"]) as? RegressionCommand.Steer)
+        #expect(pooled.protocol == .pooled && pooled.prompts == 9)
+        let perPrompt = try #require(try BenchCommand.parseAsRoot(
+            ["regression", "steer", "--checkpoint", "m.safetensors", "--epochs", "3", "--pool-batches", "6", "--stride", "4"]) as? RegressionCommand.Steer)
+        let settings = perPrompt.perPromptSettings()
+        #expect(settings.epochs == 3 && settings.poolBatches == 6 && settings.evaluationStride == 4 && settings.evaluationPrompts == 128)
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["regression", "steer", "--checkpoint", "m", "--protocol", "mean"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["regression", "steer", "--checkpoint", "m", "--stride", "0"]) }
     }
 
     @Test func aBareBenchIsTheRootHelpAndAllIsTheDefault() throws {

@@ -79,10 +79,13 @@ import Tensors
             try? FileManager.default.removeItem(at: straightDirectory)
             try? FileManager.default.removeItem(at: resumedDirectory)
         }
-        let straight = try RegressionTrainingRun(options: options, directory: straightDirectory, checkpointEvery: 10, logEvery: 5).run(steps: 20)
-        try RegressionTrainingRun(options: options, directory: resumedDirectory, checkpointEvery: 10, logEvery: 5).run(steps: 10)
-        // A new process would start here: everything comes back from the directory.
-        let resumed = try RegressionTrainingRun(options: options, directory: resumedDirectory, checkpointEvery: 10, logEvery: 5).run(steps: 20)
+        var straightCurve = MemoryCurve(), resumedCurve = MemoryCurve()
+        let straight = try RegressionTrainingRun(options: options, directory: straightDirectory, checkpointEvery: 10, logEvery: 5)
+            .run(steps: 20, curve: &straightCurve)
+        try RegressionTrainingRun(options: options, directory: resumedDirectory, checkpointEvery: 10, logEvery: 5).run(steps: 10, curve: &resumedCurve)
+        // A new process would start here: everything comes back from the directory and the curve.
+        let resumed = try RegressionTrainingRun(options: options, directory: resumedDirectory, checkpointEvery: 10, logEvery: 5)
+            .run(steps: 20, curve: &resumedCurve)
         #expect(resumed.step == 20)
         #expect(resumed.model.weights.all == straight.model.weights.all)
         #expect(resumed.optimizer.firstMoments == straight.optimizer.firstMoments)
@@ -90,12 +93,11 @@ import Tensors
         let fromDisk = try RegressionCheckpoint.read(from: resumedDirectory.appendingPathComponent("checkpoint.safetensors"))
         #expect(fromDisk.model.weights.all == straight.model.weights.all && fromDisk.step == 20)
         // The curves agree on step, loss and stage (not on the timing column).
-        func columns(_ url: URL) throws -> [[Substring]] {
-            try String(contentsOf: url.appendingPathComponent("curve.csv"), encoding: .utf8)
-                .split(separator: "\n").map { line in line.split(separator: ",").enumerated().filter { $0.offset != 2 }.map(\.element) }
+        func columns(_ curve: MemoryCurve) -> [[Double]] {
+            curve.stored.map { [Double($0.step), $0.loss, Double($0.dimensions), Double($0.points)] }
         }
-        #expect(try columns(resumedDirectory) == columns(straightDirectory))
-        #expect(try columns(straightDirectory).count == 5)  // header and 4 rows
+        #expect(columns(resumedCurve) == columns(straightCurve))
+        #expect(straightCurve.stored.map(\.step) == [5, 10, 15, 20])
     }
 
     @Test func curveRowsPastTheCheckpointAreDroppedOnResume() throws {
@@ -103,14 +105,13 @@ import Tensors
         let directory = try Self.temporaryDirectory("truncate")
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = RegressionTrainingRun(options: options, directory: directory, checkpointEvery: 5, logEvery: 5)
-        try run.run(steps: 5)
+        var curve = MemoryCurve()
+        try run.run(steps: 5, curve: &curve)
         // A killed run logged past its last checkpoint.
-        let curve = try String(contentsOf: run.curveURL, encoding: .utf8) + "10,9.9,1.0,5,7\n"
-        try curve.write(to: run.curveURL, atomically: true, encoding: .utf8)
-        try run.run(steps: 10)
-        let steps = try String(contentsOf: run.curveURL, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }
-        #expect(steps == ["5", "10"])
-        #expect(!(try String(contentsOf: run.curveURL, encoding: .utf8)).contains("9.9,"))
+        curve.stored.append(RegressionTrainingRecord(step: 10, loss: 9.9, stepsPerSecond: 1, dimensions: 5, points: 7))
+        try run.run(steps: 10, curve: &curve)
+        #expect(curve.stored.map(\.step) == [5, 10])
+        #expect(!curve.stored.contains { $0.loss == 9.9 })
     }
 
     @Test func brokenOrForeignCheckpointsThrow() throws {
@@ -118,10 +119,11 @@ import Tensors
         let directory = try Self.temporaryDirectory("broken")
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = RegressionTrainingRun(options: options, directory: directory, checkpointEvery: 2, logEvery: 2)
-        try run.run(steps: 2)
+        var curve = MemoryCurve()
+        try run.run(steps: 2, curve: &curve)
         // Another seed on the same folder: refused, not silently mixed.
         let other = RegressionTrainingRun(options: try Self.tinyOptions(seed: 4), directory: directory, checkpointEvery: 2)
-        #expect(throws: ModelLoadError.self) { try other.run(steps: 4) }
+        #expect(throws: ModelLoadError.self) { try other.run(steps: 4, curve: &curve) }
         // The model-only file is not a training checkpoint.
         #expect(throws: ModelLoadError.self) { try RegressionCheckpoint.read(from: run.modelURL) }
         // A truncated checkpoint.
@@ -146,7 +148,7 @@ import Tensors
         #expect(throws: ModelLoadError.self) { try RegressionCheckpoint.read(from: moved) }
     }
 
-    @Test func evaluationCSVHasOneRowPerEstimatorAndLength() throws {
+    @Test func evaluationHasOneRowPerEstimatorAndLength() throws {
         var generator = Xoshiro256StarStar(seed: 5)
         let configuration = try RegressionTransformerConfiguration(size: .tiny, inputDimension: 4, maxPoints: 12)
         let model = try RegressionTransformer(configuration: configuration, using: &generator)
@@ -156,20 +158,12 @@ import Tensors
         let rows = try RegressionEvaluation.evaluate(model, functionClass: .linear, conditions: conditions, prompts: 6, seed: 9)
         // 4 estimators × (5 lengths × 7 conditions + 10 for the longer prompts + 3 orthogonal-query lengths).
         #expect(rows.count == 4 * (5 * 7 + 10 + 3))
-        let csv = RegressionEvaluation.csv(rows).split(separator: "\n")
-        #expect(csv.first == "condition,estimator,in_context_examples,squared_error_per_dim,prompts")
-        #expect(csv.count == rows.count + 1)
-        #expect(csv.dropFirst().allSatisfy { $0.split(separator: ",").count == 5 })
         #expect(Set(rows.map(\.estimator)) == ["transformer", "least-squares", "3-nearest-neighbours", "averaging"])
         #expect(rows.filter { $0.condition == "orthogonal-query" }.map(\.inContextExamples).sorted() == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
         // Least squares is exact once k ≥ d on noiseless prompts; averaging is not.
         let exact = rows.filter { $0.condition == "in-distribution" && $0.estimator == "least-squares" && $0.inContextExamples == 4 }
         #expect(exact.count == 1 && exact[0].squaredErrorPerDimension < 1e-6)
         #expect(rows.allSatisfy { $0.squaredErrorPerDimension.isFinite && $0.prompts == 6 })
-        let svg = RegressionPlot.svg(rows)
-        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
-        #expect(svg.components(separatedBy: "<polyline").count - 1 == 4 * conditions.count)
-        #expect(svg.contains("in-context examples") && svg.contains("squared error / d"))
     }
 
     @Test func evaluationRefusesPromptsLongerThanThePositions() throws {
@@ -205,4 +199,13 @@ import Tensors
         }
         #expect(throws: (any Error).self) { try RegressionTrainingOptions(dimensions: 2, points: 3, size: .tiny, curriculumInterval: 0) }
     }
+}
+
+/// A curve kept in memory (Bench keeps it in curve.csv).
+struct MemoryCurve: RegressionCurveStore {
+    var stored: [RegressionTrainingRecord] = []
+
+    func records() -> [RegressionTrainingRecord] { stored }
+
+    mutating func replace(with records: [RegressionTrainingRecord]) { stored = records }
 }

@@ -117,3 +117,38 @@ import Testing
         }
     }
 }
+
+@Suite struct InputShiftTests {
+    /// x ~ U(−2, 2): every coordinate inside, mean 0, variance (b − a)²/12 = 4/3; x ~ N(−0.75,
+    /// 1.25²): mean −0.75, variance 1.5625 (within 5 standard errors over 6,000 draws).
+    @Test func uniformAndShiftedGaussianInputsHaveTheirMoments() throws {
+        for (shift, mean, variance) in [(DistributionShift.uniformInputs(low: -2, high: 2), 0.0, 4.0 / 3),
+                                        (.gaussianInputs(mean: -0.75, standardDeviation: 1.25), -0.75, 1.5625)] {
+            let setup = try RegressionSetup(functionClass: .linear, dimension: 3, points: 20, shift: shift)
+            let (batch, functions) = RegressionSampler(setup: setup, seed: 11).batchWithFunctions(size: 100, index: 0)
+            let xs = batch.xs.map(Double.init), n = Double(xs.count)
+            let m = xs.reduce(0, +) / n, v = xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)
+            #expect(abs(m - mean) < 5 * (variance / n).squareRoot(), "\(shift): mean \(m)")
+            #expect(abs(v - variance) < 0.1 * variance, "\(shift): variance \(v)")
+            if case .uniformInputs = shift { #expect(batch.xs.allSatisfy { $0 >= -2 && $0 < 2 }) }
+            for b in 0..<3 {
+                #expect(batch.y(prompt: b, point: 4) == functions[b].evaluate(Array(batch.x(prompt: b, point: 4))))
+            }
+        }
+        #expect(throws: TaskError.self) { try RegressionSetup(functionClass: .linear, dimension: 3, points: 3, shift: .uniformInputs(low: 1, high: 1)) }
+        #expect(throws: TaskError.self) { try RegressionSetup(functionClass: .linear, dimension: 3, points: 3, shift: .gaussianInputs(mean: 0, standardDeviation: 0)) }
+        #expect(throws: TaskError.self) { try RegressionSetup(functionClass: .linear, dimension: 3, points: 3, shift: .gaussianInputs(mean: .nan, standardDeviation: 1)) }
+    }
+
+    /// Prompts for given functions use exactly those functions, one per prompt, and the draws of
+    /// `batchWithFunctions` are unchanged by the shared sampling code.
+    @Test func batchForGivenFunctionsUsesThem() throws {
+        let setup = try RegressionSetup(functionClass: .linear, dimension: 3, points: 6)
+        let (_, functions) = RegressionSampler(setup: setup, seed: 5).batchWithFunctions(size: 4, index: 0)
+        let batch = RegressionSampler(setup: setup, seed: 6).batch(functions: functions, index: 2)
+        #expect(batch.batchSize == 4)
+        for b in 0..<4 {
+            for point in 0..<6 { #expect(batch.y(prompt: b, point: point) == functions[b].evaluate(Array(batch.x(prompt: b, point: point)))) }
+        }
+    }
+}

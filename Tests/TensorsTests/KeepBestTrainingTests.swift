@@ -189,4 +189,30 @@ import TestSupport
         #expect(run.tasks[0].validationSteps == [0, 4, 8, 12])
         #expect(run.tasks[0].bestLoss == run.tasks[0].validationLosses.min())
     }
+
+    /// Early stopping ends training after `patience` validations in a row that improve nothing;
+    /// an improvement resets the count, and the best block is the one validated then.
+    @Test func earlyStoppingEndsAfterPatienceValidationsWithoutImprovement() {
+        let losses: [Float] = [5, 4, 4.5, 4.2, 3.9, 4.0, 4.1, 4.3, 3.0, 2.0]
+        for (patience, stop, best) in [(2, 3, 1), (3, 7, 4), (9, 9, 9)] {
+            var gradients = 0
+            var seen = [Int: Tensor]()
+            let run = KeepBestTraining.train(
+                initial: Tensor(shape: [1, 2], scalars: [1, -1]), taskRows: [0..<1], learningRate: 0.1,
+                schedule: .init(steps: 9, validateEvery: 1, patience: patience),
+                gradient: { _, x in
+                    gradients += 1
+                    return x
+                },
+                validate: { step, x in
+                    seen[step] = x
+                    return [losses[step]]
+                })
+            let task = run.tasks[0]
+            #expect(task.stepsRun == stop && gradients == stop, "patience \(patience)")
+            #expect(task.validationSteps == Array(0...stop))
+            #expect(task.bestStep == best && task.bestLoss == losses[best] && task.best == seen[best]!)
+            #expect(task.final == seen[stop]!)
+        }
+    }
 }

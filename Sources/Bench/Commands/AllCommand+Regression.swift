@@ -3,9 +3,10 @@ import ModelFormats
 import Methods
 import Models
 
-/// The regression stage of `bench --all`: the plain transformer and FV, LTV and SITE steering
-/// (`RegressionSteeringBenchmark`, as `bench regression steer` runs them) on each checkpoint, added
-/// to results/regression/steering.csv. A method with any row stored for (checkpoint, seed,
+/// The regression stage of `bench --all`: on each checkpoint, the per-prompt protocol (the LTV
+/// paper's, `PerPromptSteeringRun` into results/regression/per-prompt/, as `bench regression steer`
+/// runs it, with `perPrompt`'s settings), then the pooled one: the plain transformer and FV, LTV and
+/// SITE steering (`RegressionSteeringBenchmark`) added to results/regression/steering.csv. A method with any row stored for (checkpoint, seed,
 /// settings hash) is done: each run's rows are written in one atomic replace, so rows of a
 /// method are all there or none.
 struct SteeringRegressionStage: RegressionBenchmarkStage {
@@ -19,6 +20,13 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
     /// (1,280: about 5× that). The row's `prompts` column says which was used.
     var prompts = 256
     var seed: UInt64 = 0
+    /// The per-prompt protocol's settings: the defaults with steered methods scored every 2nd k
+    /// (the committed run's; every k doubles its ~20 minutes on the 2-core machine); nil skips it.
+    var perPrompt: PromptSteeringSettings? = {
+        var settings = PromptSteeringSettings()
+        settings.evaluationStride = 2
+        return settings
+    }()
 
     /// The checkpoint column: the path relative to the current folder when inside it (as
     /// `bench regression steer --checkpoint results/...` writes it), else the absolute path.
@@ -34,6 +42,10 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
         let urls = checkpoints ?? [resultsDirectory.appendingPathComponent("regression/linear-d10-small-16200/model.safetensors")]
         for url in urls {
             let name = Self.checkpointName(url, currentDirectory: cwd)
+            if let perPrompt {
+                try PerPromptSteeringRun(checkpoint: url, checkpointName: name, folder: resultsDirectory.appendingPathComponent("regression/per-prompt"),
+                                         methods: methods, settings: perPrompt, seed: seed).run()
+            }
             let file = try SafetensorsFile(contentsOf: url)
             let model = try RegressionTransformer(checkpoint: file)
             let options = try RegressionCheckpoint.options(in: file)

@@ -77,7 +77,8 @@ struct RegressionCommand: ParsableCommand {
                 options: options, directory: URL(fileURLWithPath: output), checkpointEvery: checkpointEvery, logEvery: logEvery)
             print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
             let start = Date()
-            let trainer = try training.run(steps: steps) { record in
+            var curve = try CSVCurveStore(url: URL(fileURLWithPath: output).appendingPathComponent("curve.csv"))
+            let trainer = try training.run(steps: steps, curve: &curve) { record in
                 print(String(format: "step %6d  loss %.5f  %.2f steps/s  (d %d, points %d)",
                              record.step, record.loss, record.stepsPerSecond, record.dimensions, record.points))
                 fflush(stdout)
@@ -127,8 +128,10 @@ struct RegressionCommand: ParsableCommand {
                 model, functionClass: options.functionClass, conditions: conditions, prompts: prompts, seed: seed)
             let folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let csv = RegressionEvaluation.csv(rows)
-            try csv.write(to: folder.appendingPathComponent("eval.csv"), atomically: true, encoding: .utf8)
+            let csv = CSV.text(rows)
+            // A new evaluation replaces the file, in one atomic replace.
+            var store = try CSVStore<RegressionEvaluationRow>(url: folder.appendingPathComponent("eval.csv"))
+            try store.replaceAll(with: rows)
             try RegressionPlot.svg(rows).write(to: folder.appendingPathComponent("eval.svg"), atomically: true, encoding: .utf8)
             print(csv, terminator: "")
             let step = file.metadata["step"].map { " after \($0) steps" } ?? ""

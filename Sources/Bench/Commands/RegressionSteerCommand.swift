@@ -8,13 +8,29 @@ import Tensors
 
 extension RegressionSteeringKind: ExpressibleByArgument {}
 
+/// Which steering protocol `bench regression steer` runs.
+enum RegressionSteeringProtocol: String, CaseIterable, ExpressibleByArgument {
+    /// The LTV reference's (default): per-prompt vectors, training past the trained length, 4K-point evaluation.
+    case perPrompt = "per-prompt"
+    /// Head means over independent functions, steering short prompts (0–5 examples), error / d.
+    case pooled
+}
+
 extension RegressionCommand {
     /// `bench regression steer`: FV, LTV and SITE on a trained regression transformer.
     struct Steer: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Steer a trained regression transformer with FV, LTV and SITE; squared error / d per prompt length and shift.",
+            abstract: "Steer a trained regression transformer with FV, LTV and SITE; squared error per prompt length and shift.",
             discussion: """
-                Head means at the query over 50 prompts of 10 examples; FV = top-10 heads by causal indirect \
+                --protocol per-prompt (default; the LTV paper's): each prompt's task vector is built from the head \
+                outputs at the query of a trained-length (K-point) prompt of the same function; LTV (w ~ randn) and \
+                SITE train with Adam on prompts of 1.5K-4K points, Huber loss on the final query, 80/20 split, \
+                early stopping; FV sums the top heads (35/96 of them) over three middle layers with zero pairs. \
+                Every method, the transformer, least squares, 3-NN and averaging are scored on prompts of 4K points \
+                (standard, skewed covariance, noisy y, orthogonal query, x ~ U(-2,2), x ~ N(-0.75,1.25)); raw \
+                squared error per k goes to <output>/per-prompt/steering.csv, the figure to figure.svg and figure.png.
+
+                --protocol pooled: head means at the query over 50 prompts of 10 examples; FV = top-10 heads by causal indirect \
                 effect added after layer L/3; SITE mixing logits and LTV weights trained with Adam (lr 0.2 and 0.01, 400 \
                 steps, prompts of 0-5 examples, validated every 50 steps). Scores the plain transformer and each \
                 method on --prompts prompts per condition (in distribution, longer prompts, skewed covariance, \
@@ -28,16 +44,28 @@ extension RegressionCommand {
         @Option(parsing: .upToNextOption, help: "Methods, comma-separated or repeated: fv, ltv, site.")
         var methods: [CommaList] = ["fv,ltv,site"]
 
-        @Option(help: "Evaluation prompts per condition and prompt length.")
-        var prompts: Int = 1280
+        @Option(help: "Protocol: per-prompt (the LTV paper's, default) or pooled.")
+        var `protocol`: RegressionSteeringProtocol = .perPrompt
+
+        @Option(help: "Evaluation prompts per condition and prompt length (default: 1280 pooled, 128 per-prompt).")
+        var prompts: Int?
+
+        @Option(help: "Per-prompt: epochs of LTV and SITE (early-stopped).")
+        var epochs: Int = PromptSteeringSettings().epochs
+
+        @Option(help: "Per-prompt: training minibatches in the pool (80% train, 20% validate).")
+        var poolBatches: Int = PromptSteeringSettings().poolBatches
+
+        @Option(help: "Per-prompt: steered methods are scored every this many k.")
+        var stride: Int = PromptSteeringSettings().evaluationStride
 
         @Option(help: "Seed of the preparation and of the evaluation prompts.")
         var seed: UInt64 = 0
 
-        @Option(help: "Adam steps of LTV and SITE.")
+        @Option(help: "Pooled: Adam steps of LTV and SITE.")
         var steps: Int = 400
 
-        @Option(help: "Folder of steering.csv.")
+        @Option(help: "Folder of steering.csv (pooled) and of per-prompt/ (per-prompt).")
         var output: String = "results/regression"
 
         @OptionGroup var threads: ThreadOptions
@@ -52,14 +80,23 @@ extension RegressionCommand {
         }
 
         func validate() throws {
-            if prompts < 1 { throw ValidationError("--prompts must be at least 1") }
-            if steps < 0 { throw ValidationError("--steps must be at least 0") }
+            if let prompts, prompts < 1 { throw ValidationError("--prompts must be at least 1") }
+            if steps < 0 || epochs < 0 { throw ValidationError("--steps and --epochs must be at least 0") }
+            if poolBatches < 2 || stride < 1 { throw ValidationError("--pool-batches must be at least 2 and --stride at least 1") }
             _ = try kinds()
         }
 
         func run() throws {
             threads.apply()
             retainFreedMemory()
+            switch self.protocol {
+            case .pooled: try runPooled()
+            case .perPrompt: try runPerPrompt()
+            }
+        }
+
+        func runPooled() throws {
+            let prompts = self.prompts ?? 1280
             let start = Date()
             // The code that runs is the code at the start (a build may land during a long run).
             let codeVersion = RunProvenance.codeVersion()
@@ -114,5 +151,23 @@ extension RegressionCommand {
             }
             return lines.joined(separator: "\n")
         }
+    }
+}
+
+extension RegressionCommand.Steer {
+    /// The per-prompt protocol's settings from the options.
+    func perPromptSettings() -> PromptSteeringSettings {
+        var settings = PromptSteeringSettings()
+        if let prompts { settings.evaluationPrompts = prompts }
+        settings.epochs = epochs
+        settings.poolBatches = poolBatches
+        settings.evaluationStride = stride
+        return settings
+    }
+
+    func runPerPrompt() throws {
+        try PerPromptSteeringRun(checkpoint: URL(fileURLWithPath: checkpoint), checkpointName: checkpoint,
+                                 folder: URL(fileURLWithPath: output).appendingPathComponent("per-prompt"),
+                                 methods: try kinds(), settings: perPromptSettings(), seed: seed).run()
     }
 }

@@ -52,6 +52,12 @@ struct CSVStore<Row: CSVRow> {
         rows += new
     }
 
+    /// Replaces every row at once (a training curve cut back to its checkpoint, a new evaluation).
+    mutating func replaceAll(with all: [Row]) throws {
+        try replaceFile(with: all)
+        rows = all
+    }
+
     private func replaceFile(with all: [Row]) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp")
         let bytes = Array(CSV.text(all).utf8)

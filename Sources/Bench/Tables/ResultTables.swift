@@ -55,6 +55,16 @@ struct ResultTables: TablesStage {
             let name = checkpoints.count == 1 ? "regression" : "regression-\(i + 1)"
             files += try save(RegressionTables.table(regressionCells, checkpoint: checkpoint), name: name, in: out)
         }
+        let perPromptFile = root.appendingPathComponent("regression/per-prompt/steering.csv")
+        if FileManager.default.fileExists(atPath: perPromptFile.path) {
+            let perPrompt = try CSVStore<PromptSteeringResultRow>(url: perPromptFile).rows
+            var perPromptCheckpoints = [String]()
+            for row in perPrompt where !perPromptCheckpoints.contains(row.checkpoint) { perPromptCheckpoints.append(row.checkpoint) }
+            for (i, checkpoint) in perPromptCheckpoints.enumerated() {
+                let name = perPromptCheckpoints.count == 1 ? "regression-per-prompt" : "regression-per-prompt-\(i + 1)"
+                files += try save(PromptSteeringTables.table(perPrompt, checkpoint: checkpoint), name: name, in: out)
+            }
+        }
         return (main, common, files)
     }
 

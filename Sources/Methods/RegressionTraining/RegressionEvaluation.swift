@@ -37,15 +37,28 @@ public struct RegressionEvaluationCondition: Sendable, Equatable {
 }
 
 /// Squared error / d of one estimator with `inContextExamples` examples, averaged over prompts.
-public struct RegressionEvaluationRow: Sendable, Equatable {
+public struct RegressionEvaluationRow: Sendable, Equatable, Codable {
     public var condition: String
     public var estimator: String
     public var inContextExamples: Int
     public var squaredErrorPerDimension: Double
     public var prompts: Int
 
-    public static let csvHeader = "condition,estimator,in_context_examples,squared_error_per_dim,prompts"
-    public var csvLine: String { "\(condition),\(estimator),\(inContextExamples),\(squaredErrorPerDimension),\(prompts)" }
+    /// The columns of eval.csv.
+    enum CodingKeys: String, CodingKey {
+        case condition, estimator
+        case inContextExamples = "in_context_examples"
+        case squaredErrorPerDimension = "squared_error_per_dim"
+        case prompts
+    }
+
+    public init(condition: String, estimator: String, inContextExamples: Int, squaredErrorPerDimension: Double, prompts: Int) {
+        self.condition = condition
+        self.estimator = estimator
+        self.inContextExamples = inContextExamples
+        self.squaredErrorPerDimension = squaredErrorPerDimension
+        self.prompts = prompts
+    }
 }
 
 /// The transformer against the baselines (least squares, 3-nearest neighbours, averaging).
@@ -106,9 +119,5 @@ public enum RegressionEvaluation {
             }
         }
         return rows
-    }
-
-    public static func csv(_ rows: [RegressionEvaluationRow]) -> String {
-        ([RegressionEvaluationRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
     }
 }

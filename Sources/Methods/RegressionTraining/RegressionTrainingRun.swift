@@ -3,7 +3,7 @@ import Models
 import Tasks
 
 /// One line of the training curve: the mean loss of the `logEvery` steps ending at `step`.
-public struct RegressionTrainingRecord: Sendable, Equatable {
+public struct RegressionTrainingRecord: Sendable, Equatable, Codable {
     /// Steps taken after this record's last update.
     public var step: Int
     public var loss: Double
@@ -11,13 +11,35 @@ public struct RegressionTrainingRecord: Sendable, Equatable {
     public var dimensions: Int
     public var points: Int
 
-    static let header = "step,loss,steps_per_second,dimensions,points"
-    var csvLine: String { "\(step),\(loss),\(String(format: "%.3f", stepsPerSecond)),\(dimensions),\(points)" }
+    /// The columns of curve.csv.
+    enum CodingKeys: String, CodingKey {
+        case step, loss
+        case stepsPerSecond = "steps_per_second"
+        case dimensions, points
+    }
+
+    public init(step: Int, loss: Double, stepsPerSecond: Double, dimensions: Int, points: Int) {
+        self.step = step
+        self.loss = loss
+        self.stepsPerSecond = stepsPerSecond
+        self.dimensions = dimensions
+        self.points = points
+    }
+}
+
+/// Where a training run keeps its curve (`bench regression train`: curve.csv through the result
+/// store's CSV code).
+public protocol RegressionCurveStore {
+    /// The stored records, in step order.
+    func records() throws -> [RegressionTrainingRecord]
+    /// Replaces the stored records by `records`, all at once.
+    mutating func replace(with records: [RegressionTrainingRecord]) throws
 }
 
 /// A training run in a directory: `checkpoint.safetensors` and `model.safetensors` (rewritten
-/// every `checkpointEvery` steps and at the end) and `curve.csv` (rows up to the checkpoint's step). Started again on the
-/// same directory, it resumes from the checkpoint and continues exactly as an uninterrupted run.
+/// every `checkpointEvery` steps and at the end) and the curve (records up to the checkpoint's
+/// step, in a `RegressionCurveStore`). Started again on the same directory and curve, it resumes
+/// from the checkpoint and continues exactly as an uninterrupted run.
 public struct RegressionTrainingRun {
     public var options: RegressionTrainingOptions
     public var directory: URL
@@ -34,7 +56,6 @@ public struct RegressionTrainingRun {
     }
 
     public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
-    public var curveURL: URL { directory.appendingPathComponent("curve.csv") }
     /// The model alone, rewritten with every checkpoint (`RegressionCheckpoint.writeModel`).
     public var modelURL: URL { directory.appendingPathComponent("model.safetensors") }
 
@@ -53,11 +74,14 @@ public struct RegressionTrainingRun {
     /// Trains until `steps` steps are done, reporting every curve row to `progress`.
     /// - Throws: what reading or writing the checkpoint and curve throws.
     @discardableResult
-    public func run(steps: Int, progress: (RegressionTrainingRecord) -> Void = { _ in }) throws -> RegressionTrainer {
+    public func run<Curve: RegressionCurveStore>(
+        steps: Int, curve store: inout Curve, progress: (RegressionTrainingRecord) -> Void = { _ in }
+    ) throws -> RegressionTrainer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var trainer = try loadOrCreateTrainer()
-        var curve = try curveLines(upTo: trainer.step)
-        var pending: [String] = []
+        // A killed run may have logged past its last checkpoint: those records are dropped.
+        var curve = try store.records().filter { $0.step <= trainer.step }
+        var pending: [RegressionTrainingRecord] = []
         var lossSum = 0.0, windowSteps = 0, windowStart = Date()
         while trainer.step < steps {
             let stage = options.curriculum.stage(at: trainer.step)
@@ -68,7 +92,7 @@ public struct RegressionTrainingRun {
                 let record = RegressionTrainingRecord(
                     step: trainer.step, loss: lossSum / Double(windowSteps), stepsPerSecond: Double(windowSteps) / max(seconds, 1e-9),
                     dimensions: stage.dimensions, points: stage.points)
-                pending.append(record.csvLine)
+                pending.append(record)
                 progress(record)
                 lossSum = 0; windowSteps = 0; windowStart = Date()
             }
@@ -77,25 +101,9 @@ public struct RegressionTrainingRun {
                 pending = []
                 try RegressionCheckpoint.write(trainer, to: checkpointURL)
                 try RegressionCheckpoint.writeModel(trainer, to: modelURL)
-                try writeCurve(curve)
+                try store.replace(with: curve)
             }
         }
         return trainer
-    }
-
-    /// The existing curve's data rows with step ≤ `step` (a killed run may have logged past its
-    /// last checkpoint).
-    func curveLines(upTo step: Int) throws -> [String] {
-        guard FileManager.default.fileExists(atPath: curveURL.path) else { return [] }
-        let text = try String(contentsOf: curveURL, encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().compactMap { line in
-            guard let first = line.split(separator: ",").first, let s = Int(first), s <= step else { return nil }
-            return String(line)
-        }
-    }
-
-    func writeCurve(_ lines: [String]) throws {
-        let text = ([RegressionTrainingRecord.header] + lines).joined(separator: "\n") + "\n"
-        try text.write(to: curveURL, atomically: true, encoding: .utf8)
     }
 }

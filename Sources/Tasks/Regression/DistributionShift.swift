@@ -12,6 +12,11 @@ public enum DistributionShift: Equatable, Hashable, Sendable {
     case scaledOutputs(Float)
     /// y ← f(x) + ε, ε ~ N(0, σ²) on every point, the query's target included.
     case noisyOutputs(standardDeviation: Float)
+    /// x ~ U(low, high) in every coordinate independently (the LTV paper's N(0,1) → U(−2, 2)).
+    case uniformInputs(low: Float, high: Float)
+    /// x ~ N(mean, standardDeviation²) in every coordinate independently (the LTV paper's
+    /// N(0,1) → N(−0.75, 1.25), read as mean −0.75 and standard deviation 1.25).
+    case gaussianInputs(mean: Float, standardDeviation: Float)
     /// The query x is projected onto the orthogonal complement of the in-context xs and
     /// rescaled to its original norm. Needs fewer in-context points than dimensions.
     case orthogonalQuery

@@ -26,6 +26,10 @@ public struct RegressionSetup: Equatable, Sendable {
             guard factor.isFinite else { throw invalid("scale factor must be finite, got \(factor)") }
         case .noisyOutputs(let sigma):
             guard sigma.isFinite, sigma >= 0 else { throw invalid("noise deviation must be finite and >= 0, got \(sigma)") }
+        case .uniformInputs(let low, let high):
+            guard low.isFinite, high.isFinite, low < high else { throw invalid("uniform inputs need finite low < high, got \(low), \(high)") }
+        case .gaussianInputs(let mean, let sigma):
+            guard mean.isFinite, sigma.isFinite, sigma > 0 else { throw invalid("Gaussian inputs need a finite mean and a deviation > 0, got \(mean), \(sigma)") }
         case .none, .skewedCovariance, .orthogonalQuery:
             break
         }
@@ -58,23 +62,59 @@ public struct RegressionSampler: Sendable {
     /// Batch number `index` of `batchSize` prompts, and the function behind each prompt.
     public func batchWithFunctions(size batchSize: Int, index: UInt64) -> (batch: RegressionBatch, functions: [any RegressionFunction]) {
         precondition(batchSize >= 1, "batch size must be positive, got \(batchSize)")
-        let d = setup.dimension, n = setup.points
         var generator = Xoshiro256StarStar(seed: SplitMix64.mix([seed, index]))
-        var xs = [Float](repeating: 0, count: batchSize * n * d)
-        var ys = [Float](repeating: 0, count: batchSize * n)
         var functions: [any RegressionFunction] = []
         functions.reserveCapacity(batchSize)
+        let batch = fill(prompts: batchSize, generator: &generator) { generator in
+            let function = setup.functionClass.sample(dimension: setup.dimension, using: &generator)
+            functions.append(function)
+            return function
+        }
+        return (batch, functions)
+    }
+
+    /// Batch number `index` with one prompt per given function, in order: the xs (and noise) of
+    /// this setup, so prompts of another setup can share the functions (a test prompt and the
+    /// in-distribution prompt its task vector is built from).
+    /// - Precondition: at least one function, each of the setup's dimension.
+    public func batch(functions: [any RegressionFunction], index: UInt64) -> RegressionBatch {
+        precondition(!functions.isEmpty && functions.allSatisfy { $0.dimension == setup.dimension },
+                     "batch(functions:): \(functions.count) functions, dimensions \(functions.map(\.dimension)) for d \(setup.dimension)")
+        var generator = Xoshiro256StarStar(seed: SplitMix64.mix([seed, index, SplitMix64.stableHash("given functions")]))
+        var next = 0
+        return fill(prompts: functions.count, generator: &generator) { _ in
+            defer { next += 1 }
+            return functions[next]
+        }
+    }
+
+    /// Samples every prompt in turn: its function (from `function`, which may draw from the
+    /// generator first), then its xs, then its ys. The order of draws is part of the seeded stream.
+    private func fill(
+        prompts batchSize: Int, generator: inout Xoshiro256StarStar,
+        function nextFunction: (inout Xoshiro256StarStar) -> any RegressionFunction
+    ) -> RegressionBatch {
+        let d = setup.dimension, n = setup.points
+        var xs = [Float](repeating: 0, count: batchSize * n * d)
+        var ys = [Float](repeating: 0, count: batchSize * n)
         var z = [Float](repeating: 0, count: d)
         for b in 0..<batchSize {
-            let function = setup.functionClass.sample(dimension: d, using: &generator)
-            functions.append(function)
+            let function = nextFunction(&generator)
             xs.withUnsafeMutableBufferPointer { all in
                 for point in 0..<n {
                     let x = UnsafeMutableBufferPointer(rebasing: all[((b * n + point) * d)..<((b * n + point + 1) * d)])
+                    switch setup.shift {
+                    case .uniformInputs(let low, let high):
+                        for i in 0..<d { x[i] = low + (high - low) * Float(generator.nextUnitDouble()) }
+                        continue
+                    default:
+                        break
+                    }
                     for i in 0..<d { z[i] = Float(generator.nextGaussian()) }
                     switch setup.shift {
                     case .skewedCovariance: covariance?.apply(z, into: x)  // always set for this shift (init)
                     case .scaledInputs(let factor): for i in 0..<d { x[i] = factor * z[i] }
+                    case .gaussianInputs(let mean, let sigma): for i in 0..<d { x[i] = mean + sigma * z[i] }
                     default: for i in 0..<d { x[i] = z[i] }
                     }
                 }
@@ -93,7 +133,7 @@ public struct RegressionSampler: Sendable {
                 }
             }
         }
-        return (RegressionBatch(batchSize: batchSize, points: n, dimension: d, xs: xs, ys: ys), functions)
+        return RegressionBatch(batchSize: batchSize, points: n, dimension: d, xs: xs, ys: ys)
     }
 
     /// Batch number `index` of `batchSize` prompts.

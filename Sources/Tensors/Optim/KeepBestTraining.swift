@@ -20,12 +20,18 @@ public enum KeepBestTraining {
         public let steps: Int
         /// Steps between validations (≥ 1).
         public let validateEvery: Int
+        /// Early stopping: training ends after this many validations in a row improved no task's
+        /// best; nil runs every step.
+        public let patience: Int?
 
-        /// - Precondition: `steps` ≥ 0 and `validateEvery` ≥ 1 (methods validate their settings first).
-        public init(steps: Int, validateEvery: Int) {
-            precondition(steps >= 0 && validateEvery >= 1, "Schedule: steps \(steps), validate every \(validateEvery)")
+        /// - Precondition: `steps` ≥ 0, `validateEvery` ≥ 1 and `patience` ≥ 1 when given
+        ///   (methods validate their settings first).
+        public init(steps: Int, validateEvery: Int, patience: Int? = nil) {
+            precondition(steps >= 0 && validateEvery >= 1 && (patience ?? 1) >= 1,
+                         "Schedule: steps \(steps), validate every \(validateEvery), patience \(String(describing: patience))")
             self.steps = steps
             self.validateEvery = validateEvery
+            self.patience = patience
         }
 
         /// Whether validation runs after `step` steps: 0, every multiple of `validateEvery`, and the last.
@@ -50,6 +56,8 @@ public enum KeepBestTraining {
         /// The steps at which the task was validated, and its loss there (nan allowed).
         public var validationSteps: [Int]
         public var validationLosses: [Float]
+        /// The Adam steps taken: `steps`, or fewer when early stopping ended training.
+        public var stepsRun = 0
     }
 
     /// Whether a validation loss replaces the best so far: strictly lower (the earliest of equal
@@ -88,6 +96,7 @@ public enum KeepBestTraining {
                        validationSteps: [], validationLosses: [])
         }
         var validated: [Bool]? = nil
+        var validationsWithoutImprovement = 0
 
         func runValidation(after step: Int) {
             let losses = validate(step, parameters[0])
@@ -95,6 +104,8 @@ public enum KeepBestTraining {
             let present = losses.map { $0 != nil }
             precondition(validated == nil || validated == present, "KeepBestTraining: the validated tasks changed at step \(step)")
             validated = present
+            var improved = false
+            defer { validationsWithoutImprovement = improved ? 0 : validationsWithoutImprovement + 1 }
             for (t, loss) in losses.enumerated() {
                 guard let loss else { continue }
                 results[t].validationSteps.append(step)
@@ -103,22 +114,29 @@ public enum KeepBestTraining {
                     results[t].best = block(parameters[0], t)
                     results[t].bestStep = step
                     results[t].bestLoss = loss
+                    improved = true
                 }
             }
         }
 
         runValidation(after: 0)
+        var stepsRun = 0
         for step in stride(from: 1, through: schedule.steps, by: 1) {
             let g = gradient(step, parameters[0])
             precondition(g.shape == initial.shape, "KeepBestTraining: gradient \(g.shape) for parameter \(initial.shape)")
             adam.update(&parameters, gradients: [g])
-            if schedule.validates(after: step) { runValidation(after: step) }
+            stepsRun = step
+            if schedule.validates(after: step) {
+                runValidation(after: step)
+                if let patience = schedule.patience, validationsWithoutImprovement >= patience { break }
+            }
         }
         for t in results.indices {
+            results[t].stepsRun = stepsRun
             results[t].final = block(parameters[0], t)
             if validated?[t] == false {
                 results[t].best = results[t].final
-                results[t].bestStep = schedule.steps
+                results[t].bestStep = stepsRun
             }
         }
         return (results, parameters[0])

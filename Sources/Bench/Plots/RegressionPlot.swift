@@ -1,13 +1,14 @@
 import Foundation
+import Methods
 
 /// An SVG of evaluation curves: one panel per condition, one line per estimator, squared error / d
 /// on a log10 axis against the number of in-context examples.
-public enum RegressionPlot {
+enum RegressionPlot {
     static let colors = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
     /// Errors are clamped to [floor, ceiling] so a zero or a blow-up stays on the axis.
     static let floor = 1e-4, ceiling = 1e2
 
-    public static func svg(_ rows: [RegressionEvaluationRow], columns: Int = 3) -> String {
+    static func svg(_ rows: [RegressionEvaluationRow], columns: Int = 3) -> String {
         var conditions = [String](), estimators = [String]()
         for row in rows {
             if !conditions.contains(row.condition) { conditions.append(row.condition) }
