@@ -22,9 +22,14 @@ extension ModelStore {
     /// catalog name; any other is named by its loader.
     /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
     func loadModel(_ reference: String, weights: WeightFormat? = nil) throws -> LanguageModel {
+        try loadModelAndLocation(reference, weights: weights).model
+    }
+
+    /// `loadModel`, with where the model's files were found (what a torch worker loads).
+    func loadModelAndLocation(_ reference: String, weights: WeightFormat? = nil) throws -> (model: LanguageModel, location: ModelLocation) {
         let found = try ModelLocator(store: self).locate(reference) { message in standardError(message) }
         let name = catalog.models.contains { $0.name == reference } ? reference : nil
-        return try LanguageModel.load(found, name: name, weights: weights)
+        return (try LanguageModel.load(found, name: name, weights: weights), found)
     }
 }
 

@@ -24,6 +24,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var location: ModelsDirectoryOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated task names (bench tasks list), or \"all\".")
@@ -62,7 +63,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
+        var plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
+        plan.backend = backend
         let outcome = try plan.run()
         // The tables cover every stored result beside the runs folder (results/runs → results/tables).
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)

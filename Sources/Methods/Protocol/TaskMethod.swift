@@ -6,19 +6,33 @@ import Tensors
 /// Everything a method may use to prepare for one (model, task): the train and valid splits,
 /// never the test split.
 public struct MethodContext {
+    /// Tokenizes prompts; names artifacts.
     public let model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public let backend: any ModelBackend
     public let task: TextTask
     public let train: [TaskItem]
     public let valid: [TaskItem]
     /// Seeds every sampled prompt and initialisation.
     public let seed: UInt64
 
-    public init(model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64) {
+    public init(
+        model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64, backend: (any ModelBackend)? = nil
+    ) {
         self.model = model
+        self.backend = backend ?? NativeBackend(model: model)
         self.task = task
         self.train = train
         self.valid = valid
         self.seed = seed
+    }
+
+    /// Throws `MethodError.nativeEngineOnly` unless the backend is the native engine: for the
+    /// methods whose preparation has not moved behind the backend seam yet (FV, TV, LTV).
+    func requireNativeEngine(method: String) throws {
+        guard backend is NativeBackend else {
+            throw MethodError.nativeEngineOnly(method: method, backend: canonicalSettings(backend.settings))
+        }
     }
 
     /// Samples demonstrations from the train split.
@@ -50,6 +64,8 @@ extension TaskMethod {
         for key in settingsOutsideArtifact { s[key] = nil }
         s["seed"] = "\(context.seed)"
         s["model"] = context.model.name
+        // Empty on the native engine, so its artifacts keep their names.
+        s.merge(context.backend.settings) { $1 }
         return s
     }
 }

@@ -90,7 +90,10 @@ public enum SweepEvent {
 /// order within each method, so a rerun that skips finished cells reports the rest in the order
 /// an uninterrupted run would.
 public struct Sweep {
+    /// Tokenizes prompts and names results.
     public var model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public var backend: (any ModelBackend)?
     public var tasks: [TextTask]
     public var methods: [any TaskMethod]
     public var data: DataDirectory
@@ -117,13 +120,16 @@ public struct Sweep {
 
     /// The cell of `task` under `method`.
     public func cell(task: TextTask, method: any TaskMethod) -> SweepCell {
-        var keyed = method.settings
+        // The backend's settings are empty on the native engine, so its cells keep their hashes;
+        // on another backend they name it in the hash and in the row's settings.
+        let settings = method.settings.merging(backend?.settings ?? [:]) { $1 }
+        var keyed = settings
         keyed["seed"] = "\(seed)"
         keyed["scoring"] = evaluation.scoring.rawValue
         keyed["max_items"] = evaluation.maxItems.map { "\($0)" } ?? "all"
         return SweepCell(
             model: model.name, task: task.name, method: method.name, seed: seed,
-            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(method.settings))
+            settingsHash: String(ArtifactCache.hash(keyed).prefix(12)), settings: canonicalSettings(settings))
     }
 
     /// Every cell, in sweep order.
@@ -143,7 +149,8 @@ public struct Sweep {
             return s
         }
         var records = [RunRecord]()
-        let evaluator = Evaluator(model: model)
+        let backend = self.backend ?? NativeBackend(model: model)
+        let evaluator = Evaluator(model: model, backend: backend)
         for method in methods {
             var pending = [(task: TextTask, cell: SweepCell, splits: TaskSplits)]()
             for task in tasks {
@@ -159,7 +166,7 @@ public struct Sweep {
             }
             if pending.isEmpty { continue }
             let contexts = pending.map {
-                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed)
+                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed, backend: backend)
             }
             // Jointly prepared methods go group by group (prepare, then evaluate), so that the
             // memory of one group's preparation is released before the next.

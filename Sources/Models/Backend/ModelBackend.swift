@@ -103,6 +103,11 @@ public protocol ModelBackend: AnyObject {
     /// The model's sizes.
     var shape: BackendModelShape { get }
 
+    /// What a result depends on besides the method and the model, as settings: empty for the
+    /// native engine (so its result rows and artifacts keep their names), the backend, device and
+    /// dtype otherwise, so that rows of different backends never resume into each other.
+    var settings: [String: String] { get }
+
     /// Runs B whole sequences (ragged, each non-empty) with `plan` and returns the requested logit
     /// rows and the captures.
     func forward(_ sequences: [[Int]], plan: InterventionPlan, logits: Decoder.LogitRows) throws -> BackendForward

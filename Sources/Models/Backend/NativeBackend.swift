@@ -24,6 +24,8 @@ public final class NativeBackend: ModelBackend {
             hiddenSize: c.hiddenSize, vocabularySize: c.vocabularySize)
     }
 
+    public var settings: [String: String] { [:] }
+
     public func forward(_ sequences: [[Int]], plan: InterventionPlan, logits: Decoder.LogitRows) throws -> BackendForward {
         let tape = Tape()
         let converted = try TapeInterventions(plan, batch: sequences.count, shape: shape, tape: tape)

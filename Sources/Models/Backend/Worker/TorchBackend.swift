@@ -14,6 +14,7 @@ public final class TorchBackend: ModelBackend {
     public let shape: BackendModelShape
     /// The `load` response's `config` (model_type, dtype, device, …).
     public let loadedConfig: [String: Any]
+    public let settings: [String: String]
 
     /// Loads `model` (a Hugging Face folder, a `.gguf` file or `ORG/NAME` in the local cache).
     /// - Throws: `WorkerError` when the worker cannot load it or answers without the sizes.
@@ -28,6 +29,7 @@ public final class TorchBackend: ModelBackend {
               let dh = config["head_dim"] as? Int, let hidden = config["hidden"] as? Int, let vocab = config["vocab"] as? Int
         else { throw WorkerError.badResponse(request: "load of \(model)", problem: "no config with layers, heads, head_dim, hidden, vocab") }
         loadedConfig = config
+        settings = options.settings
         shape = BackendModelShape(layers: layers, attentionHeads: heads, headDimensions: dh, hiddenSize: hidden, vocabularySize: vocab)
     }
 

@@ -26,6 +26,14 @@ public struct TorchLoadOptions: Sendable, Equatable {
         self.threads = threads
     }
 
+    /// The backend's settings for result rows and artifacts: what changes the numbers (device,
+    /// dtype, quantisation), not where the layers sit (device map, memory, threads).
+    var settings: [String: String] {
+        var settings = ["backend": "torch", "device": device.rawValue, "dtype": dtype.rawValue]
+        if loadIn4bit { settings["load_in_4bit"] = "true" }
+        return settings
+    }
+
     /// The `load` request's fields besides `model`.
     var fields: [String: Any] {
         var fields: [String: Any] = ["device": device.rawValue, "dtype": dtype.rawValue, "load_in_4bit": loadIn4bit]
