@@ -16,7 +16,7 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "torch: float32, bfloat16 or float16.")
     var dtype: TorchLoadOptions.DType?
 
-    @Flag(help: "torch: load the weights in 4-bit NF4 (bitsandbytes; needs CUDA), as the SITE paper loads the 70B, 32B and Mixtral models.")
+    @Flag(name: .customLong("load-in-4bit"), help: "torch: load the weights in 4-bit NF4 (bitsandbytes; needs CUDA), as the SITE paper loads the 70B, 32B and Mixtral models.")
     var loadIn4bit = false
 
     @Option(help: "torch: spread the layers over several GPUs with accelerate (auto, balanced or sequential).")

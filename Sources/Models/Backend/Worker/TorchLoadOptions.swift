@@ -28,7 +28,7 @@ public struct TorchLoadOptions: Sendable, Equatable {
 
     /// The backend's settings for result rows and artifacts: what changes the numbers (device,
     /// dtype, quantisation), not where the layers sit (device map, memory, threads).
-    var settings: [String: String] {
+    public var settings: [String: String] {
         var settings = ["backend": "torch", "device": device.rawValue, "dtype": dtype.rawValue]
         if loadIn4bit { settings["load_in_4bit"] = "true" }
         return settings
