@@ -68,6 +68,12 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
+        // The torch backend through its worker against the native engine; needs .venv-torch
+        // (scripts/torch-env) and skips, saying so, without it. scripts/test-torch-worker runs it.
+        .testTarget(
+            name: "TorchBackendTests",
+            dependencies: ["Models", "Tensors", "ModelFormats", "Tokenizers", "TestSupport"]
+        ),
         // Parity on real weights (SmolLM2, Gemma-3-270M); scripts/test fetches the models first.
         .testTarget(
             name: "RealModelTests",

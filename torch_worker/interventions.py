@@ -40,6 +40,7 @@ def evaluate(expr, env: dict[str, torch.Tensor], where: str) -> torch.Tensor:
     """Evaluates a value expression (PROTOCOL.md, "Values") over the named tensors in `env`.
 
     "name" → env[name]; {"ref": name, "index": [i, ...]} → env[name][i][...];
+    {"gather": e, "rows": [r, ...]} → e[[r, ...]] (rows of the leading dimension, stacked);
     {"sigmoid": e} → sigmoid(e); {"weighted_sum": {"weights": w, "vectors": v}} → Σ_h w[..., h]·v[..., h, :]
     with w (..., H) and v (..., H, W) (leading dimensions broadcast)."""
     if isinstance(expr, str):
@@ -59,6 +60,14 @@ def evaluate(expr, env: dict[str, torch.Tensor], where: str) -> torch.Tensor:
                     raise WorkerError("shape", f"{where}: index {i} out of range in dimension {d} of {expr['ref']!r}")
                 t = t[i]
             return t
+        if "gather" in expr:
+            t = evaluate(expr["gather"], env, where)
+            rows = expr.get("rows")
+            if not isinstance(rows, list) or not all(isinstance(i, int) for i in rows):
+                raise WorkerError("bad_request", f"{where}: \"rows\" must be a list of integers")
+            if t.dim() < 1 or not all(0 <= i < t.shape[0] for i in rows):
+                raise WorkerError("shape", f"{where}: rows {rows} of a tensor of shape {list(t.shape)}")
+            return t[torch.tensor(rows, dtype=torch.long, device=t.device)]
         if "sigmoid" in expr:
             return torch.sigmoid(evaluate(expr["sigmoid"], env, where))
         if "weighted_sum" in expr:

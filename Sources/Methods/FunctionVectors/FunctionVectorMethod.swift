@@ -96,6 +96,7 @@ public struct FunctionVectorMethod: TaskMethod {
 
     /// `prepare`, with the concrete result.
     public func prepareFunctionVector(_ context: MethodContext, cache: ArtifactCache?) throws -> PreparedFunctionVector {
+        try context.requireNativeEngine(method: name)
         let start = Date()
         let c = context.model.decoder.configuration
         let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions

@@ -28,6 +28,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
     public func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
         guard let model = contexts.first?.model else { return [] }
         precondition(contexts.allSatisfy { $0.model.name == model.name }, "prepareJointly: contexts of different models")
+        for context in contexts { try context.requireNativeEngine(method: name) }
         try configuration.validate(method: name)
         var prepared = [Prepared?](repeating: nil, count: contexts.count)
         var toTrain = [Int]()

@@ -6,19 +6,33 @@ import Tensors
 /// Everything a method may use to prepare for one (model, task): the train and valid splits,
 /// never the test split.
 public struct MethodContext {
+    /// Tokenizes prompts; names artifacts.
     public let model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public let backend: any ModelBackend
     public let task: TextTask
     public let train: [TaskItem]
     public let valid: [TaskItem]
     /// Seeds every sampled prompt and initialisation.
     public let seed: UInt64
 
-    public init(model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64) {
+    public init(
+        model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64, backend: (any ModelBackend)? = nil
+    ) {
         self.model = model
+        self.backend = backend ?? NativeBackend(model: model)
         self.task = task
         self.train = train
         self.valid = valid
         self.seed = seed
+    }
+
+    /// Throws `MethodError.nativeEngineOnly` unless the backend is the native engine: for the
+    /// methods whose preparation has not moved behind the backend seam yet (FV, TV, LTV).
+    func requireNativeEngine(method: MethodName) throws {
+        guard backend is NativeBackend else {
+            throw MethodError.nativeEngineOnly(method: method.description, backend: SettingsText(backend.settings).canonical)
+        }
     }
 
     /// Samples demonstrations from the train split.
@@ -57,9 +71,10 @@ extension TaskMethod {
         return s
     }
 
-    /// Settings that name a task's artifact in `context`.
+    /// Settings that name a task's artifact in `context`. The backend's settings are empty on the
+    /// native engine, so its artifacts keep their names.
     func artifactSettings(_ context: MethodContext) -> SettingsText {
-        artifactSettings(seed: context.seed, model: context.model.name)
+        artifactSettings(seed: context.seed, model: context.model.name).merging(context.backend.settings)
     }
 }
 

@@ -50,6 +50,7 @@ public struct TaskVectorMethod: TaskMethod {
 
     /// `prepare`, with the concrete result.
     public func prepareTaskVector(_ context: MethodContext, cache: ArtifactCache?) throws -> PreparedTaskVector {
+        try context.requireNativeEngine(method: name)
         let start = Date()
         let c = context.model.decoder.configuration
         let l = c.layerCount, d = c.hiddenSize
