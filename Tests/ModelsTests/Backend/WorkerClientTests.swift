@@ -53,6 +53,27 @@ import Testing
         #expect(error { _ = try client.request("info") } == .stopped(request: "request 2 (info)"))
     }
 
+    /// A stopped worker leaves no process behind: neither the worker (reaped, not a zombie that
+    /// waiting for any child keeps finding; Swift Testing's exit tests wait that way) nor what it
+    /// started (here `cat`, which holds the socket by which Foundation notices the exit).
+    @Test func aStoppedWorkerAndItsHelpersAreGone() throws {
+        for script in [#"cat "$1"; cat >/dev/null"#, #"cat "$1"; sleep 60"#] {
+            var pid: Int32 = 0
+            do {
+                let client = try WorkerClient(try launch(script, requestTimeout: 0.5))
+                pid = client.processIdentifier
+                #expect(error { _ = try client.request("forward") } == .timedOut(request: "request 1 (forward)", seconds: 0.5))
+            }
+            // Not a zombie: waitpid finds no such child.
+            var status: Int32 = 0
+            #expect(waitpid(pid, &status, WNOHANG) == -1 && errno == ECHILD, "\(script): pid \(pid) is still a child")
+            // Its group (the worker leads one) empties once init has reaped the killed helpers.
+            let deadline = Date().addingTimeInterval(5)
+            while kill(-pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(kill(-pid, 0) == -1 && errno == ESRCH, "\(script): process group \(pid) still has members")
+        }
+    }
+
     @Test func aWorkerThatDiesMidRequestNamesTheRequest() throws {
         let client = try WorkerClient(try launch(#"cat "$1"; head -c 4 >/dev/null; echo 'Killed' >&2; exit 137"#))
         let e = error { _ = try client.request("last_token_loss_grad") }

@@ -42,6 +42,13 @@ public struct WorkerLaunch: Sendable {
 /// (torch_worker/PROTOCOL.md). Every failure — the worker dying, closing its output, hanging
 /// past a timeout, sending a malformed frame or answering `ok: false` — is a `WorkerError`
 /// naming the request. After a timeout or a malformed frame the worker is stopped.
+///
+/// The worker always ends with the client: `shutdown`, a failure and `deinit` close its input,
+/// stop its whole process group if it lingers and wait until Foundation has reaped it. A child
+/// left unreaped is a zombie that whoever waits for "any child" keeps finding (Swift Testing's
+/// exit-test monitor spins on one forever, and the exit tests of the same run never finish); and
+/// a helper the worker started (the test stand-ins' `cat`) holds the socket by which Foundation
+/// notices the exit, so killing the leader alone leaves it unreaped.
 public final class WorkerClient: @unchecked Sendable {
     public let launch: WorkerLaunch
     /// The `ready` event's header (protocol, versions).
@@ -51,7 +58,10 @@ public final class WorkerClient: @unchecked Sendable {
     private let inbox = Inbox()
     private let stderrTail = StderrTail()
     private var nextId = 1
+    /// No more requests are sent.
     private var stopped = false
+    /// The worker has been ended (and reaped, unless it outlived SIGKILL's grace).
+    private var ended = false
     private let lock = NSLock()
 
     /// Starts the worker and waits for its `ready` event.
@@ -65,6 +75,14 @@ public final class WorkerClient: @unchecked Sendable {
         // the SIGPIPE that would end this process (the only process-wide setting the client makes).
         signal(SIGPIPE, SIG_IGN)
         let input = Pipe(), output = Pipe(), errors = Pipe()
+        // Our ends must not leak into other children (an exit test's process, another worker):
+        // a leaked input end keeps a worker from ever reading the end of its input. The worker's
+        // ends become its fds 0–2 by dup2, which clears the flag there.
+        for pipe in [input, output, errors] {
+            for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+                _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            }
+        }
         process.executableURL = launch.executable
         process.arguments = launch.arguments
         process.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
@@ -99,7 +117,7 @@ public final class WorkerClient: @unchecked Sendable {
         }
         let ready = try receive(request: "start-up", timeout: launch.startTimeout, notReady: true)
         guard ready.header["event"] as? String == "ready", ready.header["ok"] as? Bool == true else {
-            stop()
+            end(askingFirst: false)
             throw WorkerError.malformedFrame(request: "start-up", problem: "the first frame is not the ready event")
         }
         readyHeader = ready.header
@@ -135,7 +153,7 @@ public final class WorkerClient: @unchecked Sendable {
         }
         let response = try receive(request: name, timeout: timeout ?? launch.requestTimeout, notReady: false)
         guard (response.header["id"] as? Int) == id else {
-            stop()
+            end(askingFirst: false)
             throw WorkerError.malformedFrame(request: name, problem: "the response has id \(String(describing: response.header["id"]))")
         }
         if response.header["ok"] as? Bool == true { return response }
@@ -145,18 +163,12 @@ public final class WorkerClient: @unchecked Sendable {
             message: error?["message"] as? String ?? "\(name): the worker answered ok: false without an error")
     }
 
-    /// Asks the worker to exit and waits briefly; stops it if it does not.
+    /// Asks the worker to exit and waits for it (10 s); stops its process group if it does not.
+    /// Returns once the worker is reaped; later calls return at once.
     public func shutdown() {
         lock.lock()
         defer { lock.unlock() }
-        guard !stopped else { return }
-        if process.isRunning {
-            let header: [String: Any] = ["id": nextId, "op": "shutdown"]
-            if let bytes = try? WorkerFrame(header: header).encoded() { try? stdin.write(contentsOf: Data(bytes)) }
-            try? stdin.close()
-            if !waitForExit(seconds: 10) { process.terminate() }
-        }
-        stopped = true
+        end(askingFirst: !stopped)
     }
 
     /// The worker's process id (tests stop it to check the error a sweep then gets).
@@ -169,10 +181,10 @@ public final class WorkerClient: @unchecked Sendable {
         case .end?:
             throw exitError(request: request)
         case .problem(let problem)?:
-            stop()
+            end(askingFirst: false)
             throw WorkerError.malformedFrame(request: request, problem: problem)
         case nil:
-            stop()
+            end(askingFirst: false)
             if notReady { throw WorkerError.notReady(seconds: timeout, stderrTail: stderrTail.text) }
             throw WorkerError.timedOut(request: request, seconds: timeout)
         }
@@ -181,24 +193,47 @@ public final class WorkerClient: @unchecked Sendable {
     /// The worker's output ended: its exit status (when it exits soon) and its last stderr.
     private func exitError(request: String) -> WorkerError {
         let exited = waitForExit(seconds: 5)
-        stopped = true
+        // A worker that closed its output but runs on is stopped all the same.
+        end(askingFirst: false)
         // Let the stderr thread drain what the worker wrote last.
         Thread.sleep(forTimeInterval: 0.05)
         return .exited(request: request, status: exited ? process.terminationStatus : nil, stderrTail: stderrTail.text)
     }
 
+    /// Whether the worker exited and was reaped within `seconds` (Foundation's `isRunning` turns
+    /// false after its waitpid).
     private func waitForExit(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         return !process.isRunning
     }
 
-    private func stop() {
+    /// Ends the worker for good: asks it to exit (when `askingFirst`), closes its input, waits
+    /// (10 s when asked, else not at all), then SIGTERM and, 5 s later, SIGKILL to its process
+    /// group, and waits until Foundation has reaped it. Idempotent; the caller holds `lock` or is
+    /// `init`/`deinit`.
+    private func end(askingFirst: Bool) {
         stopped = true
-        if process.isRunning {
-            process.terminate()
-            if !waitForExit(seconds: 5) { kill(process.processIdentifier, SIGKILL) }
+        guard !ended else { return }
+        ended = true
+        if askingFirst && process.isRunning, let bytes = try? WorkerFrame(header: ["id": nextId, "op": "shutdown"]).encoded() {
+            try? stdin.write(contentsOf: Data(bytes))
         }
+        try? stdin.close()
+        if waitForExit(seconds: askingFirst ? 10 : 0) { return }
+        signalGroup(SIGTERM)
+        if waitForExit(seconds: 5) { return }
+        signalGroup(SIGKILL)
+        _ = waitForExit(seconds: 10)
+    }
+
+    /// Sends `signal` to the worker's process group (Foundation starts every child as the
+    /// leader of its own group), so that what it started goes too. Only while it is unreaped:
+    /// a reaped pid may already name another process.
+    private func signalGroup(_ signal: Int32) {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        if kill(-pid, signal) != 0 { kill(pid, signal) }
     }
 }
 
