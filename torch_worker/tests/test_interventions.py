@@ -151,3 +151,21 @@ def test_gather_picks_rows_of_a_stacked_tensor():
     with pytest.raises(WorkerError) as err:
         evaluate({"gather": "alpha", "rows": "0"}, env, "t")
     assert err.value.kind == "bad_request"
+
+
+def test_stack_repeats_one_row_per_part_in_blocks():
+    from torch_worker.errors import WorkerError
+    from torch_worker.interventions import evaluate
+
+    w = torch.arange(6, dtype=torch.float32).reshape(3, 2)
+    v = torch.arange(8, dtype=torch.float32).reshape(2, 4)
+    env = {"w": w, "v": v}
+    parts = [{"weighted_sum": {"weights": {"gather": "w", "rows": [i]}, "vectors": "v"}} for i in range(3)]
+    got = evaluate({"stack": parts, "repeats": [2, 0, 1]}, env, "t")
+    assert torch.equal(got, torch.stack([w[0] @ v, w[0] @ v, w[2] @ v]))
+    with pytest.raises(WorkerError) as err:
+        evaluate({"stack": ["v"], "repeats": [1]}, env, "t")  # (2, 4) is not one row
+    assert err.value.kind == "shape"
+    with pytest.raises(WorkerError) as err:
+        evaluate({"stack": parts, "repeats": [1]}, env, "t")
+    assert err.value.kind == "bad_request"

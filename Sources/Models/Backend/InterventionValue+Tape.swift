@@ -98,6 +98,23 @@ struct ValueEvaluator {
             let rows = w.value.rank == 1 ? tape.reshape(w, [1, h]) : w
             let sum = tape.linear(rows, weight: Variable(constant: Tensor(shape: [width, h], scalars: transposed)))
             return w.value.rank == 1 ? tape.reshape(sum, [width]) : sum
+        case .stack(let parts, let repeats):
+            guard parts.count == repeats.count, !parts.isEmpty, repeats.allSatisfy({ $0 >= 0 }), repeats.contains(where: { $0 > 0 }) else {
+                throw BackendError.badValue("stack of \(parts.count) parts with repeats \(repeats)")
+            }
+            var blocks = [Variable]()
+            for (part, count) in zip(parts, repeats) where count > 0 {
+                let x = try evaluate(part)
+                guard x.value.rank == 1 || (x.value.rank == 2 && x.shape[0] == 1) else {
+                    throw BackendError.badValue("stack: a part of shape \(x.shape), expected one row")
+                }
+                let row = x.value.rank == 1 ? tape.reshape(x, [1, x.shape[0]]) : x
+                blocks.append(count == 1 ? row : tape.broadcastRows(row, count: count))
+            }
+            guard Set(blocks.map { $0.shape[1] }).count == 1 else {
+                throw BackendError.badValue("stack: parts of widths \(blocks.map { $0.shape[1] })")
+            }
+            return tape.stackRows(blocks)
         }
     }
 }

@@ -17,6 +17,9 @@ public indirect enum InterventionValue: Sendable, Equatable {
     case sigmoid(InterventionValue)
     /// Σ_h w[…, h] · v[h, :] with w (H,) or (R, H) and v (H, W): (W,) or (R, W).
     case weightedSum(weights: InterventionValue, vectors: InterventionValue)
+    /// Blocks of rows: part i, one row (W,) or (1, W), repeated `repeats[i]` times, the blocks
+    /// one after another: (Σ repeats, W). One block per task of a batch that mixes tasks (LTV).
+    case stack([InterventionValue], repeats: [Int])
 }
 
 /// The tensors an intervention list's values refer to, by name.

@@ -90,6 +90,13 @@ public protocol LastTokenBatch: AnyObject {
     /// (R, V) and captures.
     func forward(_ indices: [Int], plan: InterventionPlan) throws -> BackendForward
 
+    /// `forward` for a plan that changes and captures nothing before layer `layer` (its sites
+    /// are `.attentionHeads(layer: ≥ layer)` or `.residual(layer: ≥ layer)`): a backend may start
+    /// the last token there from the residual stream entering that layer in a run without
+    /// interventions (the native engine records it once per prompt). Results agree with
+    /// `forward` up to float rounding.
+    func forward(_ indices: [Int], plan: InterventionPlan, unchangedBelow layer: Int) throws -> BackendForward
+
     /// The cross-entropy of each index's target at its last token under `plan`, reduced by
     /// `reduction`, and, when `gradients` is true, its gradient for each parameter of the plan.
     /// - Precondition: the batch was made with targets.
@@ -120,4 +127,18 @@ public protocol ModelBackend: AnyObject {
 
     /// `prompts` made ready for last-token calls, with the first target token of each (or none).
     func lastTokenBatch(_ prompts: [[Int]], targets: [Int]) throws -> any LastTokenBatch
+
+    /// P (L, H, D): each head's row of `headOutputs` (L, H·Dh) — values at `.attentionHeads`,
+    /// e.g. mean head outputs — as it enters the residual stream: through its slice of its
+    /// layer's attention output projection (no bias) and, where the family normalises the
+    /// attention output before adding it (Gemma 3), through that norm linearised at the sum over
+    /// the layer's heads, so that Σ_h P[l, h] is what the layer's attention adds.
+    func projectHeads(_ headOutputs: Tensor) throws -> Tensor
+}
+
+extension LastTokenBatch {
+    /// Runs every layer: the skip is an optimisation a backend may leave out.
+    public func forward(_ indices: [Int], plan: InterventionPlan, unchangedBelow layer: Int) throws -> BackendForward {
+        try forward(indices, plan: plan)
+    }
 }

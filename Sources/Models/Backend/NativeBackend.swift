@@ -59,6 +59,17 @@ public final class NativeBackend: ModelBackend {
     public func lastTokenBatch(_ prompts: [[Int]], targets: [Int]) throws -> any LastTokenBatch {
         NativeLastTokenBatch(decoder: decoder, shape: shape, prompts: prompts, targets: targets)
     }
+
+    /// `Decoder.projectedHeadOutputs` of the rows of `headOutputs` (L, H·Dh).
+    /// - Throws: `BackendError.badValue` for another shape.
+    public func projectHeads(_ headOutputs: Tensor) throws -> Tensor {
+        guard headOutputs.shape == [shape.layers, shape.attentionWidth] else {
+            throw BackendError.badValue("projectHeads: head outputs \(headOutputs.shape), expected (\(shape.layers), \(shape.attentionWidth))")
+        }
+        let w = shape.attentionWidth
+        return decoder.projectedHeadOutputs(
+            (0..<shape.layers).map { Tensor(shape: [w], scalars: Array(headOutputs.scalars[($0 * w)..<(($0 + 1) * w)])) })
+    }
 }
 
 /// Prompts prefilled up to, and excluding, their last token — once, without a tape — so that
@@ -102,22 +113,83 @@ public final class NativeLastTokenBatch: LastTokenBatch {
 
     public var count: Int { lastTokens.count }
 
+    /// Copies of a prompt's cache for its second, third, … use within one call, made once and
+    /// kept (a call that runs each prompt n times holds n − 1 copies of each, as long as the batch).
+    private var copies = [Int: [KVCache]]()
+    /// Per layer l ≥ 1, the residual stream entering l at each prompt's last token without
+    /// interventions ([l] (P, D); [0] unused), recorded at the first `forward(_:plan:unchangedBelow:)`.
+    private var entering: [[Float]]?
+
+    /// The caches of one call: a prompt's own for its first use, a kept copy for each further use.
+    private func caches(for indices: [Int]) -> [KVCache] {
+        var uses = [Int: Int]()
+        return indices.map { i in
+            let use = uses[i, default: 0]
+            uses[i] = use + 1
+            if use == 0 { return caches[i] }
+            var kept = copies[i, default: []]
+            while kept.count < use { kept.append(caches[i].copy()) }
+            copies[i] = kept
+            return kept[use - 1]
+        }
+    }
+
     /// Runs the last tokens of `indices` on `tape`, then restores the caches.
-    func run(_ indices: [Int], tape: Tape, interventions: [Intervention]) -> Decoder.Output {
-        // A prompt used twice in one call needs its own cache for each use.
-        var seen = Set<Int>()
-        let caches = indices.map { i -> KVCache in seen.insert(i).inserted ? self.caches[i] : self.caches[i].copy() }
+    func run(_ indices: [Int], tape: Tape, interventions: [Intervention], fromLayer first: Int = 0) -> Decoder.Output {
+        let caches = caches(for: indices)
         let lengths = caches.map(\.count)
-        let output = decoder.forward(indices.map { [lastTokens[$0]] }, caches: caches, tape: tape,
-                                           interventions: interventions, logits: .last)
+        let output: Decoder.Output
+        if first == 0 {
+            output = decoder.forward(indices.map { [lastTokens[$0]] }, caches: caches, tape: tape,
+                                     interventions: interventions, logits: .last)
+        } else {
+            let d = shape.hiddenSize, entering = recordedEntering()
+            var residual = [Float]()   // (R, D)
+            residual.reserveCapacity(indices.count * d)
+            for i in indices { residual.append(contentsOf: entering[first][(i * d)..<((i + 1) * d)]) }
+            output = decoder.forward(residual: Tensor(shape: [indices.count, d], scalars: residual), fromLayer: first,
+                                     caches: caches, tape: tape, interventions: interventions)
+        }
         for (cache, length) in zip(caches, lengths) { cache.truncate(to: length) }
         return output
+    }
+
+    /// The residual streams entering every layer, recorded once (32 prompts a call).
+    private func recordedEntering() -> [[Float]] {
+        if let entering { return entering }
+        let l = shape.layers, d = shape.hiddenSize, p = count
+        var recorded = [[Float]](repeating: [Float](repeating: 0, count: p * d), count: l)
+        let sites = (0..<(l - 1)).map { InterventionSite.residual(layer: $0) }
+        var start = 0
+        while start < p {
+            let indices = Array(start..<min(p, start + 32))
+            let output = run(indices, tape: Tape(), interventions: sites.map { Intervention($0, .capture) })
+            for site in sites {
+                recorded[site.layer + 1].replaceSubrange((start * d)..<((start + indices.count) * d), with: output.captures[site]!.scalars)
+            }
+            start += indices.count
+        }
+        entering = recorded
+        return recorded
     }
 
     public func forward(_ indices: [Int], plan: InterventionPlan) throws -> BackendForward {
         let tape = Tape()
         let converted = try TapeInterventions(plan, batch: indices.count, shape: shape, tape: tape)
         let output = run(indices, tape: tape, interventions: converted.interventions)
+        return BackendForward(logits: output.logits?.value, captures: output.captures)
+    }
+
+    /// Starts at `layer` from the recorded residual stream entering it (recorded at the first call).
+    public func forward(_ indices: [Int], plan: InterventionPlan, unchangedBelow layer: Int) throws -> BackendForward {
+        guard layer > 0 else { return try forward(indices, plan: plan) }
+        precondition(layer < shape.layers, "forward(unchangedBelow:): layer \(layer) outside \(shape.layers) layers")
+        let tape = Tape()
+        let converted = try TapeInterventions(plan, batch: indices.count, shape: shape, tape: tape)
+        guard converted.interventions.allSatisfy({ $0.site.layer >= layer }) else {
+            throw BackendError.badValue("forward(unchangedBelow: \(layer)): an intervention before layer \(layer)")
+        }
+        let output = run(indices, tape: tape, interventions: converted.interventions, fromLayer: layer)
         return BackendForward(logits: output.logits?.value, captures: output.captures)
     }
 

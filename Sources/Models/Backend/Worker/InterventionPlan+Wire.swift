@@ -11,6 +11,7 @@ extension InterventionValue {
         case .gather(let base, let rows): return ["gather": base.wire, "rows": rows] as [String: Any]
         case .sigmoid(let base): return ["sigmoid": base.wire]
         case .weightedSum(let w, let v): return ["weighted_sum": ["weights": w.wire, "vectors": v.wire]]
+        case .stack(let parts, let repeats): return ["stack": parts.map(\.wire), "repeats": repeats] as [String: Any]
         }
     }
 }

@@ -106,6 +106,20 @@ public final class TorchBackend: ModelBackend {
         return TorchLastTokenBatch(backend: self, prompts: prompts, targets: targets)
     }
 
+    /// The worker's `project_heads` of every layer, through the attention-output norm where the
+    /// family has one.
+    /// - Throws: `BackendError.badValue` for another shape; `WorkerError` naming the request.
+    public func projectHeads(_ headOutputs: Tensor) throws -> Tensor {
+        let l = shape.layers, w = shape.attentionWidth
+        guard headOutputs.shape == [l, w] else {
+            throw BackendError.badValue("projectHeads: head outputs \(headOutputs.shape), expected (\(l), \(w))")
+        }
+        let response = try client.request(
+            "project_heads", fields: ["layers": Array(0..<l), "through_attention_norm": true],
+            payloads: [WorkerPayload(name: "heads", shape: [l, w], floats: headOutputs.scalars)])
+        return try tensor("projected", of: response, shape: [l, shape.attentionHeads, shape.hiddenSize], op: "project_heads")
+    }
+
     // MARK: Payloads
 
     static func sequencePayloads(_ sequences: [[Int]]) -> [WorkerPayload] {
