@@ -13,9 +13,6 @@ public enum MethodError: Error, Equatable, CustomStringConvertible {
     /// A cached artifact tensor whose shape does not fit the model (another model's artifact, or
     /// a file changed by hand); `found` is nil when the tensor is missing.
     case artifactShape(method: String, path: String, tensor: String, expected: [Int], found: [Int]?)
-    /// A method whose preparation still reads the native engine's weights or caches directly,
-    /// asked to prepare on another backend (it would mix two engines' numbers).
-    case nativeEngineOnly(method: String, backend: String)
 
     public var description: String {
         switch self {
@@ -28,8 +25,6 @@ public enum MethodError: Error, Equatable, CustomStringConvertible {
         case let .artifactShape(method, path, tensor, expected, found):
             let what = found.map { "shape \($0)" } ?? "no such tensor"
             return "\(method): cached artifact \(path): tensor \(tensor) has \(what), expected \(expected) for this model; delete it to prepare again"
-        case let .nativeEngineOnly(method, backend):
-            return "\(method): prepares on the native engine only, not yet on \(backend); use --backend native for it"
         }
     }
 }

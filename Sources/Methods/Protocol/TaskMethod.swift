@@ -27,14 +27,6 @@ public struct MethodContext {
         self.seed = seed
     }
 
-    /// Throws `MethodError.nativeEngineOnly` unless the backend is the native engine: for the
-    /// methods whose preparation has not moved behind the backend seam yet (FV, TV, LTV).
-    func requireNativeEngine(method: MethodName) throws {
-        guard backend is NativeBackend else {
-            throw MethodError.nativeEngineOnly(method: method.description, backend: SettingsText(backend.settings).canonical)
-        }
-    }
-
     /// Samples demonstrations from the train split.
     public var sampler: PromptSampler { PromptSampler(task: task, train: train) }
 }
