@@ -60,7 +60,7 @@ let package = Package(
         ),
 
         // MARK: Tests (one target per module; TestSupport holds shared helpers)
-        .target(name: "TestSupport", dependencies: ["Tasks"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tasks", "Tokenizers"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestSupport"]),
@@ -72,7 +72,7 @@ let package = Package(
         // (scripts/torch-env) and skips, saying so, without it. scripts/test-torch-worker runs it.
         .testTarget(
             name: "TorchBackendTests",
-            dependencies: ["Models", "Tensors", "ModelFormats", "Tokenizers", "TestSupport"]
+            dependencies: ["Methods", "Models", "Tasks", "Tensors", "ModelFormats", "Tokenizers", "TestSupport"]
         ),
         // Parity on real weights (SmolLM2, Gemma-3-270M); scripts/test fetches the models first.
         .testTarget(
