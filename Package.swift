@@ -60,7 +60,7 @@ let package = Package(
         ),
 
         // MARK: Tests (one target per module; TestSupport holds shared helpers)
-        .target(name: "TestSupport", dependencies: ["Tasks"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tasks", "Tokenizers"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestSupport"]),
@@ -68,6 +68,12 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Models", "Tasks", "Tokenizers", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
+        // The torch backend through its worker against the native engine; needs .venv-torch
+        // (scripts/torch-env) and skips, saying so, without it. scripts/test-torch-worker runs it.
+        .testTarget(
+            name: "TorchBackendTests",
+            dependencies: ["Methods", "Models", "Tasks", "Tensors", "ModelFormats", "Tokenizers", "TestSupport"]
+        ),
         // Parity on real weights (SmolLM2, Gemma-3-270M); scripts/test fetches the models first.
         .testTarget(
             name: "RealModelTests",

@@ -40,8 +40,10 @@ def evaluate(expr, env: dict[str, torch.Tensor], where: str) -> torch.Tensor:
     """Evaluates a value expression (PROTOCOL.md, "Values") over the named tensors in `env`.
 
     "name" → env[name]; {"ref": name, "index": [i, ...]} → env[name][i][...];
+    {"gather": e, "rows": [r, ...]} → e[[r, ...]] (rows of the leading dimension, stacked);
     {"sigmoid": e} → sigmoid(e); {"weighted_sum": {"weights": w, "vectors": v}} → Σ_h w[..., h]·v[..., h, :]
-    with w (..., H) and v (..., H, W) (leading dimensions broadcast)."""
+    with w (..., H) and v (..., H, W) (leading dimensions broadcast); {"stack": [e, ...], "repeats": [k, ...]}
+    → each part (one row) repeated k times, the blocks concatenated (Σ k, W)."""
     if isinstance(expr, str):
         if expr not in env:
             raise WorkerError("bad_request", f"{where}: no payload or parameter named {expr!r}")
@@ -59,6 +61,14 @@ def evaluate(expr, env: dict[str, torch.Tensor], where: str) -> torch.Tensor:
                     raise WorkerError("shape", f"{where}: index {i} out of range in dimension {d} of {expr['ref']!r}")
                 t = t[i]
             return t
+        if "gather" in expr:
+            t = evaluate(expr["gather"], env, where)
+            rows = expr.get("rows")
+            if not isinstance(rows, list) or not all(isinstance(i, int) for i in rows):
+                raise WorkerError("bad_request", f"{where}: \"rows\" must be a list of integers")
+            if t.dim() < 1 or not all(0 <= i < t.shape[0] for i in rows):
+                raise WorkerError("shape", f"{where}: rows {rows} of a tensor of shape {list(t.shape)}")
+            return t[torch.tensor(rows, dtype=torch.long, device=t.device)]
         if "sigmoid" in expr:
             return torch.sigmoid(evaluate(expr["sigmoid"], env, where))
         if "weighted_sum" in expr:
@@ -70,6 +80,22 @@ def evaluate(expr, env: dict[str, torch.Tensor], where: str) -> torch.Tensor:
             if w.dim() < 1 or v.dim() < 2 or w.shape[-1] != v.shape[-2]:
                 raise WorkerError("shape", f"{where}: weighted_sum of weights {list(w.shape)} and vectors {list(v.shape)}")
             return (w.unsqueeze(-1) * v).sum(dim=-2)
+        if "stack" in expr:
+            parts, repeats = expr["stack"], expr.get("repeats")
+            if (not isinstance(parts, list) or not isinstance(repeats, list) or len(parts) != len(repeats) or not parts
+                    or not all(isinstance(k, int) and k >= 0 for k in repeats) or not any(repeats)):
+                raise WorkerError("bad_request", f"{where}: stack needs parts and as many repeats (integers ≥ 0, one > 0)")
+            blocks = []
+            for part, k in zip(parts, repeats):
+                if k == 0:
+                    continue
+                t = evaluate(part, env, where)
+                if not (t.dim() == 1 or (t.dim() == 2 and t.shape[0] == 1)):
+                    raise WorkerError("shape", f"{where}: a stack part of shape {list(t.shape)}, expected one row")
+                blocks.append(t.reshape(1, -1).expand(k, -1))
+            if len({b.shape[1] for b in blocks}) != 1:
+                raise WorkerError("shape", f"{where}: stack parts of widths {[b.shape[1] for b in blocks]}")
+            return torch.cat(blocks)
     raise WorkerError("bad_request", f"{where}: {expr!r} is not a value expression")
 
 

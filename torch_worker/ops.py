@@ -205,14 +205,20 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
 def project_heads(req: dict, payloads: dict, lm: LoadedModel):
     """heads (K, H·Dh) float32 with "layers" [K] → projected (K, H, D): row h is head h's slice
     pushed through its layer's attention output projection (W_o[:, h·Dh:(h+1)·Dh] · a_h, no bias),
-    computed by the projection module itself (so 4-bit and offloaded layers work)."""
+    computed by the projection module itself (so 4-bit and offloaded layers work). With
+    "through_attention_norm": true, in a family whose layers normalise the attention output before
+    adding it (Gemma 3), each row is then scaled as the norm scales the sum of the layer's rows
+    (the norm linearised there), so the rows sum to what the layer's attention adds."""
     layers = req.get("layers")
     heads = payloads.get("heads")
+    through_norm = req.get("through_attention_norm", False)
     h, dh = lm.facts["heads"], lm.facts["head_dim"]
     if not isinstance(layers, list) or not all(isinstance(l, int) and 0 <= l < lm.facts["layers"] for l in layers):
         raise WorkerError("bad_request", '"layers" must list layer indices')
     if heads is None or heads.dtype.kind != "f" or heads.shape != (len(layers), h * dh):
         raise WorkerError("shape", f'payload "heads" must be float32 ({len(layers)}, {h * dh})')
+    if not isinstance(through_norm, bool):
+        raise WorkerError("bad_request", '"through_attention_norm" must be true or false')
     out = []
     with torch.no_grad():
         for k, layer in enumerate(layers):
@@ -225,5 +231,14 @@ def project_heads(req: dict, payloads: dict, lm: LoadedModel):
             blocks[torch.arange(h), torch.arange(h)] = a
             x = torch.cat([blocks.reshape(h, h * dh), torch.zeros(1, h * dh)]).to(device=device, dtype=dtype)
             y = proj(x).float()
-            out.append((y[:h] - y[h:]).cpu())
+            rows = y[:h] - y[h:]   # (H, D)
+            norm = lm.sites.attention_output_norms[layer]
+            if through_norm and norm is not None:
+                # An RMS-type norm scales each coordinate of its input t: norm(t) = t ⊙ r. Each
+                # head's row is scaled by the r of the whole t = Σ_h rows (where t is 0, by 0).
+                total = rows.sum(dim=0, keepdim=True)
+                normed = norm(total.to(dtype=dtype)).float()
+                ratio = torch.where(total != 0, normed / torch.where(total != 0, total, torch.ones_like(total)), torch.zeros_like(total))
+                rows = rows * ratio
+            out.append(rows.cpu())
     return {}, {"projected": torch.stack(out).numpy()}

@@ -59,12 +59,16 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         let captured = LastTokenMeans.compute(model: f.model, prompts: clean.map { f.model.encode($0.text) }, sites: sites)
         let means = Tensor(shape: [c.layerCount, c.attentionWidth], scalars: sites.flatMap { captured.means[$0]!.scalars })
         let prompts = try LastTokenPrompts(model: f.model, textPrompts: corrupted)
+        let backend = NativeBackend(model: f.model)
+        let batch = try backend.lastTokenBatch(corrupted.map { f.model.encode($0.text) }, targets: prompts.targets)
         // Four rows per call over 3 heads × 2 prompts: the first call mixes layers and runs each
         // prompt twice (from its own cache and from a copy).
         let heads = [AttentionHead(layer: 1, head: 3), AttentionHead(layer: 2, head: 0), AttentionHead(layer: 1, head: 1)]
-        let batched = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 4)
+        let batched = try CausalIndirectEffect.compute(
+            heads, batch: batch, targets: prompts.targets, meanHeadOutputs: means, shape: backend.shape, rowsPerCall: 4)
         // One row per call: the same effects up to rounding (BLAS may take another path for one row).
-        let single = CausalIndirectEffect.compute(heads, prompts: prompts, meanHeadOutputs: means, rowsPerCall: 1).effects
+        let single = try CausalIndirectEffect.compute(
+            heads, batch: batch, targets: prompts.targets, meanHeadOutputs: means, shape: backend.shape, rowsPerCall: 1).effects
         #expect(zip(single, batched.effects).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single) vs \(batched.effects)")
         #expect(batched.tokens == 2 + 6)
 

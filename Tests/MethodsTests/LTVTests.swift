@@ -162,7 +162,7 @@ struct LTVTrainingTests {
         let context = try LTVFixtures.context(SyntheticTasks.reverse)
         let settings = LTVFixtures.small(steps: 12, learningRate: 0.02)
         let problem = try LTVProblem.make(context, settings: settings)
-        let result = LTVTrainer.train(model: context.model, problems: [problem], settings: settings).results[0]
+        let result = try LTVTrainer.train(backend: NativeBackend(model: context.model), problems: [problem], settings: settings).results[0]
         #expect(result.validationSteps == [0, 2, 4, 6, 8, 10, 12])
         #expect(result.trainingLosses.count == 12)
         let first = result.validationLosses[0], last = result.validationLosses.last!
@@ -177,9 +177,9 @@ struct LTVTrainingTests {
         let settings = LTVFixtures.small(steps: 4, learningRate: 0.02)
         let problems = try [SyntheticTasks.reverse, SyntheticTasks.upper].map { try LTVProblem.make(LTVFixtures.context($0), settings: settings) }
         let model = try LTVFixtures.model()
-        let together = LTVTrainer.train(model: model, problems: problems, settings: settings).results
+        let together = try LTVTrainer.train(backend: NativeBackend(model: model), problems: problems, settings: settings).results
         for (task, problem) in problems.enumerated() {
-            let alone = LTVTrainer.train(model: model, problems: [problem], settings: settings).results[0]
+            let alone = try LTVTrainer.train(backend: NativeBackend(model: model), problems: [problem], settings: settings).results[0]
             let batched = together[task]
             #expect(maxDifference(batched.weights, alone.weights) <= 1e-5, "\(problem.name) best weights")
             #expect(maxDifference(batched.finalWeights, alone.finalWeights) <= 1e-5, "\(problem.name) final weights")

@@ -83,3 +83,24 @@ def test_project_heads_equals_output_projection_slices(lm):
         for h in range(4):
             manual = w[:, h * 16:(h + 1) * 16] @ heads[k, h * 16:(h + 1) * 16]
             assert np.abs(r["projected"][k, h] - manual).max() < 1e-5
+
+
+def test_project_heads_through_the_attention_norm_sums_to_the_normed_attention_output():
+    # Gemma 3 normalises the attention output before adding it: the rows then sum to norm(W_o a).
+    lm = load_tiny("gemma3")
+    h, dh = lm.facts["heads"], lm.facts["head_dim"]
+    heads = np.random.default_rng(6).standard_normal((1, h * dh)).astype(np.float32)
+    _, raw = ops.project_heads({"op": "project_heads", "layers": [1]}, {"heads": heads}, lm)
+    _, normed = ops.project_heads({"op": "project_heads", "layers": [1], "through_attention_norm": True}, {"heads": heads}, lm)
+    layer = lm.sites.decoder_layers[1]
+    with torch.no_grad():
+        attention = layer.self_attn.o_proj(torch.from_numpy(heads))
+        expected = layer.post_attention_layernorm(attention).numpy()[0]
+    assert np.abs(normed["projected"][0].sum(axis=0) - expected).max() < 1e-4
+    assert np.abs(raw["projected"][0].sum(axis=0) - attention.numpy()[0]).max() < 1e-4
+    # A family without such a norm ignores the flag.
+    llama = load_tiny("llama")
+    x = np.random.default_rng(7).standard_normal((1, llama.facts["heads"] * llama.facts["head_dim"])).astype(np.float32)
+    _, a = ops.project_heads({"op": "project_heads", "layers": [0]}, {"heads": x}, llama)
+    _, b = ops.project_heads({"op": "project_heads", "layers": [0], "through_attention_norm": True}, {"heads": x}, llama)
+    assert np.array_equal(a["projected"], b["projected"])

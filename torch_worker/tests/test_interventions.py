@@ -135,3 +135,37 @@ def test_bad_shapes_are_shape_errors(lm):
     with pytest.raises(WorkerError) as e:
         run(lm, [capture("residual", 0, [3, 8])])  # sequence 1 has 8 tokens
     assert e.value.kind == "bad_request"
+
+
+def test_gather_picks_rows_of_a_stacked_tensor():
+    from torch_worker.errors import WorkerError
+    from torch_worker.interventions import evaluate
+
+    alpha = torch.arange(12, dtype=torch.float32).reshape(6, 2)  # two sets of 3 layers, 2 heads
+    env = {"alpha": alpha}
+    picked = evaluate({"gather": {"sigmoid": "alpha"}, "rows": [4, 1, 4]}, env, "t")
+    assert torch.equal(picked, torch.sigmoid(alpha)[[4, 1, 4]])
+    with pytest.raises(WorkerError) as err:
+        evaluate({"gather": "alpha", "rows": [6]}, env, "t")
+    assert err.value.kind == "shape"
+    with pytest.raises(WorkerError) as err:
+        evaluate({"gather": "alpha", "rows": "0"}, env, "t")
+    assert err.value.kind == "bad_request"
+
+
+def test_stack_repeats_one_row_per_part_in_blocks():
+    from torch_worker.errors import WorkerError
+    from torch_worker.interventions import evaluate
+
+    w = torch.arange(6, dtype=torch.float32).reshape(3, 2)
+    v = torch.arange(8, dtype=torch.float32).reshape(2, 4)
+    env = {"w": w, "v": v}
+    parts = [{"weighted_sum": {"weights": {"gather": "w", "rows": [i]}, "vectors": "v"}} for i in range(3)]
+    got = evaluate({"stack": parts, "repeats": [2, 0, 1]}, env, "t")
+    assert torch.equal(got, torch.stack([w[0] @ v, w[0] @ v, w[2] @ v]))
+    with pytest.raises(WorkerError) as err:
+        evaluate({"stack": ["v"], "repeats": [1]}, env, "t")  # (2, 4) is not one row
+    assert err.value.kind == "shape"
+    with pytest.raises(WorkerError) as err:
+        evaluate({"stack": parts, "repeats": [1]}, env, "t")
+    assert err.value.kind == "bad_request"

@@ -24,9 +24,16 @@ extension ModelStore {
     /// catalog name; any other is named by its loader.
     /// - Parameter weights: how to store the weights (nil: GGUF as Float32, Hugging Face as stored).
     func loadModel(_ reference: String, weights: WeightFormat? = nil, compute: ComputePrecision = .float32) throws -> LanguageModel {
+        try loadModelAndLocation(reference, weights: weights, compute: compute).model
+    }
+
+    /// `loadModel`, with where the model's files were found (what a torch worker loads).
+    func loadModelAndLocation(
+        _ reference: String, weights: WeightFormat? = nil, compute: ComputePrecision = .float32
+    ) throws -> (model: LanguageModel, location: ModelLocation) {
         let found = try ModelLocator(store: self).locate(reference) { message in standardError(message) }
         let name = catalog.models.contains { $0.name == reference } ? reference : nil
-        return try LanguageModel.load(found, name: name, weights: weights, compute: compute)
+        return (try LanguageModel.load(found, name: name, weights: weights, compute: compute), found)
     }
 }
 

@@ -24,6 +24,11 @@ struct ModelsCommand: ParsableCommand {
                 print(modelStatusLine(store, spec))
                 print("              \(spec.summary)")
             }
+            let locator = ModelLocator(store: store)
+            print("\nthe SITE paper's models (torch backend; from the Hugging Face cache \(locator.huggingFaceCache.path)):")
+            for entry in PaperModels.all {
+                print(paperModelLine(locator, entry))
+            }
         }
     }
 
@@ -57,6 +62,19 @@ struct ModelsCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `NAME  STATE  WHERE` for one of the paper's models: its snapshot in the Hugging Face cache, or
+/// how to get it (no hub is contacted).
+func paperModelLine(_ locator: ModelLocator, _ entry: PaperModels.Entry) -> String {
+    let state: String
+    if let found = try? locator.locate(entry.name) {
+        state = "cached      \(found.url.path)"
+    } else {
+        state = "absent      not in the Hugging Face cache: `hf download \(entry.name)` on a machine with access"
+    }
+    let note = entry.loadedIn4bit ? "  (paper: 4-bit, --load-in-4bit)" : ""
+    return "  " + entry.name.padding(toLength: 38, withPad: " ", startingAt: 0) + state + note
 }
 
 /// `NAME  STATE  PATH  SIZE` for one catalog model, hashing the file unless its stamp vouches for it

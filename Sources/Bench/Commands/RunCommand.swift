@@ -27,6 +27,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var location: ModelsDirectoryOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated task names (bench tasks list), or \"all\".")
@@ -61,11 +62,16 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         _ = try selectedMethods()
         _ = try selectedTasks()
+        // --compute is the native engine's; the worker's precision is --dtype.
+        if backend.backend != .native && sweep.compute != .float32 {
+            throw ValidationError("--compute \(sweep.compute.rawValue) is the native engine's: with --backend torch use --dtype")
+        }
     }
 
     func run() throws {
         threads.apply()
-        let plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
+        var plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
+        plan.backend = backend
         let outcome = try plan.run()
         // The tables cover every stored result beside the runs folder (results/runs → results/tables).
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)

@@ -35,7 +35,7 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Folder of the result files, one <model>.csv each.")
     var results: String = "results/runs"
 
-    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's settings, cached artifacts kept apart).")
+    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's and artifact's settings).")
     var compute: ComputePrecision = .float32
 
     @Option(help: "Prompts per batch.")
@@ -126,9 +126,8 @@ struct SweepOptions: ParsableArguments {
             seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
             data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
             resultsDirectory: DataDirectory.absolute(results, from: cwd),
-            // Artifacts prepared in another precision are kept apart from float32's.
-            artifacts: compute == .float32 ? DataDirectory.absolute(artifacts, from: cwd)
-                : DataDirectory.absolute(artifacts, from: cwd).appendingPathComponent(compute.rawValue, isDirectory: true),
-            compute: compute)
+            // Artifacts prepared in another precision are named apart from float32's: the native
+            // backend's settings name the precision.
+            artifacts: DataDirectory.absolute(artifacts, from: cwd), compute: compute)
     }
 }

@@ -21,7 +21,9 @@ struct StoredSweep {
     /// results/runs: one <model>.csv per model.
     var resultsDirectory: URL
     var artifacts: URL
-    /// The precision every model computes its forward weight products in.
+    /// The native engine, or the torch worker started once per model.
+    var backend = BackendOptions()
+    /// The precision every model computes its forward weight products in (native engine).
     var compute: ComputePrecision = .float32
 
     /// Runs everything and prints a line per new row on stdout.
@@ -35,8 +37,11 @@ struct StoredSweep {
         defer { progress.finishLine() }
         for reference in models {
             let lm: LanguageModel
+            let modelBackend: (any ModelBackend)?
             do {
-                lm = try modelStore.loadModel(reference, compute: compute)
+                let (model, location) = try modelStore.loadModelAndLocation(reference, compute: compute)
+                lm = model
+                modelBackend = try backend.makeBackend(model: model, location: location)
             } catch {
                 // The other models still run; every cell of this one is a failure in the summary.
                 progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")
@@ -45,9 +50,10 @@ struct StoredSweep {
             var store = try ResultStore(directory: resultsDirectory, model: lm.name)
             print("model \(lm.name) → \(store.url.path) (\(store.rows.count) rows stored)")
             for seed in seeds {
-                let sweep = Sweep(
+                var sweep = Sweep(
                     model: lm, tasks: tasks, methods: builtMethods, data: data, seed: seed, evaluation: evaluation,
                     cache: ArtifactCache(root: artifacts))
+                sweep.backend = modelBackend
                 // Cells are distinct, so the store as it was before this seed's sweep decides every skip.
                 let finished = store
                 _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in

@@ -80,14 +80,25 @@ public enum LastTokenMeans {
     public static func compute(
         model: LanguageModel, prompts: [[Int]], sites: [InterventionSite], batchSize: Int = 16
     ) -> (means: [InterventionSite: Tensor], tokens: Int) {
+        do {
+            return try compute(backend: NativeBackend(model: model), prompts: prompts, sites: sites, batchSize: batchSize)
+        } catch {
+            // Capture-only plans name no tensors, so the native engine cannot reject them.
+            preconditionFailure("LastTokenMeans: \(error)")
+        }
+    }
+
+    /// The same on any backend.
+    /// - Throws: what the backend throws.
+    public static func compute(
+        backend: any ModelBackend, prompts: [[Int]], sites: [InterventionSite], batchSize: Int = 16
+    ) throws -> (means: [InterventionSite: Tensor], tokens: Int) {
         var sums = [InterventionSite: [Double]]()
         var tokens = 0
         var start = 0
         while start < prompts.count {
             let batch = Array(prompts[start..<min(prompts.count, start + batchSize)])
-            let output = model.decoder.forward(
-                batch, caches: batch.map { _ in model.decoder.makeCache() },
-                interventions: sites.map { Intervention($0, .capture) }, logits: .none)
+            let output = try backend.forward(batch, plan: .capturing(sites), logits: .none)
             tokens += batch.reduce(0) { $0 + $1.count }
             for site in sites {
                 let captured = output.captures[site]!

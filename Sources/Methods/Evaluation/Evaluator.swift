@@ -62,10 +62,17 @@ public struct TaskEvaluation: Sendable, Codable {
 
 /// Answers test items with a prepared method and scores them.
 public struct Evaluator {
+    /// Tokenizes the prompts and decodes the answers.
     public let model: LanguageModel
+    /// Runs them: the native engine unless another backend is given.
+    public let backend: any ModelBackend
     /// The ICL filter of `ScoringMode.filteredFirstToken`, computed once per task.
     let filters = ICLFilters()
-    public init(model: LanguageModel) { self.model = model }
+
+    public init(model: LanguageModel, backend: (any ModelBackend)? = nil) {
+        self.model = model
+        self.backend = backend ?? NativeBackend(model: model)
+    }
 
     /// - Parameters:
     ///   - items: the test items.
@@ -91,10 +98,10 @@ public struct Evaluator {
         var promptTokens = ids.reduce(0) { $0 + $1.count }
         switch options.scoring {
         case .exactMatch:
-            let generated = model.generate(ids, options: GenerationOptions(
+            let generated = try backend.generate(ids, options: GenerationOptions(
                 maxNewTokens: options.maxNewTokens, suppressEndOfSequenceAtFirstStep: true,
                 stopWhen: { AnswerScorer.canStopEarly(generatedText: $0) }, batchSize: options.batchSize)
-            ) { range in method.interventions(batchSize: range.count) }
+            ) { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
             for (i, g) in generated.enumerated() {
                 outcomes.append(ItemOutcome(index: i, target: prompts[i].target, prediction: g.text,
                                             correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target)))
@@ -118,15 +125,14 @@ public struct Evaluator {
         _ prompts: [TextPrompt], ids: [[Int]], indices: [Int], batchSize: Int, interventions: (Int) -> [Intervention]
     ) throws -> [ItemOutcome] {
         let targets = try indices.map { try prompts[$0].targetToken(tokenize: model.encode) }
-        let v = model.decoder.configuration.vocabularySize
+        let v = backend.shape.vocabularySize
         var outcomes = [ItemOutcome]()
         var start = 0
         while start < indices.count {
             let range = start..<min(indices.count, start + batchSize)
             let batch = range.map { ids[indices[$0]] }
-            let logits = model.decoder.forward(
-                batch, caches: batch.map { _ in model.decoder.makeCache() },
-                interventions: interventions(batch.count)).logits!.value
+            let output = try backend.forward(batch, plan: InterventionPlan(constants: interventions(batch.count)), logits: .last)
+            guard let logits = output.logits else { preconditionFailure("forward with .last returned no logits") }
             for (row, k) in range.enumerated() {
                 let rowLogits = Array(logits.scalars[(row * v)..<((row + 1) * v)])
                 let predicted = rowLogits.indices.max { rowLogits[$0] < rowLogits[$1] }!

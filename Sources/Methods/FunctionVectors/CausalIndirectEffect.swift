@@ -11,85 +11,65 @@ import Tensors
 ///
 /// Every (prompt, head) pair is one row of a batched forward call on the last-token path: the
 /// prompts are prefilled once, and each row reruns only its prompt's last token with its own
-/// head replaced, from the layer of the first head of its call (the unpatched residual stream
-/// entering that layer is recorded once per prompt): on average half the layers.
+/// head replaced, from the layer of the first head of its call where the backend can (the native
+/// engine records the unpatched residual stream entering each layer once per prompt): on average
+/// half the layers.
 public enum CausalIndirectEffect {
     /// - Parameters:
-    ///   - prompts: the corrupted prompts, with their targets.
+    ///   - batch: the corrupted prompts on a backend, made with their targets.
+    ///   - targets: the first target token of each prompt of `batch`.
     ///   - meanHeadOutputs: (L, H·Dh), every head's mean output at the last token of clean prompts.
+    ///   - shape: the backend's model sizes.
     ///   - rowsPerCall: rows of one forward call, rounded down to a multiple of P when it is at
     ///     least P. Rows are ordered head after head, prompt after prompt; a call of n·P rows
-    ///     runs each prompt n times and holds n − 1 extra copies of every prompt's cache (made
-    ///     once), so memory grows with it. Results agree across values up to float rounding.
+    ///     runs each prompt n times (the native engine keeps n − 1 copies of every prompt's
+    ///     cache, made once), so memory grows with it. Results agree across values up to float
+    ///     rounding.
     /// - Returns: the effects (L, H), and the tokens run (one per row).
-    /// - Precondition: `prompts` has targets; `meanHeadOutputs` is (L, H·Dh) of the model.
+    /// - Throws: what the backend throws.
+    /// - Precondition: `meanHeadOutputs` is (L, H·Dh) of the model.
     public static func compute(
-        prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
-    ) -> (effects: Tensor, tokens: Int) {
-        let c = prompts.model.decoder.configuration
-        let heads = (0..<(c.layerCount * c.attentionHeads)).map { AttentionHead(layer: $0 / c.attentionHeads, head: $0 % c.attentionHeads) }
-        let result = compute(heads, prompts: prompts, meanHeadOutputs: meanHeadOutputs, rowsPerCall: rowsPerCall)
-        return (Tensor(shape: [c.layerCount, c.attentionHeads], scalars: result.effects), result.tokens)
+        batch: any LastTokenBatch, targets: [Int], meanHeadOutputs: Tensor, shape: BackendModelShape, rowsPerCall: Int = 128
+    ) throws -> (effects: Tensor, tokens: Int) {
+        let l = shape.layers, h = shape.attentionHeads
+        let heads = (0..<(l * h)).map { AttentionHead(layer: $0 / h, head: $0 % h) }
+        let result = try compute(heads, batch: batch, targets: targets, meanHeadOutputs: meanHeadOutputs, shape: shape, rowsPerCall: rowsPerCall)
+        return (Tensor(shape: [l, h], scalars: result.effects), result.tokens)
     }
 
-    /// The CIE of `heads` only, in their order; see `compute(prompts:meanHeadOutputs:rowsPerCall:)`.
+    /// The CIE of `heads` only, in their order; see `compute(batch:targets:meanHeadOutputs:shape:rowsPerCall:)`.
     public static func compute(
-        _ heads: [AttentionHead], prompts: LastTokenPrompts, meanHeadOutputs: Tensor, rowsPerCall: Int = 128
-    ) -> (effects: [Float], tokens: Int) {
-        let c = prompts.model.decoder.configuration
-        let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, p = prompts.count
-        precondition(prompts.targets.count == p, "CIE needs the prompts' target tokens")
+        _ heads: [AttentionHead], batch: any LastTokenBatch, targets: [Int], meanHeadOutputs: Tensor, shape: BackendModelShape,
+        rowsPerCall: Int = 128
+    ) throws -> (effects: [Float], tokens: Int) {
+        let l = shape.layers, h = shape.attentionHeads, dh = shape.headDimensions, p = batch.count
+        precondition(targets.count == p, "CIE needs the prompts' target tokens")
         precondition(meanHeadOutputs.shape == [l, h * dh], "CIE: mean head outputs \(meanHeadOutputs.shape), expected [\(l), \(h * dh)]")
         precondition(heads.allSatisfy { (0..<l).contains($0.layer) && (0..<h).contains($0.head) }, "CIE: heads outside \(l) layers × \(h) heads")
         precondition(rowsPerCall > 0, "CIE: rowsPerCall must be positive, got \(rowsPerCall)")
 
-        // The unpatched runs also record the residual stream entering every layer: a row that
-        // patches a head of layer l changes nothing before l, so it starts there.
         var unpatched = [Double](repeating: 0, count: p)   // (P)
-        let d = c.hiddenSize
-        var entering = [[Float]](repeating: [Float](repeating: 0, count: p * d), count: l)   // [layer] (P, D)
-        let captureSites = (0..<(l - 1)).map { InterventionSite.residual(layer: $0) }
         var start = 0
         while start < p {
             let indices = Array(start..<min(p, start + rowsPerCall))
-            let output = prompts.run(indices, interventions: captureSites.map { Intervention($0, .capture) })
-            let probabilities = targetProbabilities(output.logits!.value, targets: indices.map { prompts.targets[$0] })
+            let probabilities = targetProbabilities(try logits(batch.forward(indices, plan: InterventionPlan())), targets: indices.map { targets[$0] })
             for (row, i) in indices.enumerated() { unpatched[i] = probabilities[row] }
-            for site in captureSites {
-                let captured = output.captures[site]!.scalars
-                entering[site.layer + 1].replaceSubrange((start * d)..<((start + indices.count) * d), with: captured)
-            }
             start += indices.count
         }
 
-        // Row r patches heads[r / P] in prompt r % P. A call of n·P rows runs every prompt n
-        // times; its j-th run uses the prompt's j-th cache slot (slot 0 is the prompt's own
-        // cache, the others are copies made once), so no call copies a cache.
+        // Row r patches heads[r / P] in prompt r % P. A row that patches a head of layer l changes
+        // nothing before l, so each call starts at the first layer it patches where the backend can.
         let callSize = rowsPerCall >= p ? (rowsPerCall / p) * p : rowsPerCall
-        let slots = (0..<max(1, callSize / p)).map { j in (0..<p).map { j == 0 ? prompts.caches[$0] : prompts.caches[$0].copy() } }
         let rowCount = heads.count * p
         var sums = [Double](repeating: 0, count: heads.count)
         start = 0
         while start < rowCount {
             let rows = start..<min(rowCount, start + callSize)
-            let caches = rows.map { slots[($0 - rows.lowerBound) / p][$0 % p] }
-            let lengths = caches.map(\.count)
-            let interventions = headReplacements(rows.map { heads[$0 / p] }, means: meanHeadOutputs, headDimensions: dh)
-            let first = rows.map { heads[$0 / p].layer }.min()!
-            let output: Decoder.Output
-            if first == 0 {
-                output = prompts.model.decoder.forward(rows.map { [prompts.lastTokens[$0 % p]] }, caches: caches, interventions: interventions)
-            } else {
-                var residual = [Float]()   // (R, D)
-                residual.reserveCapacity(rows.count * d)
-                for r in rows { residual.append(contentsOf: entering[first][((r % p) * d)..<((r % p + 1) * d)]) }
-                output = prompts.model.decoder.forward(
-                    residual: Tensor(shape: [rows.count, d], scalars: residual), fromLayer: first, caches: caches,
-                    interventions: interventions)
-            }
-            let logits = output.logits!.value
-            for (cache, length) in zip(caches, lengths) { cache.truncate(to: length) }
-            let probabilities = targetProbabilities(logits, targets: rows.map { prompts.targets[$0 % p] })
+            let rowHeads = rows.map { heads[$0 / p] }
+            let plan = headReplacements(rowHeads, means: meanHeadOutputs, headDimensions: dh)
+            let first = rowHeads.map(\.layer).min() ?? 0
+            let output = try batch.forward(rows.map { $0 % p }, plan: plan, unchangedBelow: first)
+            let probabilities = targetProbabilities(try logits(output), targets: rows.map { targets[$0 % p] })
             for (offset, r) in rows.enumerated() {
                 sums[r / p] += probabilities[offset] - unpatched[r % p]
             }
@@ -98,12 +78,14 @@ public enum CausalIndirectEffect {
         return (sums.map { Float($0 / Double(p)) }, p + rowCount)
     }
 
-    /// One `.replaceHead` intervention per layer of `rowHeads` (the head each row patches, R);
-    /// rows that patch another layer carry head −1 (and a zero value row) in it.
+    /// One `.replaceHead` request per layer of `rowHeads` (the head each row patches, R), its
+    /// value the constant "replace_head.<layer>" (R, Dh); rows that patch another layer carry head
+    /// −1 (and a zero value row) in it.
     /// - Parameter means: (L, H·Dh).
-    static func headReplacements(_ rowHeads: [AttentionHead], means: Tensor, headDimensions dh: Int) -> [Intervention] {
+    static func headReplacements(_ rowHeads: [AttentionHead], means: Tensor, headDimensions dh: Int) -> InterventionPlan {
         let width = means.shape[1]
-        return Set(rowHeads.map(\.layer)).sorted().map { layer in
+        var requests = [InterventionRequest](), constants = [String: Tensor]()
+        for layer in Set(rowHeads.map(\.layer)).sorted() {
             var heads = [Int](repeating: -1, count: rowHeads.count)
             var values = [Float](repeating: 0, count: rowHeads.count * dh)   // (R, Dh)
             for (row, head) in rowHeads.enumerated() where head.layer == layer {
@@ -111,14 +93,17 @@ public enum CausalIndirectEffect {
                 let source = layer * width + head.head * dh
                 values.replaceSubrange((row * dh)..<((row + 1) * dh), with: means.scalars[source..<(source + dh)])
             }
-            return Intervention(.attentionHeads(layer: layer), .replaceHead(
-                heads: heads, value: Variable(constant: Tensor(shape: [rowHeads.count, dh], scalars: values))))
+            let name = "replace_head.\(layer)"
+            constants[name] = Tensor(shape: [rowHeads.count, dh], scalars: values)
+            requests.append(InterventionRequest(.attentionHeads(layer: layer), .replaceHead(heads: heads, value: .named(name))))
         }
+        return InterventionPlan(requests, inputs: InterventionInputs(constants: constants))
     }
 
-    /// P(target) at the last token of each of `indices`, in order.
-    static func targetProbabilities(_ prompts: LastTokenPrompts, _ indices: [Int], interventions: [Intervention]) -> [Double] {
-        targetProbabilities(prompts.run(indices, interventions: interventions).logits!.value, targets: indices.map { prompts.targets[$0] })
+    /// The logits of a last-token call, which always has them.
+    private static func logits(_ output: BackendForward) throws -> Tensor {
+        guard let logits = output.logits else { throw BackendError.badValue("CIE: a last-token call returned no logits") }
+        return logits
     }
 
     /// softmax of each row of `logits` (R, V) at that row's target.

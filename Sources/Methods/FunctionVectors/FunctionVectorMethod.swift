@@ -104,7 +104,7 @@ public struct FunctionVectorMethod: TaskMethod {
         let key = artifactSettings(context)
         let location = (model: context.model.name, method: name, task: context.task.name)
         if let cache, let artifact = try cache.load(model: location.model, method: location.method, task: location.task, settings: key) {
-            let prepared = try PreparedFunctionVector(artifact: artifact, decoder: context.model.decoder, layer: layer, method: name,
+            let prepared = try PreparedFunctionVector(artifact: artifact, backend: context.backend, layer: layer, method: name,
                                                       fromCache: Date().timeIntervalSince(start))
             if heads != .topByEffect || prepared.causalIndirectEffects != nil { return prepared }
         }
@@ -119,8 +119,8 @@ public struct FunctionVectorMethod: TaskMethod {
             means = try stored.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [l, h * dh], method: withTopHeads.name)
         } else {
             let clean = try sampleCleanPrompts(context)
-            let result = LastTokenMeans.compute(
-                model: context.model, prompts: clean.map { context.model.encode($0.text) },
+            let result = try LastTokenMeans.compute(
+                backend: context.backend, prompts: clean.map { context.model.encode($0.text) },
                 sites: (0..<l).map { .attentionHeads(layer: $0) })
             means = Tensor(shape: [l, h * dh], scalars: (0..<l).flatMap { result.means[.attentionHeads(layer: $0)]!.scalars })
             tokens += result.tokens
@@ -132,10 +132,12 @@ public struct FunctionVectorMethod: TaskMethod {
         let chosen: [AttentionHead]
         switch heads {
         case .topByEffect:
-            let corrupted = try LastTokenPrompts(
-                model: context.model, textPrompts: sampleCorruptedPrompts(context))
-            let cie = CausalIndirectEffect.compute(prompts: corrupted, meanHeadOutputs: means, rowsPerCall: rowsPerCall)
-            tokens += corrupted.prefilledTokens + cie.tokens
+            let corrupted = try sampleCorruptedPrompts(context)
+            let targets = try corrupted.map { try $0.targetToken(tokenize: context.model.encode) }
+            let batch = try context.backend.lastTokenBatch(corrupted.map { context.model.encode($0.text) }, targets: targets)
+            let cie = try CausalIndirectEffect.compute(
+                batch: batch, targets: targets, meanHeadOutputs: means, shape: context.backend.shape, rowsPerCall: rowsPerCall)
+            tokens += batch.prefilledTokens + cie.tokens
             effects = cie.effects
             chosen = AttentionHead.top(topHeads, of: cie.effects.scalars, heads: h)
         case .fixed(let list):
@@ -143,7 +145,7 @@ public struct FunctionVectorMethod: TaskMethod {
         }
 
         phaseSeconds["cie"] = Date().timeIntervalSince(cieStart)
-        let vector = Self.functionVector(heads: chosen, meanHeadOutputs: means, decoder: context.model.decoder)
+        let vector = Self.functionVector(heads: chosen, projected: try context.backend.projectHeads(means))
         let prepared = PreparedFunctionVector(
             layer: layer, vector: vector, heads: chosen, meanHeadOutputs: means, causalIndirectEffects: effects,
             preparation: PreparationCost(seconds: Date().timeIntervalSince(start), tokensProcessed: tokens),
@@ -158,13 +160,20 @@ public struct FunctionVectorMethod: TaskMethod {
     /// - Parameter meanHeadOutputs: (L, H·Dh).
     public static func functionVector(heads: [AttentionHead], meanHeadOutputs: Tensor, decoder: Decoder) -> Tensor {
         let c = decoder.configuration
-        let d = c.hiddenSize, width = c.attentionWidth
+        let width = c.attentionWidth
         precondition(meanHeadOutputs.shape == [c.layerCount, width], "functionVector: means \(meanHeadOutputs.shape), expected [\(c.layerCount), \(width)]")
         let means = (0..<c.layerCount).map { Tensor(shape: [width], scalars: meanHeadOutputs.row($0)) }
-        let projected = ProjectedHeadMeans.project(means: means, decoder: decoder)   // (L, H, D)
+        return functionVector(heads: heads, projected: ProjectedHeadMeans.project(means: means, decoder: decoder))
+    }
+
+    /// Σ over `heads` of P[l, h], summed in Double in the order of `heads`: (D).
+    /// - Parameter projected: P (L, H, D), `ModelBackend.projectHeads` of the mean head outputs.
+    public static func functionVector(heads: [AttentionHead], projected: Tensor) -> Tensor {
+        precondition(projected.rank == 3, "functionVector: P \(projected.shape), expected (L, H, D)")
+        let h = projected.shape[1], d = projected.shape[2]
         var sum = [Double](repeating: 0, count: d)
         for head in heads {
-            let start = (head.layer * c.attentionHeads + head.head) * d
+            let start = (head.layer * h + head.head) * d
             for row in 0..<d { sum[row] += Double(projected.scalars[start + row]) }
         }
         return Tensor(shape: [d], scalars: sum.map { Float($0) })

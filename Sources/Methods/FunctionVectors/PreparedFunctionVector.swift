@@ -51,31 +51,31 @@ public struct PreparedFunctionVector: PreparedMethod {
         ])
     }
 
-    /// A stored artifact, added after `layer`, for `decoder`. The vector is rebuilt from the stored
+    /// A stored artifact, added after `layer`, for the backend's model. The vector is rebuilt from the stored
     /// means and heads (the stored copy is for readers of the file), so an artifact written before
     /// a change to how heads enter the residual stream still gives the right vector.
     /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when its tensors do not fit the model.
-    init(artifact: ArtifactCache.Artifact, decoder: Decoder, layer: Int, method: MethodName, fromCache seconds: Double) throws {
-        let t = artifact.tensors, c = decoder.configuration
-        let means = try artifact.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [c.layerCount, c.attentionWidth], method: method)
+    init(artifact: ArtifactCache.Artifact, backend: any ModelBackend, layer: Int, method: MethodName, fromCache seconds: Double) throws {
+        let t = artifact.tensors, c = backend.shape
+        let means = try artifact.tensor(FunctionVectorTensor.meanHeadOutputs, shape: [c.layers, c.attentionWidth], method: method)
         _ = try artifact.tensor(FunctionVectorTensor.functionVector, shape: [c.hiddenSize], method: method)
         guard let headTable = t[FunctionVectorTensor.heads], headTable.rank == 2, headTable.shape[1] == 2 else {
             throw MethodError.artifactShape(method: method, path: artifact.path, tensor: FunctionVectorTensor.heads,
                                             expected: [-1, 2], found: t[FunctionVectorTensor.heads]?.shape)
         }
         // Checked as floats first: Int(_:) traps on NaN and on values beyond Int.
-        let limits = [Float(c.layerCount), Float(c.attentionHeads)]
+        let limits = [Float(c.layers), Float(c.attentionHeads)]
         guard headTable.scalars.enumerated().allSatisfy({ $1 >= 0 && $1 < limits[$0 % 2] && $1.rounded() == $1 }) else {
             throw MethodError.corruptArtifact(method: method, path: artifact.path,
-                                              reason: "head table \(headTable.scalars.prefix(8)) outside \(c.layerCount) layers × \(c.attentionHeads) heads")
+                                              reason: "head table \(headTable.scalars.prefix(8)) outside \(c.layers) layers × \(c.attentionHeads) heads")
         }
         let heads = (0..<headTable.shape[0]).map {
             AttentionHead(layer: Int(headTable.scalars[2 * $0]), head: Int(headTable.scalars[2 * $0 + 1]))
         }
         let effects = try t[FunctionVectorTensor.causalIndirectEffects].map { _ in
-            try artifact.tensor(FunctionVectorTensor.causalIndirectEffects, shape: [c.layerCount, c.attentionHeads], method: method)
+            try artifact.tensor(FunctionVectorTensor.causalIndirectEffects, shape: [c.layers, c.attentionHeads], method: method)
         }
-        let vector = FunctionVectorMethod.functionVector(heads: heads, meanHeadOutputs: means, decoder: decoder)
+        let vector = FunctionVectorMethod.functionVector(heads: heads, projected: try backend.projectHeads(means))
         self.init(layer: layer, vector: vector, heads: heads, meanHeadOutputs: means, causalIndirectEffects: effects,
                   preparation: PreparationCost(seconds: seconds, tokensProcessed: 0, fromCache: true))
     }

@@ -71,7 +71,7 @@ public struct LTVProblem {
             model.encode(try sampler.prompt(forItem: $0, of: train, split: .train, shots: settings.meanShots,
                                             seed: seed("ltv-means")).text)
         }
-        let (projected, meanTokens) = ProjectedHeadMeans.compute(model: model, prompts: meanPrompts)
+        let (projected, meanTokens) = try ProjectedHeadMeans.compute(backend: context.backend, prompts: meanPrompts)
 
         let training = try queries(settings.trainingPrompts, purpose: "ltv-training").map {
             try sampler.prompt(forItem: $0, of: train, split: .train, shots: settings.trainingShots,

@@ -41,16 +41,18 @@ public struct LTVTrainingRun {
 /// that of training it alone (up to floating-point summation order in batched matrix products).
 public enum LTVTrainer {
     /// - Parameters:
-    ///   - problems: the tasks (at least one), all for `model` (same L and H).
+    ///   - backend: runs the model (the native engine for a `LanguageModel`).
+    ///   - problems: the tasks (at least one), all for the backend's model (same L and H).
     ///   - settings: steps, learning rate, prompts per step, validation schedule.
     ///   - validationBatchSize: rows per validation forward (one forward for ≤ 100 items of one task).
+    /// - Throws: what the backend throws.
     public static func train(
-        model: LanguageModel, problems: [LTVProblem], settings: LTVSettings, validationBatchSize: Int = 256
-    ) -> LTVTrainingRun {
+        backend: any ModelBackend, problems: [LTVProblem], settings: LTVSettings, validationBatchSize: Int = 256
+    ) throws -> LTVTrainingRun {
         precondition(!problems.isEmpty, "LTVTrainer: no problems")
         let start = Date()
-        let c = model.decoder.configuration
-        let l = c.layerCount, h = c.attentionHeads, t = problems.count
+        let c = backend.shape
+        let l = c.layers, h = c.attentionHeads, t = problems.count
         precondition(problems.allSatisfy { $0.projectedHeadMeans.shape == [l, h, c.hiddenSize] },
                      "LTVTrainer: P \(problems.map(\.projectedHeadMeans.shape)) for a model of L \(l), H \(h), D \(c.hiddenSize)")
 
@@ -67,15 +69,15 @@ public enum LTVTrainer {
             prompts += p.validationPrompts
             targets += p.validationTargets
         }
-        let cached = LastTokenPrompts(model: model, prompts: prompts, targets: targets)
+        let cached = try backend.lastTokenBatch(prompts, targets: targets)
         var tokens = cached.prefilledTokens
 
-        let projections = problems.map { LTVVectors.transposedProjections($0.projectedHeadMeans) }
+        let projections = LTVVectors.projectionConstants(problems.map(\.projectedHeadMeans))
         var orders = problems.map { StepOrder(count: $0.trainingPrompts.count, seed: $0.orderSeed) }
         let k = settings.promptsPerStep
         var trainingLosses = [[Float]](repeating: [], count: t)
 
-        let run = KeepBestTraining.train(
+        let run = try KeepBestTraining.train(
             initial: Tensor(shape: [t * l, h], scalars: problems.flatMap(\.initialWeights.scalars)),
             taskRows: (0..<t).map { ($0 * l)..<(($0 + 1) * l) }, learningRate: settings.learningRate,
             schedule: settings.schedule,
@@ -84,23 +86,23 @@ public enum LTVTrainer {
                 for task in 0..<t {
                     for _ in 0..<k { indices.append(trainingOffsets[task] + orders[task].next()) }
                 }
-                let tape = Tape()
-                let w = tape.parameter(weights)
-                let vectors = LTVVectors.layerVectors(
-                    tape: tape, weights: w, transposedProjections: projections, rowsPerTask: [Int](repeating: k, count: t))
-                let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
-                let rowLosses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
-                let loss = tape.scale(tape.sum(rowLosses), by: 1 / Float(k))
+                let plan = LTVVectors.plan(
+                    weights: weights, asParameter: true, projections: projections, layers: l,
+                    rowsPerTask: [Int](repeating: k, count: t))
+                let result = try cached.loss(indices, plan: plan, reduction: LossReduction(.sum, scale: 1 / Float(k)), gradients: true)
                 tokens += indices.count
                 for task in 0..<t {
-                    let rows = rowLosses.value.scalars[(task * k)..<((task + 1) * k)]
+                    let rows = result.rowLosses[(task * k)..<((task + 1) * k)]
                     trainingLosses[task].append(rows.reduce(0, +) / Float(k))
                 }
-                return tape.gradients(of: loss)[w]
+                guard let gradient = result.gradients[LTVVectors.weightsName] else {
+                    throw BackendError.badValue("LTV: the backend returned no gradient of \(LTVVectors.weightsName)")
+                }
+                return gradient
             },
             validate: { _, weights in
-                let losses = validationLosses(
-                    cached, weights: weights, projections: projections,
+                let losses = try validationLosses(
+                    cached, weights: weights, projections: projections, layers: l,
                     offsets: validationOffsets, counts: problems.map(\.validationPrompts.count), batchSize: validationBatchSize)
                 tokens += problems.reduce(0) { $0 + $1.validationPrompts.count }
                 return (0..<t).map { problems[$0].validationPrompts.isEmpty ? nil : losses[$0] }
@@ -120,10 +122,11 @@ public enum LTVTrainer {
         vectors.enumerated().map { Intervention(.residual(layer: $0.offset), .add($0.element)) }
     }
 
-    /// Mean validation cross-entropy of every task under `weights` (no tape records: w is a constant).
+    /// Mean validation cross-entropy of every task under `weights` (a constant: no gradient).
     static func validationLosses(
-        _ cached: LastTokenPrompts, weights: Tensor, projections: [[Variable]], offsets: [Int], counts: [Int], batchSize: Int
-    ) -> [Float] {
+        _ cached: any LastTokenBatch, weights: Tensor, projections: [String: Tensor], layers: Int, offsets: [Int], counts: [Int],
+        batchSize: Int
+    ) throws -> [Float] {
         // Rows are grouped by task in task order, so every chunk holds contiguous blocks per task.
         let rows = zip(offsets, counts).flatMap { offset, count in (0..<count).map { offset + $0 } }
         let owners = counts.enumerated().flatMap { task, count in [Int](repeating: task, count: count) }
@@ -132,13 +135,9 @@ public enum LTVTrainer {
         while start < rows.count {
             let range = start..<min(rows.count, start + max(1, batchSize))
             let perTask = (0..<counts.count).map { task in range.filter { owners[$0] == task }.count }
-            let tape = Tape()
-            let vectors = LTVVectors.layerVectors(
-                tape: tape, weights: Variable(constant: weights), transposedProjections: projections, rowsPerTask: perTask)
-            let indices = range.map { rows[$0] }
-            let output = cached.run(indices, tape: tape, interventions: interventions(vectors))
-            let losses = tape.crossEntropy(logits: output.logits!, targets: indices.map { cached.targets[$0] })
-            for (row, i) in range.enumerated() { sums[owners[i]] += Double(losses.value.scalars[row]) }
+            let plan = LTVVectors.plan(weights: weights, asParameter: false, projections: projections, layers: layers, rowsPerTask: perTask)
+            let losses = try cached.loss(range.map { rows[$0] }, plan: plan, reduction: .mean, gradients: false).rowLosses
+            for (row, i) in range.enumerated() { sums[owners[i]] += Double(losses[row]) }
             start = range.upperBound
         }
         return zip(sums, counts).map { $1 == 0 ? .nan : Float($0 / Double($1)) }

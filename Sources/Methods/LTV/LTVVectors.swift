@@ -1,4 +1,5 @@
 // Shape legend: T tasks, R rows of a forward call, L layers, H heads, D model dim.
+import Models
 import Tensors
 
 /// The steering vectors of learned task vectors: v_l = Σ_h w[l, h] · P[l, h], one per layer.
@@ -42,6 +43,50 @@ enum LTVVectors {
             }
         }
         return Tensor(shape: [l, d], scalars: vectors)
+    }
+
+    /// The plan parameter (or constant) holding w (T·L, H).
+    static let weightsName = "ltv_weights"
+
+    /// The name of task t's P_t[l] (H, D) in a plan.
+    static func projectionName(task: Int, layer: Int) -> String { "ltv_projection.\(task).\(layer)" }
+
+    /// Every task's P_t (L, H, D) as plan constants P_t[l] (H, D).
+    static func projectionConstants(_ projected: [Tensor]) -> [String: Tensor] {
+        var constants = [String: Tensor]()
+        for (task, p) in projected.enumerated() {
+            precondition(p.rank == 3, "projectionConstants: P must be (L, H, D), got \(p.shape)")
+            let l = p.shape[0], size = p.shape[1] * p.shape[2]
+            for layer in 0..<l {
+                constants[projectionName(task: task, layer: layer)] = Tensor(
+                    shape: [p.shape[1], p.shape[2]], scalars: Array(p.scalars[(layer * size)..<((layer + 1) * size)]))
+            }
+        }
+        return constants
+    }
+
+    /// The backend plan of `layerVectors`: per layer l, `.add` at `.residual(layer: l)` of a
+    /// block of `rowsPerTask[t]` rows w_t[l] · P_t[l] per task (the native engine evaluates it
+    /// with the same tape operations as `layerVectors`).
+    /// - Parameters:
+    ///   - weights: w (T·L, H), the plan's parameter when `asParameter` (its gradient is asked), else a constant.
+    ///   - projections: `projectionConstants` of the T tasks.
+    static func plan(
+        weights: Tensor, asParameter: Bool, projections: [String: Tensor], layers l: Int, rowsPerTask: [Int]
+    ) -> InterventionPlan {
+        let t = rowsPerTask.count
+        precondition(weights.rank == 2 && weights.shape[0] == t * l, "LTV plan: weights \(weights.shape) for \(t) tasks of \(l) layers")
+        let requests = (0..<l).map { layer in
+            let parts = (0..<t).map { task in
+                InterventionValue.weightedSum(
+                    weights: .gather(.named(weightsName), rows: [task * l + layer]),
+                    vectors: .named(projectionName(task: task, layer: layer)))
+            }
+            return InterventionRequest(.residual(layer: layer), .add(.stack(parts, repeats: rowsPerTask)))
+        }
+        var inputs = InterventionInputs(constants: projections)
+        if asParameter { inputs.parameters[weightsName] = weights } else { inputs.constants[weightsName] = weights }
+        return InterventionPlan(requests, inputs: inputs)
     }
 
     /// P (L, H, D) as L constants P[l]ᵀ (D, H).

@@ -34,7 +34,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         for (i, context) in contexts.enumerated() {
             if let cache, let artifact = try cache.load(model: model.name, method: name, task: context.task.name,
                                                         settings: artifactSettings(context)),
-               let restored = try Prepared(artifact: artifact, seed: context.seed, decoder: model.decoder, method: name) {
+               let restored = try Prepared(artifact: artifact, seed: context.seed, shape: context.backend.shape, method: name) {
                 prepared[i] = restored
             } else {
                 toTrain.append(i)
@@ -43,7 +43,7 @@ public struct LearnedTaskVectorMethod: TaskMethod {
         if !toTrain.isEmpty {
             let start = Date()
             let problems = try toTrain.map { try LTVProblem.make(contexts[$0], settings: configuration, method: name) }
-            let run = LTVTrainer.train(model: model, problems: problems, settings: configuration)
+            let run = try LTVTrainer.train(backend: contexts[toTrain[0]].backend, problems: problems, settings: configuration)
             let seconds = Date().timeIntervalSince(start) / Double(toTrain.count)
             for (j, i) in toTrain.enumerated() {
                 let cost = PreparationCost(
@@ -128,14 +128,13 @@ public struct LearnedTaskVectorMethod: TaskMethod {
                 ])
         }
 
-        /// A cached artifact made with `seed`, for a decoder of this shape; nil when it was made
+        /// A cached artifact made with `seed`, for a model of this shape; nil when it was made
         /// with another seed (it is then trained again).
         /// - Throws: `MethodError.artifactShape` or `.corruptArtifact` when it does not fit the model.
-        init?(artifact: ArtifactCache.Artifact, seed: UInt64, decoder: Decoder, method: MethodName) throws {
-            let c = decoder.configuration
+        init?(artifact: ArtifactCache.Artifact, seed: UInt64, shape c: BackendModelShape, method: MethodName) throws {
             guard artifact.facts["seed"] == "\(seed)" else { return nil }
-            let weights = try artifact.tensor("weights", shape: [c.layerCount, c.attentionHeads], method: method)
-            let projected = try artifact.tensor("projected_head_means", shape: [c.layerCount, c.attentionHeads, c.hiddenSize], method: method)
+            let weights = try artifact.tensor("weights", shape: [c.layers, c.attentionHeads], method: method)
+            let projected = try artifact.tensor("projected_head_means", shape: [c.layers, c.attentionHeads, c.hiddenSize], method: method)
             let steps = artifact.tensors["validation_steps"], losses = artifact.tensors["validation_losses"]
             guard let steps, let losses, steps.rank == 1, steps.shape == losses.shape,
                   steps.scalars.allSatisfy({ $0 >= 0 && $0 < 1e9 && $0.rounded() == $0 })

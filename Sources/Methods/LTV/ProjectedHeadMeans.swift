@@ -10,76 +10,31 @@ import Tensors
 /// Invariant: Σ_h P[l, h] is exactly what layer l's attention adds to the residual stream when its
 /// heads output the means (W_o m, then the post-attention norm where there is one). Without the
 /// norm the raw W_o slices of such a family have a scale the norm then discards, so a vector
-/// built from them adds the wrong amount to the residual stream.
+/// built from them adds the wrong amount to the residual stream. The backends compute it
+/// (`ModelBackend.projectHeads`); the native one with `Decoder.projectedHeadOutputs`.
 public enum ProjectedHeadMeans {
-    /// P[l, h] = s_l · g_l ⊙ (W_o[l][:, h·Dh ..< (h+1)·Dh] · m[l][h·Dh ..< (h+1)·Dh]), where g_l
-    /// is the post-attention norm's weight (with the family's offset) and s_l = 1 / rms(W_o[l] m[l])
-    /// (with the norm's ε); s_l = 1 and g_l = 1 without a post-attention norm.
+    /// `Decoder.projectedHeadOutputs` (the native engine's P).
     /// - Parameter means: per layer, the mean head outputs (1, H·Dh) (or (H·Dh)).
-    /// - Precondition: one mean per layer, each H·Dh wide.
     public static func project(means: [Tensor], decoder: Decoder) -> Tensor {
-        let c = decoder.configuration
-        let l = c.layerCount, h = c.attentionHeads, dh = c.headDimensions, d = c.hiddenSize
-        let width = h * dh
-        precondition(means.count == l && means.allSatisfy { $0.count == width },
-                     "ProjectedHeadMeans: \(means.count) means of \(means.map(\.count)) for \(l) layers of width \(width)")
-        var projected = [Float](repeating: 0, count: l * h * d)
-        projected.withUnsafeMutableBufferPointer { p in
-            for layer in 0..<l {
-                decoder.weights.layers[layer].outputProjection.floats().withUnsafeBufferPointer { w in  // (D, H·Dh)
-                    means[layer].scalars.withUnsafeBufferPointer { m in
-                        projectHeads(outputProjection: w, mean: m, heads: h,
-                                     into: UnsafeMutableBufferPointer(rebasing: p[(layer * h * d)..<((layer + 1) * h * d)]))
-                    }
-                }
-                guard let norm = decoder.weights.layers[layer].postAttentionNorm else { continue }
-                // The norm divides the whole attention output (the sum over heads) by its RMS.
-                var squares: Double = 0
-                for row in 0..<d {
-                    var total: Double = 0
-                    for head in 0..<h { total += Double(p[(layer * h + head) * d + row]) }
-                    squares += total * total
-                }
-                let scale = Float(1 / (squares / Double(d) + Double(c.normEpsilon)).squareRoot())
-                for head in 0..<h {
-                    let out = (layer * h + head) * d
-                    for row in 0..<d { p[out + row] *= scale * (norm.scalars[row] + c.normWeightOffset) }
-                }
-            }
-        }
-        return Tensor(shape: [l, h, d], scalars: projected)
+        decoder.projectedHeadOutputs(means)
     }
 
-    /// Every head's mean through its slice of one layer's output projection, no bias and no norm:
-    /// p[h·D + i] = Σ_j W_o[i, h·Dh + j] · m[h·Dh + j], summed in j order. Shared with the
-    /// regression transformer (`RegressionHeadStatistics.projected`).
-    /// - Parameters:
-    ///   - outputProjection: W_o (D, H·Dh), row-major.
-    ///   - mean: m (H·Dh).
-    ///   - p: (H, D), overwritten.
-    /// - Precondition: the counts fit together.
+    /// `HeadProjection.projectHeads`: one layer's heads through their W_o slices, no norm.
     static func projectHeads(
         outputProjection w: UnsafeBufferPointer<Float>, mean m: UnsafeBufferPointer<Float>, heads h: Int,
         into p: UnsafeMutableBufferPointer<Float>
     ) {
-        let width = m.count, dh = width / max(1, h), d = p.count / max(1, h)
-        precondition(h > 0 && dh * h == width && d * h == p.count && w.count == d * width,
-                     "projectHeads: W_o of \(w.count), mean of \(width), \(h) heads, output of \(p.count)")
-        for head in 0..<h {
-            for row in 0..<d {
-                var s: Float = 0
-                let base = row * width + head * dh
-                for j in 0..<dh { s += w[base + j] * m[head * dh + j] }
-                p[head * d + row] = s
-            }
-        }
+        HeadProjection.projectHeads(outputProjection: w, mean: m, heads: h, into: p)
     }
 
-    /// Runs `prompts` whole and projects the mean head outputs at their last token.
+    /// Runs `prompts` whole on `backend` and projects the mean head outputs at their last token.
     /// - Returns: P (L, H, D) and the tokens run.
-    public static func compute(model: LanguageModel, prompts: [[Int]]) -> (projected: Tensor, tokens: Int) {
-        let sites = (0..<model.decoder.configuration.layerCount).map { InterventionSite.attentionHeads(layer: $0) }
-        let (means, tokens) = LastTokenMeans.compute(model: model, prompts: prompts, sites: sites)
-        return (project(means: sites.map { means[$0]! }, decoder: model.decoder), tokens)
+    /// - Throws: what the backend throws.
+    public static func compute(backend: any ModelBackend, prompts: [[Int]]) throws -> (projected: Tensor, tokens: Int) {
+        let l = backend.shape.layers
+        let sites = (0..<l).map { InterventionSite.attentionHeads(layer: $0) }
+        let (means, tokens) = try LastTokenMeans.compute(backend: backend, prompts: prompts, sites: sites)
+        let rows = Tensor(shape: [l, backend.shape.attentionWidth], scalars: sites.flatMap { means[$0]!.scalars })
+        return (try backend.projectHeads(rows), tokens)
     }
 }

@@ -36,6 +36,11 @@ public struct SettingsText: Hashable, Sendable {
         set { values[key] = newValue }
     }
 
+    /// These settings with `other`'s added; `other` wins on a shared key.
+    public func merging(_ other: [String: String]) -> SettingsText {
+        SettingsText(values.merging(other) { $1 })
+    }
+
     /// "k=v;k=v", keys sorted.
     public var canonical: String {
         values.keys.sorted().map { "\($0)=\(values[$0] ?? "")" }.joined(separator: ";")

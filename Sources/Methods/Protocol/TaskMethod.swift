@@ -6,15 +6,21 @@ import Tensors
 /// Everything a method may use to prepare for one (model, task): the train and valid splits,
 /// never the test split.
 public struct MethodContext {
+    /// Tokenizes prompts; names artifacts.
     public let model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public let backend: any ModelBackend
     public let task: TextTask
     public let train: [TaskItem]
     public let valid: [TaskItem]
     /// Seeds every sampled prompt and initialisation.
     public let seed: UInt64
 
-    public init(model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64) {
+    public init(
+        model: LanguageModel, task: TextTask, train: [TaskItem], valid: [TaskItem], seed: UInt64, backend: (any ModelBackend)? = nil
+    ) {
         self.model = model
+        self.backend = backend ?? NativeBackend(model: model)
         self.task = task
         self.train = train
         self.valid = valid
@@ -57,9 +63,10 @@ extension TaskMethod {
         return s
     }
 
-    /// Settings that name a task's artifact in `context`.
+    /// Settings that name a task's artifact in `context`. The backend's settings are empty on the
+    /// native engine, so its artifacts keep their names.
     func artifactSettings(_ context: MethodContext) -> SettingsText {
-        artifactSettings(seed: context.seed, model: context.model.name)
+        artifactSettings(seed: context.seed, model: context.model.name).merging(context.backend.settings)
     }
 }
 

@@ -115,7 +115,10 @@ public enum SweepEvent {
 /// order within each method, so a rerun that skips finished cells reports the rest in the order
 /// an uninterrupted run would.
 public struct Sweep {
+    /// Tokenizes prompts and names results.
     public var model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public var backend: (any ModelBackend)?
     public var tasks: [TextTask]
     public var methods: [any TaskMethod]
     public var data: DataDirectory
@@ -142,11 +145,10 @@ public struct Sweep {
 
     /// The cell of `task` under `method`.
     public func cell(task: TextTask, method: any TaskMethod) -> SweepCell {
-        // Another compute precision is another cell (its rows never resume float32's); float32,
-        // the reference, adds no key, so the hashes of rows stored before the option stay valid.
-        var settings = method.settings
-        let compute = model.decoder.computePrecision
-        if compute != .float32 { settings["compute"] = compute.rawValue }
+        // The backend's settings are empty on the native engine in float32, so its cells keep
+        // their hashes; another backend or compute precision names itself in the hash and in the
+        // row's settings, so its rows never resume into these.
+        let settings = method.settings.merging((backend ?? NativeBackend(model: model)).settings)
         return SweepCell(
             model: model.name, task: task.name, method: method.name, seed: seed,
             settingsHash: SweepCell.settingsHash(settings, seed: seed, scoring: evaluation.scoring, maxItems: evaluation.maxItems),
@@ -170,7 +172,8 @@ public struct Sweep {
             return s
         }
         var records = [RunRecord]()
-        let evaluator = Evaluator(model: model)
+        let backend = self.backend ?? NativeBackend(model: model)
+        let evaluator = Evaluator(model: model, backend: backend)
         for method in methods {
             var pending = [(task: TextTask, cell: SweepCell, splits: TaskSplits)]()
             for task in tasks {
@@ -186,7 +189,7 @@ public struct Sweep {
             }
             if pending.isEmpty { continue }
             let contexts = pending.map {
-                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed)
+                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed, backend: backend)
             }
             // Jointly prepared methods go group by group (prepare, then evaluate), so that the
             // memory of one group's preparation is released before the next.

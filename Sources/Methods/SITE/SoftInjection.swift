@@ -54,13 +54,13 @@ public struct SoftInjectionMethod: TaskMethod {
     public func prepareJointly(_ contexts: [MethodContext], cache: ArtifactCache?) throws -> [Prepared] {
         guard let first = contexts.first else { return [] }
         try self.validate()
-        let model = first.model
-        let c = model.decoder.configuration
-        let l = c.layerCount, h = c.attentionHeads
+        let model = first.model, backend = first.backend
+        let shape = backend.shape
+        let l = shape.layers, h = shape.attentionHeads
         let keyed = contexts.map { (context: $0, settings: artifactSettings($0)) }
         if !options.taskAgnostic, let cache {
             let cached = try keyed.map { try cache.load(model: model.name, method: name, task: $0.context.task.name, settings: $0.settings) }
-            if cached.allSatisfy({ $0 != nil }) { return try cached.map { try Prepared(artifact: $0!, configuration: c, method: name) } }
+            if cached.allSatisfy({ $0 != nil }) { return try cached.map { try Prepared(artifact: $0!, shape: shape, method: name) } }
         }
         for context in contexts { try validateSplits(context) }
         let start = Date()
@@ -104,7 +104,8 @@ public struct SoftInjectionMethod: TaskMethod {
             validRows.append(rows)
         }
         endPhase("embedding")
-        let prompts = try LastTokenPrompts(model: model, textPrompts: textPrompts)
+        let prompts = try backend.lastTokenBatch(
+            textPrompts.map { model.encode($0.text) }, targets: try textPrompts.map { try $0.targetToken(tokenize: model.encode) })
         tokens += prompts.prefilledTokens
         endPhase("prefill")
 
@@ -116,19 +117,17 @@ public struct SoftInjectionMethod: TaskMethod {
         }
         let k = options.promptsPerStep
 
-        /// The interventions for batch rows of tasks `tasks`, α = sigmoid of `logits` (groups·L, H).
-        func interventions(tasks: [Int], tape: Tape, logits: Variable) -> [Intervention] {
-            SoftInjectionInterventions.make(
-                embeddings: embeddings, weights: tape.sigmoid(logits),
-                rows: tasks.map { .init(embedding: $0, weights: options.taskAgnostic ? 0 : $0) }, tape: tape)
+        /// The plan for batch rows of tasks `tasks`, α = sigmoid of `logits` (groups·L, H).
+        func plan(tasks: [Int], logits: Tensor, trained: Bool) -> InterventionPlan {
+            SoftInjectionInterventions.plan(
+                embeddings: embeddings, logits: logits,
+                rows: tasks.map { .init(embedding: $0, weights: options.taskAgnostic ? 0 : $0) }, trained: trained)
         }
 
-        let run = KeepBestTraining.train(
+        let run = try KeepBestTraining.train(
             initial: Tensor(shape: [groups * l, h]), taskRows: taskRows, learningRate: options.learningRate,
             schedule: KeepBestTraining.Schedule(steps: options.steps, validateEvery: options.validateEvery),
             gradient: { step, logits in
-                let tape = Tape()
-                let parameter = tape.parameter(logits)
                 var rows = [Int](), tasks = [Int]()
                 for t in contexts.indices {
                     for j in 0..<k {
@@ -137,22 +136,26 @@ public struct SoftInjectionMethod: TaskMethod {
                     }
                 }
                 // The sum over tasks of each task's mean loss: every task's logits get its own gradient.
-                let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(tasks: tasks, tape: tape, logits: parameter))
-                let total = tape.scale(loss, by: Float(rows.count) / Float(k))
+                let result = try prompts.loss(
+                    rows, plan: plan(tasks: tasks, logits: logits, trained: true),
+                    reduction: LossReduction(.mean, scale: Float(rows.count) / Float(k)), gradients: true)
                 tokens += rows.count
-                return tape.gradients(of: total)[parameter]
+                guard let gradient = result.gradients["alpha_logits"] else {
+                    preconditionFailure("SITE: the backend returned no gradient of the α logits")
+                }
+                return gradient
             },
             validate: { _, logits in
                 endPhase("training")
                 defer { endPhase("validation") }
-                return contexts.indices.map { t -> Float? in
+                return try contexts.indices.map { t -> Float? in
                     let rows = validRows[t]
                     guard !rows.isEmpty else { return nil }
-                    let tape = Tape()
-                    let (loss, _) = prompts.loss(rows, tape: tape, interventions: interventions(
-                        tasks: Array(repeating: t, count: rows.count), tape: tape, logits: Variable(constant: logits)))
+                    let result = try prompts.loss(
+                        rows, plan: plan(tasks: Array(repeating: t, count: rows.count), logits: logits, trained: false),
+                        reduction: .mean, gradients: false)
                     tokens += rows.count
-                    return loss.value.scalars[0]
+                    return result.loss
                 }
             })
         endPhase("training")
@@ -184,7 +187,7 @@ public struct SoftInjectionMethod: TaskMethod {
 
     /// Mean head outputs at the last token of M prompts of N shots (queries drawn from train).
     func taskEmbedding(_ context: MethodContext) throws -> (Tensor, Int) {
-        let model = context.model, c = model.decoder.configuration
+        let model = context.model, shape = context.backend.shape
         var generator = Xoshiro256StarStar(seed: SplitMix64.mix([context.seed, SplitMix64.stableHash("site-embedding"), SplitMix64.stableHash(context.task.name)]))
         // `validateSplits` guarantees train holds M queries and N + 1 items.
         let count = options.embeddingPrompts
@@ -193,9 +196,9 @@ public struct SoftInjectionMethod: TaskMethod {
         let prompts = try queries.map {
             model.encode(try context.sampler.prompt(forItem: $0, of: context.train, split: .train, shots: shots, seed: context.seed).text)
         }
-        let sites = (0..<c.layerCount).map { InterventionSite.attentionHeads(layer: $0) }
-        let (means, tokens) = LastTokenMeans.compute(model: model, prompts: prompts, sites: sites)
-        return (Tensor(shape: [c.layerCount, c.attentionWidth], scalars: sites.flatMap { means[$0]!.scalars }), tokens)
+        let sites = (0..<shape.layers).map { InterventionSite.attentionHeads(layer: $0) }
+        let (means, tokens) = try LastTokenMeans.compute(backend: context.backend, prompts: prompts, sites: sites)
+        return (Tensor(shape: [shape.layers, shape.attentionWidth], scalars: sites.flatMap { means[$0]!.scalars }), tokens)
     }
 
     /// A task embedding with its mixing logits.
@@ -215,11 +218,11 @@ public struct SoftInjectionMethod: TaskMethod {
             self.preparation = preparation
         }
 
-        /// A stored artifact, for a model of configuration `c`.
+        /// A stored artifact, for a model of sizes `shape`.
         /// - Throws: `MethodError.artifactShape` when a tensor is missing or does not fit the model.
-        init(artifact: ArtifactCache.Artifact, configuration c: DecoderConfiguration, method: MethodName) throws {
-            self.init(embedding: try artifact.tensor("task_embedding", shape: [c.layerCount, c.attentionWidth], method: method),
-                      alphaLogits: try artifact.tensor("alpha_logits", shape: [c.layerCount, c.attentionHeads], method: method),
+        init(artifact: ArtifactCache.Artifact, shape: BackendModelShape, method: MethodName) throws {
+            self.init(embedding: try artifact.tensor("task_embedding", shape: [shape.layers, shape.attentionWidth], method: method),
+                      alphaLogits: try artifact.tensor("alpha_logits", shape: [shape.layers, shape.attentionHeads], method: method),
                       facts: artifact.facts, preparation: PreparationCost(fromCache: true))
         }
 

@@ -50,6 +50,31 @@ public enum SoftInjectionInterventions {
         }
     }
 
+    /// The same as a backend's plan, with α = sigmoid(`logits`): constants "embeddings" (the
+    /// embeddings stacked, (E·L, H·Dh)) and, as a parameter when `trained` (else a constant),
+    /// "alpha_logits" (A·L, H); each layer gathers its rows of both.
+    /// - Precondition: as for `make`.
+    public static func plan(embeddings: [Tensor], logits: Tensor, rows: [Row], trained: Bool) -> InterventionPlan {
+        precondition(!embeddings.isEmpty && embeddings.allSatisfy { $0.rank == 2 && $0.shape == embeddings[0].shape },
+                     "SoftInjectionInterventions: embeddings \(embeddings.map(\.shape))")
+        let l = embeddings[0].shape[0], width = embeddings[0].shape[1]
+        precondition(logits.rank == 2 && l > 0 && logits.shape[0] % l == 0 && logits.shape[1] > 0 && width % logits.shape[1] == 0,
+                     "SoftInjectionInterventions: logits \(logits.shape) for embeddings (\(l), \(width))")
+        let sets = logits.shape[0] / l
+        precondition(rows.allSatisfy { embeddings.indices.contains($0.embedding) && (0..<sets).contains($0.weights) },
+                     "SoftInjectionInterventions: a row outside \(embeddings.count) embeddings and \(sets) weight sets")
+        let stacked = Tensor(shape: [embeddings.count * l, width], scalars: embeddings.flatMap(\.scalars))
+        let requests = (0..<l).map { layer in
+            InterventionRequest(.attentionHeads(layer: layer), .mixHeads(
+                target: .gather(.named("embeddings"), rows: rows.map { $0.embedding * l + layer }),
+                weights: .gather(.sigmoid(.named("alpha_logits")), rows: rows.map { $0.weights * l + layer })))
+        }
+        let inputs = trained
+            ? InterventionInputs(constants: ["embeddings": stacked], parameters: ["alpha_logits": logits])
+            : InterventionInputs(constants: ["embeddings": stacked, "alpha_logits": logits])
+        return InterventionPlan(requests, inputs: inputs)
+    }
+
     /// One task embedding (L, H·Dh) mixed with one α (L, H) into all `batchSize` rows: what SITE
     /// applies at inference.
     public static func make(embedding: Tensor, alphas: Tensor, batchSize: Int) -> [Intervention] {

@@ -72,8 +72,8 @@ public struct TaskVectorMethod: TaskMethod {
         let kShot = try generator.sampleWithoutReplacement(prompts, from: context.train.count).map {
             try context.sampler.prompt(forItem: $0, of: context.train, split: .train, shots: shots, seed: seed)
         }
-        let captured = LastTokenMeans.compute(
-            model: context.model, prompts: kShot.map { context.model.encode($0.text) }, sites: (0..<l).map { .residual(layer: $0) })
+        let captured = try LastTokenMeans.compute(
+            backend: context.backend, prompts: kShot.map { context.model.encode($0.text) }, sites: (0..<l).map { .residual(layer: $0) })
         let means = Tensor(shape: [l, d], scalars: (0..<l).flatMap { captured.means[.residual(layer: $0)]!.scalars })   // (L, D)
         var tokens = captured.tokens
 
@@ -84,10 +84,11 @@ public struct TaskVectorMethod: TaskMethod {
             chosen = layer
         } else {
             let valid = Array(context.valid.prefix(validItems))
-            let zeroShot = try LastTokenPrompts(
-                model: context.model, textPrompts: context.sampler.prompts(for: valid, split: .valid, shots: 0, seed: context.seed))
-            accuracy = Self.validAccuracy(prompts: zeroShot, means: means, rowsPerCall: rowsPerCall)
-            tokens += zeroShot.prefilledTokens + l * zeroShot.count
+            let zeroShot = try context.sampler.prompts(for: valid, split: .valid, shots: 0, seed: context.seed)
+            let targets = try zeroShot.map { try $0.targetToken(tokenize: context.model.encode) }
+            let batch = try context.backend.lastTokenBatch(zeroShot.map { context.model.encode($0.text) }, targets: targets)
+            accuracy = try Self.validAccuracy(batch: batch, targets: targets, means: means, rowsPerCall: rowsPerCall)
+            tokens += batch.prefilledTokens + l * batch.count
             chosen = Self.bestLayer(accuracy.scalars)
         }
 
@@ -98,36 +99,40 @@ public struct TaskVectorMethod: TaskMethod {
         return prepared
     }
 
-    /// First-token accuracy of `prompts` with the last token's residual stream after layer l
-    /// replaced by `means` row l, for every layer l. Each forward call runs rows (item, layer) of
-    /// one layer on the last-token path.
-    /// - Parameter means: (L, D).
+    /// First-token accuracy of the prompts of `batch` with the last token's residual stream after
+    /// layer l replaced by `means` row l, for every layer l. Each forward call runs rows (item,
+    /// layer) of one layer on the last-token path.
+    /// - Parameters:
+    ///   - targets: the first target token of each prompt of `batch`.
+    ///   - means: (L, D).
     /// - Returns: (L).
-    public static func validAccuracy(prompts: LastTokenPrompts, means: Tensor, rowsPerCall: Int = 64) -> Tensor {
-        let c = prompts.model.decoder.configuration
-        let l = c.layerCount, d = c.hiddenSize, v = c.vocabularySize
-        precondition(means.shape == [l, d], "task vectors: means \(means.shape), expected [\(l), \(d)]")
-        precondition(prompts.targets.count == prompts.count, "task vectors: the valid prompts need target tokens")
+    /// - Throws: what the backend throws.
+    public static func validAccuracy(batch: any LastTokenBatch, targets: [Int], means: Tensor, rowsPerCall: Int = 64) throws -> Tensor {
+        precondition(means.rank == 2, "task vectors: means \(means.shape), expected (L, D)")
+        let l = means.shape[0], d = means.shape[1]
+        precondition(targets.count == batch.count, "task vectors: \(targets.count) targets for \(batch.count) valid prompts")
         precondition(rowsPerCall > 0, "task vectors: rowsPerCall must be positive, got \(rowsPerCall)")
         var correct = [Int](repeating: 0, count: l)
         for layer in 0..<l {
-            let mean = means.scalars[(layer * d)..<((layer + 1) * d)]
+            let mean = Tensor(shape: [d], scalars: Array(means.scalars[(layer * d)..<((layer + 1) * d)]))
+            let plan = InterventionPlan(
+                [InterventionRequest(.residual(layer: layer), .replace(.named("task_vector")))],
+                inputs: InterventionInputs(constants: ["task_vector": mean]))
             var start = 0
-            while start < prompts.count {
-                let indices = Array(start..<min(prompts.count, start + rowsPerCall))
-                var rows = [Float]()   // (R, D)
-                rows.reserveCapacity(indices.count * d)
-                for _ in indices { rows.append(contentsOf: mean) }
-                let logits = prompts.run(indices, interventions: [Intervention(
-                    .residual(layer: layer), .replace(Variable(constant: Tensor(shape: [indices.count, d], scalars: rows))))]).logits!.value
+            while start < batch.count {
+                let indices = Array(start..<min(batch.count, start + rowsPerCall))
+                guard let logits = try batch.forward(indices, plan: plan).logits else {
+                    preconditionFailure("task vectors: a last-token call returned no logits")
+                }
+                let v = logits.shape[1]
                 for (row, i) in indices.enumerated()
-                where AnswerScorer.isFirstTokenMatch(logits: Array(logits.scalars[(row * v)..<((row + 1) * v)]), targetToken: prompts.targets[i]) {
+                where AnswerScorer.isFirstTokenMatch(logits: Array(logits.scalars[(row * v)..<((row + 1) * v)]), targetToken: targets[i]) {
                     correct[layer] += 1
                 }
                 start += indices.count
             }
         }
-        return Tensor(shape: [l], scalars: correct.map { Float(Double($0) / Double(prompts.count)) })
+        return Tensor(shape: [l], scalars: correct.map { Float(Double($0) / Double(batch.count)) })
     }
 
     /// The layer of highest accuracy; ties go to the earlier layer.

@@ -77,13 +77,14 @@ public enum KeepBestTraining {
     ///     returns the gradient of the step's loss, shaped like the parameter.
     ///   - validate: called at every validation step with the parameter then; returns one loss
     ///     per task, nil for a task without a validation set (the same tasks at every call).
+    ///     What either closure throws ends training and is rethrown (a backend that failed).
     /// - Returns: one result per task, in order, and the parameter after the last step.
     /// - Precondition: every block lies within the parameter's rows; shapes as stated.
     public static func train(
         initial: Tensor, taskRows: [Range<Int>], learningRate: Float, schedule: Schedule,
-        gradient: (_ step: Int, _ parameter: Tensor) -> Tensor,
-        validate: (_ step: Int, _ parameter: Tensor) -> [Float?]
-    ) -> (tasks: [TaskResult], final: Tensor) {
+        gradient: (_ step: Int, _ parameter: Tensor) throws -> Tensor,
+        validate: (_ step: Int, _ parameter: Tensor) throws -> [Float?]
+    ) rethrows -> (tasks: [TaskResult], final: Tensor) {
         precondition(initial.rank == 2, "KeepBestTraining: parameter \(initial.shape) is not (P, C)")
         precondition(taskRows.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= initial.shape[0] },
                      "KeepBestTraining: task rows \(taskRows) outside \(initial.shape[0]) rows")
@@ -98,8 +99,9 @@ public enum KeepBestTraining {
         var validated: [Bool]? = nil
         var validationsWithoutImprovement = 0
 
-        func runValidation(after step: Int) {
-            let losses = validate(step, parameters[0])
+        // Takes `validate` as its argument so that it can rethrow what `validate` throws.
+        func runValidation(after step: Int, _ validate: (Int, Tensor) throws -> [Float?]) rethrows {
+            let losses = try validate(step, parameters[0])
             precondition(losses.count == taskRows.count, "KeepBestTraining: \(losses.count) validation losses for \(taskRows.count) tasks")
             let present = losses.map { $0 != nil }
             precondition(validated == nil || validated == present, "KeepBestTraining: the validated tasks changed at step \(step)")
@@ -119,15 +121,15 @@ public enum KeepBestTraining {
             }
         }
 
-        runValidation(after: 0)
+        try runValidation(after: 0, validate)
         var stepsRun = 0
         for step in stride(from: 1, through: schedule.steps, by: 1) {
-            let g = gradient(step, parameters[0])
+            let g = try gradient(step, parameters[0])
             precondition(g.shape == initial.shape, "KeepBestTraining: gradient \(g.shape) for parameter \(initial.shape)")
             adam.update(&parameters, gradients: [g])
             stepsRun = step
             if schedule.validates(after: step) {
-                runValidation(after: step)
+                try runValidation(after: step, validate)
                 if let patience = schedule.patience, validationsWithoutImprovement >= patience { break }
             }
         }

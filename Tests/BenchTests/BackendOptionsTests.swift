@@ -1,0 +1,53 @@
+import ArgumentParser
+import Models
+import Testing
+@testable import Bench
+
+/// `bench run`'s backend options: torch-only flags need `--backend torch`, 4-bit needs a GPU,
+/// and the torch settings that change numbers name the result rows.
+@Suite struct BackendOptionsTests {
+    static func refusal(_ arguments: [String]) -> String? {
+        do {
+            _ = try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"] + arguments)
+            return nil
+        } catch {
+            return BenchCommand.message(for: error)
+        }
+    }
+
+    @Test(arguments: [
+        (["--device", "cuda"], "--device needs --backend torch"),
+        (["--dtype", "bfloat16"], "--dtype needs --backend torch"),
+        (["--load-in-4bit"], "--load-in-4bit needs --backend torch"),
+        (["--device-map", "auto"], "--device-map needs --backend torch"),
+        (["--worker-threads", "1"], "--worker-threads needs --backend torch"),
+        (["--backend", "torch", "--load-in-4bit", "--device", "cpu"], "--load-in-4bit needs a CUDA GPU"),
+        (["--backend", "torch", "--device-map", "everywhere"], "--device-map must be auto, balanced or sequential"),
+        (["--backend", "torch", "--max-memory", "0=70GiB"], "--max-memory bounds --device-map"),
+        (["--backend", "torch", "--device-map", "auto", "--max-memory", "70GiB"], "is not DEVICE=AMOUNT"),
+        (["--backend", "torch", "--worker-threads", "0"], "--worker-threads must be at least 1"),
+        (["--backend", "gpu"], "gpu"),
+    ])
+    func badCombinationsAreRefusedBeforeRunning(arguments: [String], expected: String) throws {
+        let message = try #require(Self.refusal(arguments), "\(arguments) parsed")
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func torchOptionsParseIntoLoadOptionsAndRowSettings() throws {
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "run", "--tasks", "antonym", "--backend", "torch", "--device", "cuda", "--dtype", "bfloat16", "--load-in-4bit",
+            "--device-map", "auto", "--max-memory", "0=75GiB, 1=75GiB, cpu=100GiB", "--worker-threads", "4",
+        ]) as? RunCommand)
+        let options = command.backend.loadOptions
+        #expect(options == TorchLoadOptions(
+            device: .cuda, dtype: .bfloat16, loadIn4bit: true, deviceMap: "auto",
+            maxMemory: ["0": "75GiB", "1": "75GiB", "cpu": "100GiB"], threads: 4))
+        #expect(options.settings == ["backend": "torch", "device": "cuda", "dtype": "bfloat16", "load_in_4bit": "true"])
+    }
+
+    @Test func theNativeEngineIsTheDefaultAndAddsNoSettings() throws {
+        let command = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
+        #expect(command.backend.backend == .native)
+        #expect(Self.refusal([]) == nil)
+    }
+}
