@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Models
 import Tasks
+import Tensors
 import TestSupport
 @testable import Methods
 
@@ -34,15 +35,20 @@ import TestSupport
             methods: [PromptOnlyMethod.zeroShot, PromptOnlyMethod(shots: 3), SoftInjectionMethod(settings: smallSITESettings(steps: 2))],
             data: sharedData, seed: 1, evaluation: EvaluationOptions(scoring: scoring, maxItems: 4), cache: nil)
         let records = try sweep.run()
-        #expect(records.map(\.method) == [.zeroShot, .icl(shots: 3), .site])
+        // Under exact match zero-shot and SITE run as one step (they share the 0-shot prompts' prefill).
+        let order: [MethodName] = scoring == .exactMatch ? [.zeroShot, .site, .icl(shots: 3)] : [.zeroShot, .icl(shots: 3), .site]
+        #expect(records.map(\.method) == order)
+        let zeroShot = try #require(records.first { $0.method == .zeroShot })
+        let icl = try #require(records.first { $0.method == .icl(shots: 3) })
+        let site = try #require(records.first { $0.method == .site })
         // The filtered scoring keeps the items 10-shot ICL gets right: the same for every method.
-        let kept = scoring == .filteredFirstToken ? records[0].items : 4
+        let kept = scoring == .filteredFirstToken ? zeroShot.items : 4
         for r in records {
             #expect(r.items == kept && r.accuracy >= 0 && r.accuracy <= 1)
         }
         try #require(kept > 0, "10-shot ICL answers some of the first 4 country_capital items")
-        #expect(records[1].testPromptTokens > records[0].testPromptTokens, "3-shot prompts are longer than 0-shot ones")
-        #expect(records[2].testPromptTokens == records[0].testPromptTokens, "SITE answers the 0-shot prompts")
+        #expect(icl.testPromptTokens > zeroShot.testPromptTokens, "3-shot prompts are longer than 0-shot ones")
+        #expect(site.testPromptTokens == zeroShot.testPromptTokens, "SITE answers the 0-shot prompts")
     }
 
     /// The filtered scoring keeps exactly the items that 10-shot ICL answers right by its first
@@ -98,5 +104,63 @@ import TestSupport
             }
         }
         return (items, answered)
+    }
+}
+
+/// Several methods over one task's 0-shot prompts, the prefill shared (`generateBranches`).
+@Suite(.serialized) struct SharedEvaluationTests {
+    /// Each method's answers equal its own evaluation, batch by batch (a last batch of 2).
+    @Test func sharedAnswersEqualEachMethodAlone() throws {
+        let model = try TinyLlama.model
+        let ctx = try SyntheticTasks.context(SyntheticTasks.reverse)
+        let test = SyntheticTasks.splits(ctx.task).test
+        let methods: [any PreparedMethod] = [
+            try PromptOnlyMethod.zeroShot.prepare(ctx, cache: nil),
+            try SoftInjectionMethod(settings: smallSITESettings(steps: 2)).prepare(ctx, cache: nil),
+            try SoftInjectionMethod(settings: smallSITESettings(steps: 3)).prepare(ctx, cache: nil),
+        ]
+        let options = EvaluationOptions(maxItems: 8, batchSize: 3, seed: 3)
+        let evaluator = Evaluator(model: model)
+        let shared = try evaluator.evaluate(methods, task: ctx.task, items: test, train: ctx.train, options: options)
+        #expect(shared.count == 3)
+        var predictions = Set<[String]>()
+        for (method, result) in zip(methods, shared) {
+            let alone = try evaluator.evaluate(method, task: ctx.task, items: test, train: ctx.train, options: options)
+            #expect(result.outcomes == alone.outcomes)
+            #expect(result.count == 8 && result.correct == alone.correct)
+            // 8 last tokens each, plus a third of the prefixes run once for all three.
+            #expect(result.promptTokens == 8 + Int((Double(alone.promptTokens - 8) / 3).rounded()))
+            predictions.insert(result.outcomes.map(\.prediction))
+        }
+        #expect(predictions.count > 1, "the interventions change some answers, so each branch ran its own")
+    }
+
+    /// The native backend's branches equal one `generate` per plan; a plan acting before the
+    /// last token cannot share the prefix and is refused, naming the call.
+    @Test func nativeBranchesEqualGenerateAndRefuseEarlierPositions() throws {
+        let model = try TinyLlama.model
+        let backend = NativeBackend(model: model)
+        let prompts = ["Q: abc\nA:", "Q: hello there\nA:", "Q: x\nA:", "Q: sun\nA:"].map { model.encode($0) }
+        let options = GenerationOptions(maxNewTokens: 5, batchSize: 3)
+        let d = backend.shape.hiddenSize
+        func add(_ scale: Float, atFirstToken: Bool = false) -> (Range<Int>) -> InterventionPlan {
+            { range in
+                let position: InterventionPosition = atFirstToken ? .indices(Array(repeating: 0, count: range.count)) : .last
+                let value = Tensor(shape: [range.count, d], scalars: (0..<(range.count * d)).map { Float($0 % 7) * scale })
+                return InterventionPlan(
+                    [InterventionRequest(.residual(layer: 1), at: position, .add(.named("v")))],
+                    inputs: InterventionInputs(constants: ["v": value]))
+            }
+        }
+        let plans = [add(0), add(0.5), add(-0.5)]
+        let branched = try backend.generateBranches(prompts, options: options, plans: plans)
+        #expect(branched.prefixTokens == prompts.reduce(0) { $0 + $1.count - 1 })
+        for (k, plan) in plans.enumerated() {
+            #expect(branched.branches[k] == (try backend.generate(prompts, options: options, plan: plan)))
+        }
+        #expect(Set(branched.branches.map { $0.map(\.tokens) }).count == 3, "each branch's addition changes its answers")
+        #expect(throws: BackendError.interventionBeforeLastToken(call: "generateBranches")) {
+            try backend.generateBranches(prompts, options: options, plans: [add(1, atFirstToken: true)])
+        }
     }
 }

@@ -165,3 +165,70 @@ extension PromptOnlyMethod {
         #expect(records.map(\.task) == tasks + tasks)
     }
 }
+
+/// Under exact match the methods that answer the 0-shot prompt run as one step, task by task,
+/// sharing each prompt's prefill; their records equal those of running each method alone.
+@Suite struct SharedPrefillSweepTests {
+    func sweep(_ methods: [any TaskMethod], log: PreparationLog? = nil) throws -> Sweep {
+        var s = Sweep(
+            model: try TinyLlama.model, tasks: [SyntheticTasks.reverse, SyntheticTasks.upper, SyntheticTasks.first],
+            methods: methods, data: try SyntheticTasks.data.get(), seed: 3,
+            evaluation: EvaluationOptions(scoring: .exactMatch, maxItems: 5, batchSize: 3), cache: nil)
+        s.jointGroupSize = 2
+        return s
+    }
+
+    @Test func zeroShotPromptMethodsFormOneStepAtTheFirstOnesPlace() throws {
+        let log = PreparationLog()
+        let s = try sweep([
+            RecordingMethod(name: .icl(shots: 2), log: log), RecordingMethod(name: .zeroShot, log: log),
+            RecordingJointMethod(name: .site, log: log), RecordingMethod(name: .icl(shots: 1), log: log),
+            RecordingMethod(name: .taskVectors, log: log),
+        ])
+        #expect(s.steps.map { $0.map(\.name) } == [[.icl(shots: 2)], [.zeroShot, .site, .taskVectors], [.icl(shots: 1)]])
+        var first = s
+        first.evaluation.scoring = .firstToken
+        #expect(first.steps.count == 5, "first-token scoring shares nothing, so every method is its own step")
+    }
+
+    @Test func aSharedStepPreparesByTaskGroupAndEvaluatesTaskByTask() throws {
+        let log = PreparationLog()
+        let s = try sweep([RecordingMethod(name: .zeroShot, log: log), RecordingJointMethod(name: .site, log: log),
+                           RecordingMethod(name: .taskVectors, log: log, failingTask: "upper")])
+        var events = [String]()
+        let records = try s.run(skip: { $0.method == .zeroShot && $0.task == "reverse" }) { event in
+            switch event {
+            case .preparing(let method, let tasks): events.append("prepare \(method) \(tasks.joined(separator: "+"))")
+            case .evaluating(let cell): events.append("evaluate \(cell.method) \(cell.task)")
+            case .finished(let r): events.append("finished \(r.method) \(r.task)")
+            case .skipped(let cell): events.append("skip \(cell.method) \(cell.task)")
+            case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
+            }
+        }
+        #expect(events == [
+            "skip zero-shot reverse",
+            "prepare zero-shot upper", "prepare site reverse+upper", "prepare task-vectors reverse", "prepare task-vectors upper", "failed task-vectors upper preparation",
+            "evaluate site reverse", "evaluate task-vectors reverse", "finished site reverse", "finished task-vectors reverse",
+            "evaluate zero-shot upper", "evaluate site upper", "finished zero-shot upper", "finished site upper",
+            "prepare zero-shot first-letter", "prepare site first-letter", "prepare task-vectors first-letter",
+            "evaluate zero-shot first-letter", "evaluate site first-letter", "evaluate task-vectors first-letter",
+            "finished zero-shot first-letter", "finished site first-letter", "finished task-vectors first-letter",
+        ])
+        #expect(log.joint == [["reverse", "upper"], ["first-letter"]])
+        #expect(records.count == 7)
+    }
+
+    /// Real preparations (SITE, zero-shot): the shared step's accuracies and answers equal each
+    /// method's sweep alone, and its prompt tokens count the shared prefix once.
+    @Test func sharedRecordsEqualEachMethodAlone() throws {
+        let methods: [any TaskMethod] = [PromptOnlyMethod.zeroShot, SoftInjectionMethod(settings: smallSITESettings(steps: 2))]
+        let together = try sweep(methods).run()
+        let alone = try methods.flatMap { try sweep([$0]).run() }
+        #expect(together.count == 6 && alone.count == 6)
+        for record in together {
+            let single = try #require(alone.first { $0.method == record.method && $0.task == record.task })
+            #expect(record.correct == single.correct && record.items == single.items && record.settingsHash == single.settingsHash)
+            #expect(record.testPromptTokens < single.testPromptTokens, "\(record.method) \(record.task): the prefix is shared by two")
+        }
+    }
+}

@@ -82,34 +82,21 @@ public struct Evaluator {
     public func evaluate(
         _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
     ) throws -> TaskEvaluation {
-        let check = SettingCheck(method: "evaluation")
-        try check.atLeast("batch_size", options.batchSize, 1)
-        try check.atLeast("max_new_tokens", options.maxNewTokens, 1)
-        if let maxItems = options.maxItems { try check.atLeast("max_items", maxItems, 0) }
         let start = Date()
-        let used = Array(items.prefix(options.maxItems ?? items.count))
-        let sampler = PromptSampler(task: task, train: train)
-        let prompts = try used.indices.map {
-            try sampler.prompt(forItem: $0, of: used, split: .test, shots: method.shots, seed: options.seed)
-        }
-        let ids = prompts.map { model.encode($0.text) }
-        let scorer = task.answerScorer
+        let (prompts, ids) = try testPrompts(shots: method.shots, task: task, items: items, train: train, options: options)
         var outcomes = [ItemOutcome]()
         var promptTokens = ids.reduce(0) { $0 + $1.count }
         switch options.scoring {
         case .exactMatch:
-            let generated = try backend.generate(ids, options: GenerationOptions(
-                maxNewTokens: options.maxNewTokens, suppressEndOfSequenceAtFirstStep: true,
-                stopWhen: { AnswerScorer.canStopEarly(generatedText: $0) }, batchSize: options.batchSize)
-            ) { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
-            for (i, g) in generated.enumerated() {
-                outcomes.append(ItemOutcome(index: i, target: prompts[i].target, prediction: g.text,
-                                            correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target)))
+            let generated = try backend.generate(ids, options: generationOptions(options)) { range in
+                InterventionPlan(constants: method.interventions(batchSize: range.count))
             }
+            outcomes = exactMatchOutcomes(prompts, generated: generated, scorer: task.answerScorer)
         case .firstToken:
             outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: Array(ids.indices), batchSize: options.batchSize,
                                               interventions: method.interventions)
         case .filteredFirstToken:
+            let used = Array(items.prefix(options.maxItems ?? items.count))
             let kept = try itemsICLAnswers(task: task, items: used, train: train, options: options)
             outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: kept, batchSize: options.batchSize,
                                               interventions: method.interventions)
@@ -118,6 +105,71 @@ public struct Evaluator {
         return TaskEvaluation(
             correct: outcomes.filter(\.correct).count, count: outcomes.count,
             seconds: Date().timeIntervalSince(start), promptTokens: promptTokens, outcomes: outcomes)
+    }
+
+    /// The test items of `task` under several methods at once, one result per method in order,
+    /// each equal to `evaluate(method, …)`'s. Methods that answer the same prompts (one shots
+    /// count) under exact match share one pass: each prompt is prefilled up to its last token
+    /// once and every method continues from there (`ModelBackend.generateBranches`). A method's
+    /// seconds and prompt tokens are then its own (last tokens and generation) plus an equal
+    /// share of the shared prefill. Otherwise the methods run one after another.
+    /// - Throws: as `evaluate(_:task:items:train:options:)`.
+    public func evaluate(
+        _ methods: [any PreparedMethod], task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
+    ) throws -> [TaskEvaluation] {
+        guard methods.count > 1, options.scoring == .exactMatch, Set(methods.map(\.shots)).count == 1 else {
+            return try methods.map { try evaluate($0, task: task, items: items, train: train, options: options) }
+        }
+        let start = Date()
+        let (prompts, ids) = try testPrompts(shots: methods[0].shots, task: task, items: items, train: train, options: options)
+        let promptSeconds = Date().timeIntervalSince(start)
+        let run = try backend.generateBranches(ids, options: generationOptions(options), plans: methods.map { method in
+            { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
+        })
+        let n = Double(methods.count)
+        let lastTokens = ids.count
+        let unshared = ids.reduce(0) { $0 + $1.count } - run.prefixTokens
+        return methods.indices.map { k in
+            let outcomes = exactMatchOutcomes(prompts, generated: run.branches[k], scorer: task.answerScorer)
+            return TaskEvaluation(
+                correct: outcomes.filter(\.correct).count, count: outcomes.count,
+                seconds: run.branchSeconds[k] + (run.prefillSeconds + promptSeconds) / n,
+                // A backend that shares nothing (prefixTokens 0) runs every prompt token per method.
+                promptTokens: run.prefixTokens == 0 ? unshared : lastTokens + Int((Double(run.prefixTokens) / n).rounded()),
+                outcomes: outcomes)
+        }
+    }
+
+    /// The test prompts of the first `options.maxItems` items and their token ids.
+    /// - Throws: `MethodError.invalidSetting` for a batch size or token budget below 1 or a
+    ///   negative item limit; what building the prompts throws.
+    private func testPrompts(
+        shots: Int, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
+    ) throws -> (prompts: [TextPrompt], ids: [[Int]]) {
+        let check = SettingCheck(method: "evaluation")
+        try check.atLeast("batch_size", options.batchSize, 1)
+        try check.atLeast("max_new_tokens", options.maxNewTokens, 1)
+        if let maxItems = options.maxItems { try check.atLeast("max_items", maxItems, 0) }
+        let used = Array(items.prefix(options.maxItems ?? items.count))
+        let sampler = PromptSampler(task: task, train: train)
+        let prompts = try used.indices.map {
+            try sampler.prompt(forItem: $0, of: used, split: .test, shots: shots, seed: options.seed)
+        }
+        return (prompts, prompts.map { model.encode($0.text) })
+    }
+
+    /// Exact-match generation: up to `maxNewTokens`, stopping once the answer is decided.
+    private func generationOptions(_ options: EvaluationOptions) -> GenerationOptions {
+        GenerationOptions(
+            maxNewTokens: options.maxNewTokens, suppressEndOfSequenceAtFirstStep: true,
+            stopWhen: { AnswerScorer.canStopEarly(generatedText: $0) }, batchSize: options.batchSize)
+    }
+
+    private func exactMatchOutcomes(_ prompts: [TextPrompt], generated: [Generated], scorer: AnswerScorer) -> [ItemOutcome] {
+        generated.enumerated().map { i, g in
+            ItemOutcome(index: i, target: prompts[i].target, prediction: g.text,
+                        correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target))
+        }
     }
 
     /// First-token outcomes of the prompts at `indices` (in that order), run in batches.

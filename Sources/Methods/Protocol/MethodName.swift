@@ -30,6 +30,13 @@ public enum MethodName: Hashable, Sendable {
         }
     }
 
+    /// Demonstrations in the test prompts the method answers: ICL's shots; 0 for the others,
+    /// which answer the 0-shot prompt (the task representations inject into it).
+    public var promptShots: Int {
+        if case .icl(let shots) = self { return shots }
+        return 0
+    }
+
     /// Every name without a payload, in the papers' order (ICL goes between zero-shot and FV).
     static let fixed: [MethodName] = [.zeroShot, .functionVectors, .functionVectorsFixedHeads, .taskVectors, .ltv, .ltvPaper, .site, .siteAgnostic]
 }

@@ -110,10 +110,10 @@ public enum SweepEvent {
     case failed(SweepCell, phase: SweepPhase, error: any Error)
 }
 
-/// Runs methods over tasks on one model: prepares each (SITE and LTV for all tasks together), then
-/// evaluates the test items. The order is fixed: methods in the given order, tasks in the given
-/// order within each method, so a rerun that skips finished cells reports the rest in the order
-/// an uninterrupted run would.
+/// Runs methods over tasks on one model: prepares each (SITE and LTV for groups of tasks together),
+/// then evaluates the test items. The order is fixed (`steps`: methods in the given order, the
+/// 0-shot-prompt methods as one step; tasks in the given order within a step), so a rerun that
+/// skips finished cells reports the rest in the order an uninterrupted run would.
 public struct Sweep {
     /// Tokenizes prompts and names results.
     public var model: LanguageModel
@@ -155,12 +155,14 @@ public struct Sweep {
             settings: settings.canonical)
     }
 
-    /// Every cell, in sweep order.
+    /// Every cell, method by method (a step of several methods reports its cells task by task).
     public var cells: [SweepCell] { methods.flatMap { method in tasks.map { cell(task: $0, method: method) } } }
 
     /// Runs every cell that `skip` does not reject; a failing cell is reported and the sweep goes
     /// on. A method whose cells are all skipped is not prepared; a jointly prepared method is
-    /// prepared for its unskipped tasks only.
+    /// prepared for its unskipped tasks only. The methods that answer the 0-shot prompt run as
+    /// one step (`steps`): prepared task group by task group, then evaluated task by task
+    /// together, each test prompt prefilled once for all of them.
     /// - Returns: the finished records.
     /// - Throws: only what `report` throws (e.g. a result that could not be stored).
     public func run(skip: (SweepCell) -> Bool, report: (SweepEvent) throws -> Void) throws -> [RunRecord] {
@@ -174,84 +176,126 @@ public struct Sweep {
         var records = [RunRecord]()
         let backend = self.backend ?? NativeBackend(model: model)
         let evaluator = Evaluator(model: model, backend: backend)
-        for method in methods {
-            var pending = [(task: TextTask, cell: SweepCell, splits: TaskSplits)]()
-            for task in tasks {
-                let cell = cell(task: task, method: method)
-                if skip(cell) {
-                    try report(.skipped(cell))
-                    continue
+        for step in steps {
+            // Each method's cells still to run, in task order.
+            var pending = [[PendingCell]]()
+            for method in step {
+                var mine = [PendingCell]()
+                for task in tasks {
+                    let cell = cell(task: task, method: method)
+                    if skip(cell) {
+                        try report(.skipped(cell))
+                        continue
+                    }
+                    switch loadedSplits(task) {
+                    case .success(let s):
+                        mine.append(PendingCell(task: task, cell: cell, splits: s, context: MethodContext(
+                            model: model, task: task, train: s.train, valid: s.valid, seed: seed, backend: backend)))
+                    case .failure(let error): try report(.failed(cell, phase: .loading, error: error))
+                    }
                 }
-                switch loadedSplits(task) {
-                case .success(let s): pending.append((task, cell, s))
-                case .failure(let error): try report(.failed(cell, phase: .loading, error: error))
+                pending.append(mine)
+            }
+            // Task groups: jointly prepared methods train a group's tasks together, and the memory
+            // of one group's preparation is released before the next.
+            let couples = step.contains { ($0 as? any JointlyPreparableMethod)?.couplesTasks ?? false }
+            let stepTasks = tasks.filter { task in pending.contains { $0.contains { $0.task.name == task.name } } }
+            let isJoint = step.contains { $0 is any JointlyPreparableMethod }
+            let groupSize = couples || !isJoint ? max(1, stepTasks.count) : max(1, jointGroupSize)
+            for groupStart in stride(from: 0, to: stepTasks.count, by: groupSize) {
+                let group = Set(stepTasks[groupStart..<min(stepTasks.count, groupStart + groupSize)].map(\.name))
+                // Prepared methods by task, in the step's method order.
+                var ready = [String: [(entry: PendingCell, method: any PreparedMethod)]]()
+                for (m, method) in step.enumerated() {
+                    let entries = pending[m].filter { group.contains($0.task.name) }
+                    if entries.isEmpty { continue }
+                    for (entry, prepared) in zip(entries, try prepare(method, entries: entries, report: report)) {
+                        switch prepared {
+                        case .success(let p): ready[entry.task.name, default: []].append((entry, p))
+                        case .failure(let error): try report(.failed(entry.cell, phase: .preparation, error: error))
+                        }
+                    }
                 }
-            }
-            if pending.isEmpty { continue }
-            let contexts = pending.map {
-                MethodContext(model: model, task: $0.task, train: $0.splits.train, valid: $0.splits.valid, seed: seed, backend: backend)
-            }
-            // Jointly prepared methods go group by group (prepare, then evaluate), so that the
-            // memory of one group's preparation is released before the next.
-            let joint = method as? any JointlyPreparableMethod
-            let groupSize = joint.map { $0.couplesTasks ? pending.count : max(1, jointGroupSize) } ?? pending.count
-            for groupStart in stride(from: 0, to: pending.count, by: groupSize) {
-                let group = groupStart..<min(pending.count, groupStart + groupSize)
-                try records += runGroup(method: method, joint: joint, entries: Array(pending[group]),
-                                        contexts: Array(contexts[group]), evaluator: evaluator, report: report)
+                for task in stepTasks where group.contains(task.name) {
+                    guard let methods = ready[task.name] else { continue }
+                    try records += evaluate(methods, evaluator: evaluator, report: report)
+                }
             }
         }
         return records
     }
 
-    /// Prepares (jointly when `joint` is given) and evaluates one group of pending cells.
-    private func runGroup(
-        method: any TaskMethod, joint: (any JointlyPreparableMethod)?,
-        entries pending: [(task: TextTask, cell: SweepCell, splits: TaskSplits)], contexts: [MethodContext],
-        evaluator: Evaluator, report: (SweepEvent) throws -> Void
-    ) throws -> [RunRecord] {
-        var records = [RunRecord]()
-        var prepared = [Result<any PreparedMethod, Error>]()
-        if let joint {
-            try report(.preparing(method: method.name, tasks: pending.map(\.task.name)))
+    /// The order the sweep runs the methods in: the given order, except that the methods answering
+    /// the 0-shot prompt (all but ICL) form one step at the place of the first of them, since
+    /// under exact match they share each test prompt's prefill.
+    public var steps: [[any TaskMethod]] {
+        guard evaluation.scoring == .exactMatch else { return methods.map { [$0] } }
+        var steps = [[any TaskMethod]]()
+        var shared: Int?
+        for method in methods {
+            if method.name.promptShots == 0 {
+                if let shared { steps[shared].append(method); continue }
+                shared = steps.count
+            }
+            steps.append([method])
+        }
+        return steps
+    }
+
+    /// A cell to run, with its task's splits and the context its method prepares in.
+    struct PendingCell {
+        var task: TextTask
+        var cell: SweepCell
+        var splits: TaskSplits
+        var context: MethodContext
+    }
+
+    /// Prepares `method` for `entries` (jointly when it can be), reporting the start of each preparation.
+    private func prepare(
+        _ method: any TaskMethod, entries: [PendingCell], report: (SweepEvent) throws -> Void
+    ) throws -> [Result<any PreparedMethod, Error>] {
+        if let joint = method as? any JointlyPreparableMethod {
+            try report(.preparing(method: method.name, tasks: entries.map(\.task.name)))
             do {
-                prepared = try joint.prepareJointly(contexts, cache: cache).map { .success($0) }
+                return try joint.prepareJointly(entries.map(\.context), cache: cache).map { .success($0) }
             } catch {
-                prepared = Array(repeating: .failure(error), count: pending.count)
+                return Array(repeating: .failure(error), count: entries.count)
             }
         }
-        for (t, entry) in pending.enumerated() {
-            let preparedMethod: any PreparedMethod
-            do {
-                if prepared.isEmpty {
-                    try report(.preparing(method: method.name, tasks: [entry.task.name]))
-                    preparedMethod = try method.prepare(contexts[t], cache: cache)
-                } else {
-                    preparedMethod = try prepared[t].get()
-                }
-            } catch {
-                try report(.failed(entry.cell, phase: .preparation, error: error))
-                continue
-            }
-            try report(.evaluating(entry.cell))
-            var options = evaluation
-            options.seed = seed
-            let result: TaskEvaluation
-            do {
-                result = try evaluator.evaluate(
-                    preparedMethod, task: entry.task, items: entry.splits.test, train: entry.splits.train, options: options)
-            } catch {
-                try report(.failed(entry.cell, phase: .evaluation, error: error))
-                continue
-            }
+        return try entries.map { entry in
+            try report(.preparing(method: method.name, tasks: [entry.task.name]))
+            return Result { try method.prepare(entry.context, cache: cache) }
+        }
+    }
+
+    /// Evaluates one task's prepared methods together (`Evaluator.evaluate` of several methods)
+    /// and reports a record per method, in order.
+    private func evaluate(
+        _ methods: [(entry: PendingCell, method: any PreparedMethod)], evaluator: Evaluator, report: (SweepEvent) throws -> Void
+    ) throws -> [RunRecord] {
+        guard let first = methods.first else { return [] }
+        for (entry, _) in methods { try report(.evaluating(entry.cell)) }
+        var options = evaluation
+        options.seed = seed
+        let results: [TaskEvaluation]
+        do {
+            results = try evaluator.evaluate(
+                methods.map(\.method), task: first.entry.task, items: first.entry.splits.test, train: first.entry.splits.train,
+                options: options)
+        } catch {
+            for (entry, _) in methods { try report(.failed(entry.cell, phase: .evaluation, error: error)) }
+            return []
+        }
+        var records = [RunRecord]()
+        for ((entry, prepared), result) in zip(methods, results) {
             let record = RunRecord(
                 model: entry.cell.model, task: entry.cell.task, method: entry.cell.method, seed: seed,
                 settingsHash: entry.cell.settingsHash, settings: entry.cell.settings, scoring: options.scoring,
-                shots: preparedMethod.shots, maxItems: options.maxItems,
+                shots: prepared.shots, maxItems: options.maxItems,
                 accuracy: result.accuracy, correct: result.correct, items: result.count,
-                preparationSeconds: preparedMethod.preparation.seconds,
-                preparationTokens: preparedMethod.preparation.tokensProcessed,
-                preparedFromCache: preparedMethod.preparation.fromCache,
+                preparationSeconds: prepared.preparation.seconds,
+                preparationTokens: prepared.preparation.tokensProcessed,
+                preparedFromCache: prepared.preparation.fromCache,
                 testSeconds: result.seconds, testPromptTokens: result.promptTokens)
             try report(.finished(record))
             records.append(record)

@@ -8,6 +8,8 @@ public enum BackendError: Error, CustomStringConvertible, Equatable {
     case noTargets
     /// Generation needs a tokenizer to apply its stop rules; the model was loaded without one.
     case noTokenizer
+    /// Branches share their prompts' prefix, so their interventions must act at the last token.
+    case interventionBeforeLastToken(call: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum BackendError: Error, CustomStringConvertible, Equatable {
             return "last-token loss: the prompts were prepared without target tokens"
         case .noTokenizer:
             return "generate: the backend has no tokenizer to decode and stop by"
+        case .interventionBeforeLastToken(let call):
+            return "\(call): every intervention must act at the last prompt token (the branches share the tokens before it)"
         }
     }
 }

@@ -1,5 +1,6 @@
 // Shape legend: B sequences, N new tokens of all sequences together, R rows of a last-token call,
 // V vocab, W width of a site.
+import Foundation
 import Tensors
 
 /// The sizes of a backend's model that methods shape their tensors by.
@@ -125,6 +126,13 @@ public protocol ModelBackend: AnyObject {
         _ prompts: [[Int]], options: GenerationOptions, plan: (Range<Int>) -> InterventionPlan
     ) throws -> [Generated]
 
+    /// Greedy continuations of the same `prompts` under several plans (branch k under
+    /// `plans[k]`, interventions at `.last` only), equal to one `generate` per plan. A backend
+    /// that can keep a prompt's prefix prefills it once for all branches.
+    func generateBranches(
+        _ prompts: [[Int]], options: GenerationOptions, plans: [(Range<Int>) -> InterventionPlan]
+    ) throws -> BranchedGeneration
+
     /// `prompts` made ready for last-token calls, with the first target token of each (or none).
     func lastTokenBatch(_ prompts: [[Int]], targets: [Int]) throws -> any LastTokenBatch
 
@@ -140,5 +148,20 @@ extension LastTokenBatch {
     /// Runs every layer: the skip is an optimisation a backend may leave out.
     public func forward(_ indices: [Int], plan: InterventionPlan, unchangedBelow layer: Int) throws -> BackendForward {
         try forward(indices, plan: plan)
+    }
+}
+
+extension ModelBackend {
+    /// One `generate` per plan: nothing is shared.
+    public func generateBranches(
+        _ prompts: [[Int]], options: GenerationOptions, plans: [(Range<Int>) -> InterventionPlan]
+    ) throws -> BranchedGeneration {
+        var result = BranchedGeneration(branches: [], branchSeconds: [])
+        for plan in plans {
+            let start = Date()
+            result.branches.append(try generate(prompts, options: options, plan: plan))
+            result.branchSeconds.append(Date().timeIntervalSince(start))
+        }
+        return result
     }
 }

@@ -56,6 +56,28 @@ public final class NativeBackend: ModelBackend {
         return results
     }
 
+    /// Each batch's prefixes are prefilled once; every branch continues from a copy.
+    public func generateBranches(
+        _ prompts: [[Int]], options: GenerationOptions, plans: [(Range<Int>) -> InterventionPlan]
+    ) throws -> BranchedGeneration {
+        guard let tokenizer else { throw BackendError.noTokenizer }
+        let model = LanguageModel(name: "", decoder: decoder, tokenizer: tokenizer)
+        // Every batch's plans are converted (and checked) before anything runs.
+        var converted = [[[Intervention]]]()
+        var start = 0
+        while start < prompts.count {
+            let range = start..<min(prompts.count, start + options.batchSize)
+            converted.append(try plans.map { try TapeInterventions($0(range), batch: range.count, shape: shape, tape: Tape()).interventions })
+            for interventions in converted[converted.count - 1] where !interventions.allSatisfy({ $0.position == .last }) {
+                throw BackendError.interventionBeforeLastToken(call: "generateBranches")
+            }
+            start = range.upperBound
+        }
+        return model.generateBranches(prompts, options: options, branches: plans.indices.map { k in
+            { range in converted[range.lowerBound / options.batchSize][k] }
+        })
+    }
+
     public func lastTokenBatch(_ prompts: [[Int]], targets: [Int]) throws -> any LastTokenBatch {
         NativeLastTokenBatch(decoder: decoder, shape: shape, prompts: prompts, targets: targets)
     }

@@ -1,4 +1,5 @@
 // Greedy generation of many prompts at once, each sequence stopping on its own.
+import Foundation
 import Tensors
 
 /// How far and until what to generate.
@@ -60,13 +61,81 @@ extension LanguageModel {
         return results
     }
 
+    /// Continuations of several branches of the same prompts: branch k applies `branches[k]`'s
+    /// interventions. Each batch's prompts are prefilled up to their last token once; every
+    /// branch continues from a copy of those caches, so a branch's continuations equal
+    /// `generate(prompts, options:, interventions: branches[k])` exactly.
+    ///
+    /// - Returns: one list of continuations per branch, in prompt order, and the cost of the
+    ///   shared prefill.
+    /// - Precondition: every intervention acts at `.last` (a prefix shared by branches carries none).
+    public func generateBranches(
+        _ prompts: [[Int]], options: GenerationOptions = GenerationOptions(),
+        branches: [(Range<Int>) -> [Intervention]]
+    ) -> BranchedGeneration {
+        var result = BranchedGeneration(branches: branches.map { _ in [] }, branchSeconds: branches.map { _ in 0 })
+        var start = 0
+        while start < prompts.count {
+            let range = start..<min(prompts.count, start + options.batchSize)
+            let batch = Array(prompts[range])
+            let began = Date()
+            let prefixes = prefillPrefixes(batch)
+            result.prefillSeconds += Date().timeIntervalSince(began)
+            result.prefixTokens += batch.reduce(0) { $0 + $1.count - 1 }
+            for (k, branch) in branches.enumerated() {
+                let interventions = branch(range)
+                precondition(interventions.allSatisfy { $0.position == .last }, "generateBranches: an intervention before the last token")
+                let branchStart = Date()
+                result.branches[k] += continueGreedy(
+                    from: prefixes.map { $0.copy() }, lastTokens: batch.map { $0[$0.count - 1] },
+                    options: options, interventions: interventions)
+                result.branchSeconds[k] += Date().timeIntervalSince(branchStart)
+            }
+            start = range.upperBound
+        }
+        return result
+    }
+
+    /// One batch: the prompts prefilled up to their last token, then the last token run with the
+    /// interventions, so that every path to a continuation (one method, or branches of a shared
+    /// prefix) computes the same numbers. Interventions at other positions (`.indices`, which
+    /// index the call's new tokens) need the whole prompt in one call.
     func generateBatch(_ prompts: [[Int]], options: GenerationOptions, interventions: [Intervention]) -> [Generated] {
-        let v = decoder.configuration.vocabularySize
+        guard options.maxNewTokens > 0 else { return prompts.map { _ in Generated(tokens: [], text: "", stop: .maxTokens) } }
+        if interventions.allSatisfy({ $0.position == .last }) {
+            return continueGreedy(from: prefillPrefixes(prompts), lastTokens: prompts.map { $0[$0.count - 1] },
+                                  options: options, interventions: interventions)
+        }
         let caches = prompts.map { _ in decoder.makeCache() }
-        var outputs = prompts.map { _ in Generated(tokens: [], text: "", stop: .maxTokens) }
-        var active = Array(prompts.indices)
+        let logits = decoder.forward(prompts, caches: caches, interventions: interventions).logits!.value
+        return greedy(caches: caches, firstLogits: logits, options: options)
+    }
+
+    /// Caches holding each prompt's tokens but the last (empty for a one-token prompt).
+    /// - Precondition: no prompt is empty.
+    func prefillPrefixes(_ prompts: [[Int]]) -> [KVCache] {
+        precondition(prompts.allSatisfy { !$0.isEmpty }, "generate: an empty prompt")
+        let caches = prompts.map { _ in decoder.makeCache() }
+        let withPrefix = prompts.indices.filter { prompts[$0].count > 1 }
+        if !withPrefix.isEmpty {
+            _ = decoder.forward(withPrefix.map { Array(prompts[$0].dropLast()) }, caches: withPrefix.map { caches[$0] }, logits: .none)
+        }
+        return caches
+    }
+
+    /// Runs each prompt's last token on its prefilled cache with `interventions`, then generates.
+    func continueGreedy(from caches: [KVCache], lastTokens: [Int], options: GenerationOptions, interventions: [Intervention]) -> [Generated] {
+        let logits = decoder.forward(lastTokens.map { [$0] }, caches: caches, interventions: interventions).logits!.value
+        return greedy(caches: caches, firstLogits: logits, options: options)
+    }
+
+    /// Greedy decoding from the logits of each prompt's last token (B, V), one cache per prompt.
+    private func greedy(caches: [KVCache], firstLogits: Tensor, options: GenerationOptions) -> [Generated] {
+        let v = decoder.configuration.vocabularySize
+        var outputs = caches.map { _ in Generated(tokens: [], text: "", stop: .maxTokens) }
+        var active = Array(caches.indices)
         guard options.maxNewTokens > 0 else { return outputs }
-        var logits = decoder.forward(prompts, caches: caches, interventions: interventions).logits!.value
+        var logits = firstLogits
         let eos = tokenizer.eosTokenId
         for step in 0..<options.maxNewTokens {
             var stillActive = [Int]()
@@ -93,6 +162,25 @@ extension LanguageModel {
             logits = decoder.forward(active.map { [outputs[$0].tokens.last!] }, caches: active.map { caches[$0] }).logits!.value
         }
         return outputs
+    }
+}
+
+/// Continuations of branches that share their prompts' prefill (`generateBranches`).
+public struct BranchedGeneration: Sendable {
+    /// One list per branch, in prompt order.
+    public var branches: [[Generated]]
+    /// Wall seconds each branch took after the shared prefill (its last tokens and generation).
+    public var branchSeconds: [Double]
+    /// Wall seconds of the shared prefill (every prompt's tokens but the last, once).
+    public var prefillSeconds: Double = 0
+    /// Tokens of that prefill.
+    public var prefixTokens: Int = 0
+
+    public init(branches: [[Generated]], branchSeconds: [Double], prefillSeconds: Double = 0, prefixTokens: Int = 0) {
+        self.branches = branches
+        self.branchSeconds = branchSeconds
+        self.prefillSeconds = prefillSeconds
+        self.prefixTokens = prefixTokens
     }
 }
 
