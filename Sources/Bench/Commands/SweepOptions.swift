@@ -35,7 +35,7 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Folder of the result files, one <model>.csv each.")
     var results: String = "results/runs"
 
-    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's settings, cached artifacts kept apart).")
+    @Option(help: "Precision of the forward weight products: float32 (the reference), bfloat16 (AVX512_BF16, float32 sums) or int8 (GGUF block weights only: decode-sized products take activations rounded to int8, AVX512_VNNI); recorded in each row's settings, cached artifacts kept apart.")
     var compute: ComputePrecision = .float32
 
     @Option(help: "Prompts per batch.")
