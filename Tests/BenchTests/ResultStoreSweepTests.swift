@@ -114,6 +114,7 @@ import TestSupport
             ["run", "--tasks", "country-capital", "--fv-heads", "0"], ["run", "--tasks", "no-such-task"],
             ["run", "--tasks", "country-capital", "--methods", "zero-shot,magic"], ["run", "--tasks", "country-capital", "--ltv-profile", "big"],
             ["run", "--tasks", "country-capital", "--max-items", "0"], ["--models", "smollm2-135m"],
+            ["run", "--tasks", "country-capital", "--compute", "int8"], ["--all", "--compute", "int8"],
         ] {
             #expect(throws: (any Error).self, "\(arguments)") { try BenchCommand.parseAsRoot(arguments) }
         }

@@ -31,11 +31,14 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32).")
     var weights: WeightFormat?
 
-    @Option(help: "Precision of the forward weight products: float32 (default, the reference) or bfloat16 (AVX512_BF16, float32 sums). With bfloat16, prefill is measured in both, side by side.")
+    @Option(help: "Precision of the forward weight products: float32 (default, the reference), bfloat16 (AVX512_BF16, float32 sums) or int8 (with --weights quantized: decode-sized products take activations rounded to int8 per 32 elements, AVX512_VNNI, as llama.cpp). With bfloat16 or int8, prefill is measured in both, side by side.")
     var compute: ComputePrecision = .float32
 
     @Flag(help: "Measure prefill only (with its SGEMM ceiling), not decode or the last-token path.")
     var prefillOnly = false
+
+    @Flag(help: "Measure decode only (and peak memory), not prefill or the last-token path.")
+    var decodeOnly = false
 
     @Option(help: "Task files for the ICL workload (default: $BENCH_DATA, else ./datasets, else ../shared/datasets).")
     var dataDir: String?
@@ -46,6 +49,7 @@ struct PerfCommand: ParsableCommand {
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
         if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
+        if prefillOnly && decodeOnly { throw ValidationError("--prefill-only and --decode-only exclude each other") }
     }
 
     func run() throws {
@@ -65,26 +69,31 @@ struct PerfCommand: ParsableCommand {
 
         var variants = [(compute: ComputePrecision.float32, decoder: reference.decoder)]
         if compute != .float32 { variants.append((compute, decoder)) }
-        try measurePrefill(lm, variants: variants)
+        if !decodeOnly { try measurePrefill(lm, variants: variants) }
         if prefillOnly { return print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes())) }
 
         for batch in [1, 32] {
             let prompts = (0..<batch).map { tokens(32, seed: $0) }
-            var seconds = Double.infinity
+            // Wall time of the fastest repeat, and its CPU seconds (all threads): under load, tokens
+            // per CPU-second is the figure that compares across runs.
+            var seconds = Double.infinity, cpuSeconds = Double.infinity
             for _ in 0..<repeats {
                 let caches = prompts.map { _ in decoder.makeCache() }
                 _ = decoder.forward(prompts, caches: caches)
                 var next = prompts.map { [$0[0]] }
-                let start = DispatchTime.now().uptimeNanoseconds
+                let cpuStart = processCPUSeconds(), start = DispatchTime.now().uptimeNanoseconds
                 for step in 0..<decodeTokens {
                     _ = decoder.forward(next, caches: caches)
                     next = (0..<batch).map { [tokens(1, seed: step + $0)[0]] }
                 }
-                seconds = min(seconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if wall < seconds { (seconds, cpuSeconds) = (wall, processCPUSeconds() - cpuStart) }
             }
-            print(String(format: "decode batch %d: %8.1f tok/s aggregate  (%.1f ms per step)",
-                         batch, Double(batch * decodeTokens) / seconds, 1000 * seconds / Double(decodeTokens)))
+            print(String(format: "decode batch %d: %8.1f tok/s aggregate  (%.1f ms per step; %.1f tok per CPU-s)",
+                         batch, Double(batch * decodeTokens) / seconds, 1000 * seconds / Double(decodeTokens),
+                         Double(batch * decodeTokens) / cpuSeconds))
         }
+        if decodeOnly { return print(String(format: "peak resident memory: %.0f MiB", peakResidentMebibytes())) }
 
         let c = decoder.configuration
         for batch in [1, 16] {

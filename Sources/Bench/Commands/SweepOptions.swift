@@ -35,7 +35,7 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Folder of the result files, one <model>.csv each.")
     var results: String = "results/runs"
 
-    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's and artifact's settings).")
+    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's and artifact's settings). int8 needs GGUF block weights, which sweeps do not load: bench perf --weights quantized --compute int8 measures it.")
     var compute: ComputePrecision = .float32
 
     @Option(help: "Prompts per batch.")
@@ -96,6 +96,10 @@ struct SweepOptions: ParsableArguments {
         if shots < 1 { throw ValidationError("--shots must be at least 1") }
         if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        // Sweeps load float32 weights, which int8 leaves as they are: refused rather than run as float32.
+        if compute == .int8 {
+            throw ValidationError("--compute int8 acts on GGUF block weights only, and sweeps load float32 weights: use float32 or bfloat16 (bench perf --weights quantized --compute int8 measures int8)")
+        }
         do {
             try hyperparameters.validate()
         } catch let error as MethodError {

@@ -97,6 +97,22 @@ void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8
 void tvb_matvecq_transposed(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w,
                             long inputs, long o_begin, long o_end, long n, int type);
 
+// Block weights times activations rounded to int8 per 32-element group (matvecq8.c, llama.cpp's
+// q8 dot products through AVX512_VNNI). Shapes: x (n, I) with row stride ldx; G = I / 32.
+// Call the fast functions only where tvb_cpu_has_avx512vnni() is 1.
+int tvb_cpu_has_avx512vnni(void);
+// q (n, I) = round(x / s) per group, scale (n, G) = s = max|x| / 127, half_sums (n, 2G) = s · Σ q
+// over each 16 elements. The vectorised form and its scalar reference give the same bits.
+void tvb_quantize_rows_q8(int8_t *q, float *scale, float *half_sums, const float *x, long ldx, long n, long inputs);
+void tvb_quantize_rows_q8_naive(int8_t *q, float *scale, float *half_sums, const float *x, long ldx, long n, long inputs);
+// y[r, o] for r < n, o in [o_begin, o_end): the product of the rounded activations (above) with
+// weight row o, integer sums per half group scaled in float32 (matvecq8.c gives the formula).
+void tvb_matvecq8(float *y, long ldy, const int8_t *q, const float *scale, const float *half_sums,
+                  const uint8_t *w, long inputs, long o_begin, long o_end, long n, int type);
+// The algorithmic spec of tvb_matvecq8: levels and factors decoded with scalar code, sums in index order.
+void tvb_matvecq8_naive(float *y, long ldy, const int8_t *q, const float *scale, const float *half_sums,
+                        const uint8_t *w, long inputs, long o_begin, long o_end, long n, int type);
+
 // bfloat16 matrix products (gemmbf16.c): y (n, O) = x (n, I) · wᵀ with both operands rounded to
 // bfloat16 (nearest even) and float32 sums, through AVX512_BF16's vdpbf16ps. The weight is packed
 // once into panels of 16 outputs × input pairs (tvb_bf16_pack); x is rounded into rows of

@@ -36,23 +36,31 @@ extension DecoderWeights {
     /// The same weights with a packed bfloat16 copy of every linear weight and of the logit
     /// projection (the embedding when tied), so their forward products run in bfloat16 with
     /// float32 sums; the stored elements stay for lookups and the backward.
-    func withBFloat16Panels() -> DecoderWeights {
+    func withBFloat16Panels() -> DecoderWeights { mappingProducts { $0.withBFloat16Panels() } }
+
+    /// The same weights with every block-stored product weight (and the logit projection) taking
+    /// int8 activations in decode-sized products (`WeightMatrix.withInt8Activations()`).
+    func withInt8Activations() -> DecoderWeights { mappingProducts { $0.withInt8Activations() } }
+
+    /// `transform` applied to every matrix a forward product multiplies by: the linear weights and
+    /// the logit projection (the embedding when tied, whose lookups read the stored elements).
+    func mappingProducts(_ transform: (WeightMatrix) -> WeightMatrix) -> DecoderWeights {
         var copy = self
         if let output = outputProjection {
-            copy.outputProjection = output.withBFloat16Panels()
+            copy.outputProjection = transform(output)
         } else {
-            copy.tokenEmbedding = tokenEmbedding.withBFloat16Panels()
+            copy.tokenEmbedding = transform(tokenEmbedding)
         }
         for l in copy.layers.indices {
-            copy.layers[l].queryProjection = layers[l].queryProjection.withBFloat16Panels()
-            copy.layers[l].keyProjection = layers[l].keyProjection.withBFloat16Panels()
-            copy.layers[l].valueProjection = layers[l].valueProjection.withBFloat16Panels()
-            copy.layers[l].outputProjection = layers[l].outputProjection.withBFloat16Panels()
+            copy.layers[l].queryProjection = transform(layers[l].queryProjection)
+            copy.layers[l].keyProjection = transform(layers[l].keyProjection)
+            copy.layers[l].valueProjection = transform(layers[l].valueProjection)
+            copy.layers[l].outputProjection = transform(layers[l].outputProjection)
             switch layers[l].feedForward {
             case .dense(let m):
-                copy.layers[l].feedForward = .dense(m.withBFloat16Panels())
+                copy.layers[l].feedForward = .dense(m.mapping(transform))
             case .mixture(let router, let experts):
-                copy.layers[l].feedForward = .mixture(router: router.withBFloat16Panels(), experts: experts.map { $0.withBFloat16Panels() })
+                copy.layers[l].feedForward = .mixture(router: transform(router), experts: experts.map { $0.mapping(transform) })
             }
         }
         return copy
@@ -60,8 +68,8 @@ extension DecoderWeights {
 }
 
 extension GatedMLPWeights {
-    func withBFloat16Panels() -> GatedMLPWeights {
-        GatedMLPWeights(gate: gate.withBFloat16Panels(), up: up.withBFloat16Panels(), down: down.withBFloat16Panels())
+    func mapping(_ transform: (WeightMatrix) -> WeightMatrix) -> GatedMLPWeights {
+        GatedMLPWeights(gate: transform(gate), up: transform(up), down: transform(down))
     }
 }
 
@@ -69,7 +77,8 @@ extension Decoder {
     /// The precision of the forward weight products (`computing(in:)`); read from the first layer's
     /// query projection, since `computing(in:)` converts every product.
     public var computePrecision: ComputePrecision {
-        (weights.layers.first?.queryProjection.computesInBFloat16 ?? false) ? .bfloat16 : .float32
+        guard let query = weights.layers.first?.queryProjection else { return .float32 }
+        return query.computesInBFloat16 ? .bfloat16 : (query.computesWithInt8Activations ? .int8 : .float32)
     }
 
     /// The same model computing its forward weight products in `precision` (attention, norms and
@@ -82,6 +91,9 @@ extension Decoder {
         case .bfloat16:
             guard precision.isSupported else { throw ModelLoadError.computeUnsupported(precision: precision.rawValue, needs: "AVX512_BF16") }
             return try Decoder(configuration: configuration, weights: weights.withBFloat16Panels())
+        case .int8:
+            guard precision.isSupported else { throw ModelLoadError.computeUnsupported(precision: precision.rawValue, needs: "AVX512_VNNI") }
+            return try Decoder(configuration: configuration, weights: weights.withInt8Activations())
         }
     }
 

@@ -11,12 +11,21 @@ public enum ComputePrecision: String, Sendable, CaseIterable {
     /// float32's arithmetic rate; logits move by about 1% of their spread. Needs a CPU with
     /// AVX512_BF16 (`isSupported`).
     case bfloat16
+    /// GGUF block weights (`--weights quantized`) multiplied by activations rounded to int8 per 32
+    /// elements in decode-sized products (at most 8 rows), integer dot products through
+    /// AVX512_VNNI's `vpdpbusd` as llama.cpp computes them; float32 sums across groups. Everything
+    /// else (other storage, prefill-sized products, attention, the backward) stays float32.
+    /// Arg-max equals float32's on the reference prompts, but one decode step moves the top-20
+    /// logits by up to ~0.6, 5–8× bfloat16's move (RealModelTests/Int8ParityTests): a speed
+    /// option, not a reference. Needs AVX512_VNNI (`isSupported`).
+    case int8
 
     /// Whether this CPU runs this precision.
     public var isSupported: Bool {
         switch self {
         case .float32: return true
         case .bfloat16: return tvb_cpu_has_avx512bf16() != 0
+        case .int8: return tvb_cpu_has_avx512vnni() != 0
         }
     }
 }

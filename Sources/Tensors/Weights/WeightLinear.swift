@@ -67,6 +67,10 @@ public func weightLinearForward(
     }
     if WeightKernels.resolve(path, rows: n) == .matrixVector {
         let threads = max(1, min(threads ?? WeightKernels.matrixVectorThreads(w), o / 16))
+        if w.int8Activations {
+            w.int8MatrixVector(y, x, rows: n, threads: threads)
+            return
+        }
         if threads == 1 {
             w.matrixVector(y, x, rows: n, outputs: 0..<o)
             return

@@ -49,6 +49,8 @@ public struct WeightMatrix: Sendable {
     /// A bfloat16 copy packed for the AVX512_BF16 product (`withBFloat16Panels()`); nil computes
     /// from the stored elements.
     var bfloat16Panels: WeightBuffer? = nil
+    /// Whether small forward products round the activations to int8 (`withInt8Activations()`).
+    var int8Activations = false
 
     /// [O, I].
     public var shape: [Int] { [outputs, inputs] }
