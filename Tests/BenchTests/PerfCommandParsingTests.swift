@@ -14,10 +14,12 @@ import Tensors
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["perf", "--weights", "q4_0"]) }
     }
 
-    @Test func computeOptionTakesEveryPrecisionOnPerfAndRun() throws {
+    @Test func computeOptionTakesEveryPrecisionOnPerfAndTheFloatOnesOnRun() throws {
         for precision in ComputePrecision.allCases {
             let perf = try #require(try BenchCommand.parseAsRoot(["perf", "--compute", precision.rawValue, "--prefill-only"]) as? PerfCommand)
             #expect(perf.compute == precision && perf.prefillOnly)
+            // Sweeps load float32 weights, which int8 would leave as they are (ResultStoreSweepTests refuses it).
+            if precision == .int8 { continue }
             let run = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", precision.rawValue]) as? RunCommand)
             #expect(run.sweep.compute == precision)
         }

@@ -24,22 +24,10 @@ public final class LastTokenPrompts {
         precondition(prompts.allSatisfy { !$0.isEmpty }, "LastTokenPrompts: an empty prompt")
         precondition(targets.isEmpty || targets.count == prompts.count, "LastTokenPrompts: \(targets.count) targets for \(prompts.count) prompts")
         self.model = model
-        let caches = prompts.map { _ in model.decoder.makeCache() }
+        let (caches, prefilled) = model.decoder.prefillPrefixes(prompts, batchSize: batchSize)
         self.caches = caches
-        lastTokens = prompts.map { $0.last! }
+        lastTokens = prompts.map { $0[$0.count - 1] }
         self.targets = targets
-        var prefilled = 0
-        var start = 0
-        while start < prompts.count {
-            let range = start..<min(prompts.count, start + batchSize)
-            let withPrefix = range.filter { prompts[$0].count > 1 }
-            if !withPrefix.isEmpty {
-                _ = model.decoder.forward(withPrefix.map { Array(prompts[$0].dropLast()) },
-                                          caches: withPrefix.map { caches[$0] }, logits: .none)
-                prefilled += withPrefix.reduce(0) { $0 + prompts[$1].count - 1 }
-            }
-            start = range.upperBound
-        }
         prefilledTokens = prefilled
     }
 

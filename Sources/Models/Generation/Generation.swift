@@ -111,16 +111,9 @@ extension LanguageModel {
         return greedy(caches: caches, firstLogits: logits, options: options)
     }
 
-    /// Caches holding each prompt's tokens but the last (empty for a one-token prompt).
-    /// - Precondition: no prompt is empty.
+    /// Caches holding each prompt's tokens but the last (one batch).
     func prefillPrefixes(_ prompts: [[Int]]) -> [KVCache] {
-        precondition(prompts.allSatisfy { !$0.isEmpty }, "generate: an empty prompt")
-        let caches = prompts.map { _ in decoder.makeCache() }
-        let withPrefix = prompts.indices.filter { prompts[$0].count > 1 }
-        if !withPrefix.isEmpty {
-            _ = decoder.forward(withPrefix.map { Array(prompts[$0].dropLast()) }, caches: withPrefix.map { caches[$0] }, logits: .none)
-        }
-        return caches
+        decoder.prefillPrefixes(prompts, batchSize: prompts.count).caches
     }
 
     /// Runs each prompt's last token on its prefilled cache with `interventions`, then generates.
