@@ -129,6 +129,22 @@ import TestSupport
         #expect(AllBenchmark.defaultModels == ["smollm2-135m", "gemma3-270m"])
     }
 
+    /// A plan with no backend options (as `bench --all` makes it) runs on the native engine.
+    @Test func aPlanWithoutBackendOptionsRunsTheNativeEngine() throws {
+        let root = try makeTemporaryDirectory("stored-sweep-native")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "run", "--model", "smollm2-135m", "--tasks", "country-capital", "--methods", "zero-shot", "--max-items", "1",
+            "--results", root.appendingPathComponent("runs").path, "--artifacts", root.appendingPathComponent("artifacts").path,
+            "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+        ]) as? RunCommand)
+        let plan = try command.sweep.plan(
+            models: command.models, modelStore: command.location.store(), tasks: try command.selectedTasks(), methods: try command.selectedMethods())
+        #expect(plan.backend == nil)
+        let progress = try plan.run()
+        #expect(progress.ran == 1 && progress.failedCells == 0)
+    }
+
     @Test func aModelThatDoesNotLoadFailsItsCellsAndTheRunGoesOn() throws {
         let root = try makeTemporaryDirectory("stored-sweep")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -21,8 +21,9 @@ struct StoredSweep {
     /// results/runs: one <model>.csv per model.
     var resultsDirectory: URL
     var artifacts: URL
-    /// The native engine, or the torch worker started once per model.
-    var backend = BackendOptions()
+    /// The torch worker's options (started once per model); nil for the native engine, as
+    /// `bench --all` runs (a `BackendOptions` made outside argument parsing has no values to read).
+    var backend: BackendOptions?
     /// The precision every model computes its forward weight products in (native engine).
     var compute: ComputePrecision = .float32
 
@@ -41,7 +42,7 @@ struct StoredSweep {
             do {
                 let (model, location) = try modelStore.loadModelAndLocation(reference, compute: compute)
                 lm = model
-                modelBackend = try backend.makeBackend(model: model, location: location)
+                modelBackend = try backend?.makeBackend(model: model, location: location) ?? nil
             } catch {
                 // The other models still run; every cell of this one is a failure in the summary.
                 progress.modelFailed(reference, cells: seeds.count * tasks.count * builtMethods.count, reason: "\(error)")
