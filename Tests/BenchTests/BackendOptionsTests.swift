@@ -6,14 +6,8 @@ import Testing
 /// `bench run`'s backend options: torch-only flags need `--backend torch`, 4-bit needs a GPU,
 /// and the torch settings that change numbers name the result rows.
 @Suite struct BackendOptionsTests {
-    static func refusal(_ arguments: [String]) -> String? {
-        do {
-            _ = try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"] + arguments)
-            return nil
-        } catch {
-            return BenchCommand.message(for: error)
-        }
-    }
+    /// The message `bench run --tasks antonym <arguments>` is refused with; nil when they parse.
+    static func refusal(_ arguments: [String]) -> String? { SweepOptionsTests.refusal(arguments) }
 
     @Test(arguments: [
         (["--device", "cuda"], "--device needs --backend torch"),

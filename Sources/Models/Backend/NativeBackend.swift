@@ -62,20 +62,22 @@ public final class NativeBackend: ModelBackend {
     ) throws -> BranchedGeneration {
         guard let tokenizer else { throw BackendError.noTokenizer }
         let model = LanguageModel(name: "", decoder: decoder, tokenizer: tokenizer)
-        // Every batch's plans are converted (and checked) before anything runs.
-        var converted = [[[Intervention]]]()
+        // Batch by batch as `generate` does: each batch's plans are converted (and checked) just
+        // before it runs, so only one batch's intervention values are held at a time.
+        var result = BranchedGeneration(branches: plans.map { _ in [] }, branchSeconds: plans.map { _ in 0 })
         var start = 0
         while start < prompts.count {
             let range = start..<min(prompts.count, start + options.batchSize)
-            converted.append(try plans.map { try TapeInterventions($0(range), batch: range.count, shape: shape, tape: Tape()).interventions })
-            for interventions in converted[converted.count - 1] where !interventions.allSatisfy({ $0.position == .last }) {
+            let converted = try plans.map { try TapeInterventions($0(range), batch: range.count, shape: shape, tape: Tape()).interventions }
+            guard converted.allSatisfy({ $0.allSatisfy { $0.position == .last } }) else {
                 throw BackendError.interventionBeforeLastToken(call: "generateBranches")
             }
+            result.append(model.generateBranches(Array(prompts[range]), options: options, branches: converted.map { interventions in
+                { _ in interventions }
+            }))
             start = range.upperBound
         }
-        return model.generateBranches(prompts, options: options, branches: plans.indices.map { k in
-            { range in converted[range.lowerBound / options.batchSize][k] }
-        })
+        return result
     }
 
     public func lastTokenBatch(_ prompts: [[Int]], targets: [Int]) throws -> any LastTokenBatch {

@@ -175,6 +175,17 @@ public struct BranchedGeneration: Sendable {
         self.prefillSeconds = prefillSeconds
         self.prefixTokens = prefixTokens
     }
+
+    /// Adds `later`'s continuations (later prompts, the same branches) and costs.
+    public mutating func append(_ later: BranchedGeneration) {
+        precondition(later.branches.count == branches.count, "BranchedGeneration: \(later.branches.count) branches after \(branches.count)")
+        for k in branches.indices {
+            branches[k] += later.branches[k]
+            branchSeconds[k] += later.branchSeconds[k]
+        }
+        prefillSeconds += later.prefillSeconds
+        prefixTokens += later.prefixTokens
+    }
 }
 
 /// Index of the largest of `count` values from `offset`, skipping `excluding`; ties go to the lower index.
