@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from .architectures import Sites, find_sites
 from .errors import WorkerError
+from .prefixes import PrefixMemo
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -27,6 +28,8 @@ class LoadedModel:
     #: dtype of intervention values, parameters and gradients: float32, or float64 for a float64
     #: model (the tests' finite-difference checks); site rows are cast to it for the arithmetic.
     param_dtype: torch.dtype = torch.float32
+    #: Recent prefix prefills of last-token calls, kept for the calls that repeat them.
+    prefixes: PrefixMemo = field(default_factory=PrefixMemo)
 
 
 def resolve_source(model: str) -> dict:

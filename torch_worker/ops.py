@@ -15,6 +15,7 @@ from .batching import Batch, left_padded, sequences
 from .errors import WorkerError
 from .interventions import Session, hooked, prepare
 from .loading import LoadedModel
+from .prefixes import copied
 
 
 def _float_env(payloads: dict[str, np.ndarray], dtype: torch.dtype, skip=()) -> dict[str, torch.Tensor]:
@@ -129,38 +130,55 @@ def generate(req: dict, payloads: dict, lm: LoadedModel):
 
 
 def _prefill_prefixes(lm: LoadedModel, prefixes: list[list[int]]):
-    """KV cache and (B, Tp) mask of the left-padded `prefixes`, run without grad; (None, None)
-    when all are empty. Identical prefixes are run once and their cache rows repeated (a batch
-    of one prompt under many interventions, e.g. one head each, costs one prefill)."""
+    """KV cache and (B, Tp) mask of the left-padded `prefixes`, run without grad, and the prefix
+    tokens run for them; (None, None, 0) when all are empty. Identical prefixes are run once and
+    their cache rows repeated (a batch of one prompt under many interventions, e.g. one head
+    each, costs one prefill), and a set of distinct prefixes run by a recent call is not run
+    again (`lm.prefixes`)."""
     if not any(prefixes):
-        return None, None
+        return None, None, 0
     unique: dict[tuple, int] = {}
     rows = [unique.setdefault(tuple(p), len(unique)) for p in prefixes]
-    with torch.no_grad():
-        pre = left_padded([list(p) for p in unique])
-        out = _call(lm, pre, use_cache=True, logits_to_keep=1)
-    cache, mask = out.past_key_values, pre.attention_mask.to(lm.input_device)
+    key = tuple(unique)
+    kept, run = lm.prefixes.get(key), 0
+    if kept is None:
+        with torch.no_grad():
+            pre = left_padded([list(p) for p in unique])
+            out = _call(lm, pre, use_cache=True, logits_to_keep=1)
+        kept = lm.prefixes.put(key, out.past_key_values, pre.attention_mask.to(lm.input_device))
+        run = sum(len(p) for p in unique)
+    cache, mask = copied(kept.cache), kept.mask
     if len(unique) < len(prefixes):
         index = torch.tensor(rows, dtype=torch.long, device=lm.input_device)
         cache.reorder_cache(index)
         mask = mask.index_select(0, index)
-    return cache, mask
+    return cache, mask, run
+
+
+def _targets(payloads: dict, n: int, vocab: int) -> np.ndarray | None:
+    """The (B,) int32 targets of a last-token call, or None when the request has none."""
+    targets = payloads.get("targets")
+    if targets is None:
+        return None
+    if targets.dtype.kind != "i" or targets.shape != (n,):
+        raise WorkerError("shape", f'payload "targets" must be int32 of shape ({n},)')
+    if n and (targets.min() < 0 or targets.max() >= vocab):
+        raise WorkerError("shape", f"targets must lie in 0..<{vocab}")
+    return targets
 
 
 def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
     """The cost model: every prompt is prefilled up to, and excluding, its last token without
-    grad (identical prompts once); then only the last tokens (B, 1) run, with the interventions (position "last" only),
-    whose values may be built from the parameters named in "params" (payloads that become leaf
-    tensors requiring grad). loss = mean over the batch of the cross-entropy of targets (B,) at
-    the last position. Returns loss (header and a (1,) payload), grad.<name> per parameter
-    (its shape), and optionally the last logits (B, V)."""
+    grad (identical prompts once, a recent call's prompts not again); then only the last tokens
+    (B, 1) run, with the interventions (position "last" only), whose values may be built from the
+    parameters named in "params" (payloads that become leaf tensors requiring grad). With
+    targets (B,), loss = mean over the batch of their cross-entropy at the last position; without
+    them there is no loss and no gradient. Returns loss (header and a (1,) payload), grad.<name>
+    per parameter (its shape), optionally the last logits (B, V), captures, and the prefix tokens
+    run (0 when every prefix was kept)."""
     seqs = sequences(payloads, lm.facts["vocab"])
     n = len(seqs)
-    targets = payloads.get("targets")
-    if targets is None or targets.dtype.kind != "i" or targets.shape != (n,):
-        raise WorkerError("shape", f'payload "targets" must be int32 of shape ({n},)')
-    if targets.min() < 0 or targets.max() >= lm.facts["vocab"]:
-        raise WorkerError("shape", f"targets must lie in 0..<{lm.facts['vocab']}")
+    targets = _targets(payloads, n, lm.facts["vocab"])
     names = req.get("params", [])
     if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
         raise WorkerError("bad_request", '"params" must be a list of payload names')
@@ -168,11 +186,13 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
         if name not in payloads or payloads[name].dtype.kind != "f":
             raise WorkerError("bad_request", f"parameter {name!r} is not a float32 payload")
     want_grad = bool(req.get("grad", True)) and bool(names)
+    if targets is None and want_grad:
+        raise WorkerError("bad_request", 'gradients need a loss: send "targets" or "grad": false')
     for spec in req.get("interventions") or []:
         if isinstance(spec, dict) and spec.get("position", "last") != "last":
             raise WorkerError("bad_request", 'last_token_loss_grad: interventions act at position "last" only')
 
-    cache, prefix_mask = _prefill_prefixes(lm, [s[:-1] for s in seqs])
+    cache, prefix_mask, prefix_tokens = _prefill_prefixes(lm, [s[:-1] for s in seqs])
     last = torch.tensor([[s[-1]] for s in seqs], dtype=torch.long, device=lm.input_device)
     positions = torch.tensor([[len(s) - 1] for s in seqs], dtype=torch.long, device=lm.input_device)
     ones = torch.ones((n, 1), dtype=torch.long, device=lm.input_device)
@@ -181,6 +201,7 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
     params = {name: torch.from_numpy(np.array(payloads[name])).to(lm.param_dtype).requires_grad_(want_grad) for name in names}
     env = _float_env(payloads, lm.param_dtype, skip=params)
     env.update(params)
+    loss, grads = None, []
     with torch.set_grad_enabled(want_grad):
         prepared = prepare(req.get("interventions"), env, n, [1] * n, lm.facts)
         one = Batch(last, ones, positions, [1] * n)
@@ -189,17 +210,21 @@ def last_token_loss_grad(req: dict, payloads: dict, lm: LoadedModel):
             out = lm.model(input_ids=last, attention_mask=mask, position_ids=positions,
                            past_key_values=cache, use_cache=cache is not None, logits_to_keep=1)
         logits = out.logits[:, -1, :].to(lm.param_dtype)
-        loss = F.cross_entropy(logits, torch.from_numpy(targets.astype(np.int64)).to(logits.device))
-        grads = torch.autograd.grad(loss, [params[k] for k in names]) if want_grad else []
+        if targets is not None:
+            loss = F.cross_entropy(logits, torch.from_numpy(targets.astype(np.int64)).to(logits.device))
+            grads = torch.autograd.grad(loss, [params[k] for k in names]) if want_grad else []
     listing, result = _captures(session)
-    result["loss"] = np.array([loss.item()], dtype=np.float32)
+    fields = {"captures": listing, "prefix_tokens_run": prefix_tokens}
     for name, g in zip(names, grads):
         result[f"grad.{name}"] = g.detach().cpu().numpy()  # float64 stays float64 in-process; framing sends float32
     if req.get("return_logits"):
         result["logits"] = logits.detach().cpu().numpy()
+    if loss is None:
+        return {**fields, "loss": None}, result
+    result["loss"] = np.array([loss.item()], dtype=np.float32)
     value = float(loss.item())
     # JSON has no NaN or infinity: a non-finite loss is null in the header (the payload has it).
-    return {"loss": value if np.isfinite(value) else None, "captures": listing}, result
+    return {**fields, "loss": value if np.isfinite(value) else None}, result
 
 
 def project_heads(req: dict, payloads: dict, lm: LoadedModel):

@@ -154,8 +154,9 @@ public final class TorchBackend: ModelBackend {
     }
 }
 
-/// The worker keeps no state between requests: each call sends the prompts, and the worker
-/// prefills them up to their last token (once per distinct prompt) and runs the last tokens.
+/// Each call sends its prompts, and the worker prefills them up to their last token (once per
+/// distinct prompt, and not again when a recent call sent the same prompts: a CIE scan's calls
+/// all send the same corrupted prompts) and runs the last tokens.
 final class TorchLastTokenBatch: LastTokenBatch {
     let backend: TorchBackend
     let prompts: [[Int]]
@@ -170,9 +171,16 @@ final class TorchLastTokenBatch: LastTokenBatch {
     var count: Int { prompts.count }
     var prefilledTokens: Int { 0 }
 
+    /// The worker's last-token path without targets: logits and captures, no loss.
     func forward(_ indices: [Int], plan: InterventionPlan) throws -> BackendForward {
         try checkLastOnly(plan)
-        return try backend.forward(indices.map { prompts[$0] }, plan: plan, logits: .last)
+        let op = "last_token_loss_grad"
+        let response = try backend.client.request(
+            op, fields: ["interventions": plan.wireInterventions, "grad": false, "return_logits": true],
+            payloads: TorchBackend.sequencePayloads(indices.map { prompts[$0] }) + plan.wirePayloads)
+        return BackendForward(
+            logits: try backend.tensor("logits", of: response, shape: [indices.count, backend.shape.vocabularySize], op: op),
+            captures: try backend.captures(of: response, plan: plan, batch: indices.count, op: op))
     }
 
     func loss(_ indices: [Int], plan: InterventionPlan, reduction: LossReduction, gradients: Bool) throws -> LastTokenLoss {
