@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Models
 import Testing
@@ -15,6 +16,7 @@ import Testing
         (["--load-in-4bit"], "--load-in-4bit needs --backend torch"),
         (["--device-map", "auto"], "--device-map needs --backend torch"),
         (["--worker-threads", "1"], "--worker-threads needs --backend torch"),
+        (["--worker-python", "/usr/bin/python3"], "--worker-python needs --backend torch"),
         (["--backend", "torch", "--load-in-4bit", "--device", "cpu"], "--load-in-4bit needs a CUDA GPU"),
         (["--backend", "torch", "--device-map", "everywhere"], "--device-map must be auto, balanced or sequential"),
         (["--backend", "torch", "--max-memory", "0=70GiB"], "--max-memory bounds --device-map"),
@@ -37,6 +39,24 @@ import Testing
             device: .cuda, dtype: .bfloat16, loadIn4bit: true, deviceMap: "auto",
             maxMemory: ["0": "75GiB", "1": "75GiB", "cpu": "100GiB"], threads: 4))
         #expect(options.settings == ["backend": "torch", "device": "cuda", "dtype": "bfloat16", "load_in_4bit": "true"])
+    }
+
+    /// --worker-python starts the worker with that interpreter (relative to the project root),
+    /// else with the project's environment; one that is not there is refused naming the file.
+    @Test func theWorkerPythonIsTheGivenInterpreterOrTheProjectEnvironment() throws {
+        let root = URL(fileURLWithPath: "/work/project", isDirectory: true)
+        func launch(_ extra: [String]) throws -> WorkerLaunch {
+            let command = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--backend", "torch"] + extra) as? RunCommand)
+            return command.backend.workerLaunch(projectRoot: root)
+        }
+        #expect(try launch([]).executable.path == "/work/project/.venv-torch/bin/python")
+        #expect(try launch(["--worker-python", "/opt/conda/bin/python"]).executable.path == "/opt/conda/bin/python")
+        #expect(try launch(["--worker-python", "envs/gpu/bin/python"]).executable.path == "/work/project/envs/gpu/bin/python")
+        let missing = try launch(["--worker-python", "/nonexistent/env/bin/python", "--worker-timeout", "5"])
+        #expect(missing.requestTimeout == 5 && missing.arguments == ["-m", "torch_worker"])
+        #expect(throws: WorkerError.cannotStart(
+            "/nonexistent/env/bin/python is not an executable file (scripts/torch-env creates .venv-torch; --worker-python names another Python)"
+        )) { _ = try WorkerClient(missing) }
     }
 
     @Test func theNativeEngineIsTheDefaultAndAddsNoSettings() throws {

@@ -31,10 +31,13 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "torch: seconds to wait for any one worker response before stopping it.")
     var workerTimeout: Double = 1800
 
+    @Option(help: "torch: the Python that runs the worker, one with torch, transformers and accelerate (default: .venv-torch/bin/python, made by scripts/torch-env).")
+    var workerPython: String?
+
     func validate() throws {
         let torchOnly = [("--device", device != nil), ("--dtype", dtype != nil), ("--load-in-4bit", loadIn4bit),
                          ("--device-map", deviceMap != nil), ("--max-memory", !maxMemory.items.isEmpty),
-                         ("--worker-threads", workerThreads != nil)]
+                         ("--worker-threads", workerThreads != nil), ("--worker-python", workerPython != nil)]
         if backend == .native, let flag = torchOnly.first(where: { $0.1 })?.0 {
             throw ValidationError("\(flag) needs --backend torch (the native engine runs on the CPU in float32 or the stored format)")
         }
@@ -69,6 +72,16 @@ struct BackendOptions: ParsableArguments {
             maxMemory: (try? memoryLimits()) ?? [:], threads: workerThreads)
     }
 
+    /// How the worker starts: `--worker-python` (relative to `projectRoot`) or the project's
+    /// environment, with the worker's threads and timeout.
+    func workerLaunch(projectRoot root: URL) -> WorkerLaunch {
+        let python = workerPython.map { URL(fileURLWithPath: $0, relativeTo: root).standardizedFileURL }
+        var launch = WorkerLaunch.torchWorker(projectRoot: root, python: python, threads: workerThreads)
+        launch.requestTimeout = workerTimeout
+        launch.forwardsStderr = true
+        return launch
+    }
+
     /// The backend for `model`, found at `location`: nil for the native engine (callers use
     /// `NativeBackend(model:)`), else a started worker with the model loaded.
     /// - Throws: `WorkerError` when the worker cannot start or load the model.
@@ -79,10 +92,7 @@ struct BackendOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("torch_worker/__main__.py").path) else {
             throw WorkerError.cannotStart("no torch_worker/ in \(root.path): run bench from the repository root")
         }
-        var launch = WorkerLaunch.torchWorker(projectRoot: root, threads: workerThreads)
-        launch.requestTimeout = workerTimeout
-        launch.forwardsStderr = true
-        let client = try WorkerClient(launch)
+        let client = try WorkerClient(workerLaunch(projectRoot: root))
         return try TorchBackend(client: client, model: location.url.path, options: loadOptions, tokenizer: model.tokenizer)
     }
 }

@@ -31,7 +31,7 @@ import Testing
 
     @Test func aMissingPythonCannotStart() {
         let e = error { _ = try WorkerClient(WorkerLaunch(executable: URL(fileURLWithPath: "/nonexistent/.venv-torch/bin/python"))) }
-        #expect(e == .cannotStart("/nonexistent/.venv-torch/bin/python is not an executable file (scripts/torch-env creates .venv-torch)"))
+        #expect(e == .cannotStart("/nonexistent/.venv-torch/bin/python is not an executable file (scripts/torch-env creates .venv-torch; --worker-python names another Python)"))
     }
 
     @Test func aWorkerThatExitsBeforeReadyReportsItsStatusAndStderr() throws {

@@ -27,13 +27,15 @@ public struct WorkerLaunch: Sendable {
         self.forwardsStderr = forwardsStderr
     }
 
-    /// `python -m torch_worker` from the project's `.venv-torch`, with the project on PYTHONPATH.
-    /// - Parameter threads: OMP_NUM_THREADS for the worker's CPU work (nil: torch's choice).
-    public static func torchWorker(projectRoot: URL, threads: Int? = nil) -> WorkerLaunch {
+    /// `python -m torch_worker` with the project on PYTHONPATH.
+    /// - Parameters:
+    ///   - python: the interpreter (nil: the project's `.venv-torch/bin/python`).
+    ///   - threads: OMP_NUM_THREADS for the worker's CPU work (nil: torch's choice).
+    public static func torchWorker(projectRoot: URL, python: URL? = nil, threads: Int? = nil) -> WorkerLaunch {
         var environment = ["PYTHONPATH": projectRoot.path]
         if let threads { environment["OMP_NUM_THREADS"] = "\(threads)" }
         return WorkerLaunch(
-            executable: projectRoot.appendingPathComponent(".venv-torch/bin/python"), arguments: ["-m", "torch_worker"],
+            executable: python ?? projectRoot.appendingPathComponent(".venv-torch/bin/python"), arguments: ["-m", "torch_worker"],
             environment: environment)
     }
 }
@@ -69,7 +71,7 @@ public final class WorkerClient: @unchecked Sendable {
     public init(_ launch: WorkerLaunch) throws {
         self.launch = launch
         guard FileManager.default.isExecutableFile(atPath: launch.executable.path) else {
-            throw WorkerError.cannotStart("\(launch.executable.path) is not an executable file (scripts/torch-env creates .venv-torch)")
+            throw WorkerError.cannotStart("\(launch.executable.path) is not an executable file (scripts/torch-env creates .venv-torch; --worker-python names another Python)")
         }
         // A worker that died leaves a closed pipe: writing to it must be an error to report, not
         // the SIGPIPE that would end this process (the only process-wide setting the client makes).
