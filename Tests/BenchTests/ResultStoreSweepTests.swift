@@ -145,6 +145,39 @@ import TestSupport
         #expect(progress.ran == 1 && progress.failedCells == 0)
     }
 
+    /// --answers writes one file per new cell: every evaluated item, its target and prediction,
+    /// and as many right as the stored row counts; a rerun that skips the cell leaves it alone.
+    @Test func answersAreWrittenPerCellAndAgreeWithTheRow() throws {
+        let root = try makeTemporaryDirectory("stored-sweep-answers")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let answers = root.appendingPathComponent("answers")
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "run", "--model", "smollm2-135m", "--tasks", "country-capital", "--methods", "zero-shot,icl", "--max-items", "4",
+            "--results", root.appendingPathComponent("runs").path, "--artifacts", root.appendingPathComponent("artifacts").path,
+            "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path, "--answers", answers.path,
+        ]) as? RunCommand)
+        let plan = try command.sweep.plan(
+            models: command.models, modelStore: command.location.store(), tasks: try command.selectedTasks(), methods: try command.selectedMethods())
+        #expect(try plan.run().ran == 2)
+        let rows = try ResultStore(directory: root.appendingPathComponent("runs"), model: "smollm2-135m").rows
+        let test = try TaskRegistry.site57.task(named: "country-capital")
+            .load(.test, from: DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets")))
+        for row in rows {
+            let file = answers.appendingPathComponent("smollm2-135m/country-capital/\(row.method)-seed0-\(row.settingsHash).csv")
+            let outcomes = try CSVStore<ItemOutcome>(url: file).rows
+            #expect(outcomes.map(\.index) == [0, 1, 2, 3], "\(file.path)")
+            // The target as the prompt writes it, after "A:" and a space.
+            #expect(outcomes.map(\.target) == test.prefix(4).map { " " + $0.output.text })
+            #expect(outcomes.filter(\.correct).count == row.correct)
+            #expect(outcomes.allSatisfy { !$0.prediction.isEmpty })
+        }
+        let zeroShot = try #require(rows.first { $0.method == .zeroShot })
+        let file = answers.appendingPathComponent("smollm2-135m/country-capital/zero-shot-seed0-\(zeroShot.settingsHash).csv")
+        try FileManager.default.removeItem(at: file)
+        #expect(try plan.run().ran == 0)
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+    }
+
     @Test func aModelThatDoesNotLoadFailsItsCellsAndTheRunGoesOn() throws {
         let root = try makeTemporaryDirectory("stored-sweep")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -35,6 +35,9 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Folder of the result files, one <model>.csv each.")
     var results: String = "results/runs"
 
+    @Option(help: "Also write every new cell's answers (test item, target, prediction, correct) to <answers>/<model>/<task>/<method>-seed<S>-<settings hash>.csv.")
+    var answers: String?
+
     @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's and artifact's settings). int8 needs GGUF block weights, which sweeps do not load: bench perf --weights quantized --compute int8 measures it.")
     var compute: ComputePrecision = .float32
 
@@ -132,6 +135,7 @@ struct SweepOptions: ParsableArguments {
             resultsDirectory: DataDirectory.absolute(results, from: cwd),
             // Artifacts prepared in another precision are named apart from float32's: the native
             // backend's settings name the precision.
-            artifacts: DataDirectory.absolute(artifacts, from: cwd), compute: compute)
+            artifacts: DataDirectory.absolute(artifacts, from: cwd), compute: compute,
+            answers: answers.map { DataDirectory.absolute($0, from: cwd) })
     }
 }

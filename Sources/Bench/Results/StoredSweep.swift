@@ -26,6 +26,8 @@ struct StoredSweep {
     var backend: BackendOptions?
     /// The precision every model computes its forward weight products in (native engine).
     var compute: ComputePrecision = .float32
+    /// Where each new cell's answers go (`answersFile(for:in:)`); nil writes none.
+    var answers: URL? = nil
 
     /// Runs everything and prints a line per new row on stdout.
     /// - Returns: the counts and failures (also printed as a summary).
@@ -61,6 +63,9 @@ struct StoredSweep {
                     progress.observe(event)
                     guard case .finished(let record) = event else { return }
                     let row = ResultRow(record, provenance: .now(codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task)))
+                    // The answers first: a kill between the two leaves a cell that reruns, not a
+                    // stored row without its answers.
+                    if let answers { try Self.writeAnswers(of: record, in: answers) }
                     try store.append(row)
                     progress.finishLine()
                     print(Self.describe(row))
@@ -70,6 +75,19 @@ struct StoredSweep {
         progress.finishLine()
         print(progress.summary)
         return progress
+    }
+
+    /// <answers>/<model>/<task>/<method>-seed<S>-<settings hash>.csv: one file per cell, so
+    /// cells of other settings or backends (whose hashes differ) sit side by side.
+    static func answersFile(for record: RunRecord, in answers: URL) -> URL {
+        answers.appendingPathComponent(record.model, isDirectory: true).appendingPathComponent(record.task, isDirectory: true)
+            .appendingPathComponent("\(record.method)-seed\(record.seed)-\(record.settingsHash).csv")
+    }
+
+    /// Writes the record's item outcomes, replacing a file a killed run left.
+    static func writeAnswers(of record: RunRecord, in answers: URL) throws {
+        var file = try CSVStore<ItemOutcome>(url: answersFile(for: record, in: answers))
+        try file.replaceAll(with: record.outcomes)
     }
 
     static func describe(_ r: ResultRow) -> String {

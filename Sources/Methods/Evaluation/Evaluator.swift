@@ -39,13 +39,23 @@ public struct EvaluationOptions: Sendable {
     }
 }
 
-/// One test item's outcome.
-public struct ItemOutcome: Sendable, Equatable, Codable {
+/// One test item's outcome; a row of a `bench run --answers` file.
+public struct ItemOutcome: Sendable, Equatable, Codable, CSVRow {
+    /// The item's index in the task's test split.
     public var index: Int
     public var target: String
     /// The decoded continuation (exact match) or the predicted token's text (first token).
     public var prediction: String
     public var correct: Bool
+
+    public init(index: Int, target: String, prediction: String, correct: Bool) {
+        self.index = index
+        self.target = target
+        self.prediction = prediction
+        self.correct = correct
+    }
+
+    public static let header = ["index", "target", "prediction", "correct"]
 }
 
 /// The result of a method on a task's test items.

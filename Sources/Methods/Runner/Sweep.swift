@@ -26,11 +26,14 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var preparedFromCache: Bool
     public var testSeconds: Double
     public var testPromptTokens: Int
+    /// Every evaluated item's outcome, in test order (not a column: `bench run --answers` writes
+    /// them to a file of their own).
+    public var outcomes: [ItemOutcome] = []
 
     public init(
         model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
         shots: Int, maxItems: Int?, accuracy: Double, correct: Int, items: Int, preparationSeconds: Double, preparationTokens: Int,
-        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int
+        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int, outcomes: [ItemOutcome] = []
     ) {
         self.model = model
         self.task = task
@@ -49,6 +52,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
         self.preparedFromCache = preparedFromCache
         self.testSeconds = testSeconds
         self.testPromptTokens = testPromptTokens
+        self.outcomes = outcomes
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -296,7 +300,7 @@ public struct Sweep {
                 preparationSeconds: prepared.preparation.seconds,
                 preparationTokens: prepared.preparation.tokensProcessed,
                 preparedFromCache: prepared.preparation.fromCache,
-                testSeconds: result.seconds, testPromptTokens: result.promptTokens)
+                testSeconds: result.seconds, testPromptTokens: result.promptTokens, outcomes: result.outcomes)
             try report(.finished(record))
             records.append(record)
         }
