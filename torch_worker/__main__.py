@@ -15,6 +15,8 @@ def main() -> int:
     sys.stdout = sys.stderr
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    # transformers' GGUF conversion draws a tqdm bar of its own on stderr, which bench forwards.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     from .server import serve
 
     with os.fdopen(0, "rb", buffering=0, closefd=False) as inp, os.fdopen(protocol_fd, "wb") as out:

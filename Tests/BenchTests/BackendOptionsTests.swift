@@ -59,6 +59,34 @@ import Testing
         )) { _ = try WorkerClient(missing) }
     }
 
+    /// Every command that computes with a model takes the backend options, with the same rules.
+    @Test(arguments: [
+        (["logits", "--prompt", "x"], ["--device", "cuda"], "--device needs --backend torch"),
+        (["generate", "--prompt", "x"], ["--dtype", "bfloat16"], "--dtype needs --backend torch"),
+        (["ablate"], ["--worker-threads", "2"], "--worker-threads needs --backend torch"),
+        (["heads"], ["--load-in-4bit"], "--load-in-4bit needs --backend torch"),
+        (["ablate"], ["--backend", "torch", "--compute", "bfloat16"], "--compute bfloat16 is the native engine's"),
+        (["heads"], ["--backend", "torch", "--compute", "bfloat16"], "--compute bfloat16 is the native engine's"),
+    ])
+    func everyModelCommandTakesTheBackendOptions(command: [String], extra: [String], expected: String) throws {
+        do {
+            _ = try BenchCommand.parseAsRoot(command + extra)
+            Issue.record("\(command + extra) parsed")
+        } catch {
+            let message = BenchCommand.message(for: error)
+            #expect(message.contains(expected), "\(message)")
+        }
+        let parsed = try BenchCommand.parseAsRoot(command + ["--backend", "torch", "--device", "cuda", "--worker-threads", "3"])
+        let options: BackendOptions? = switch parsed {
+        case let c as LogitsCommand: c.backend
+        case let c as GenerateCommand: c.backend
+        case let c as AblateCommand: c.backend
+        case let c as HeadsCommand: c.backend
+        default: nil
+        }
+        #expect(options?.loadOptions == TorchLoadOptions(device: .cuda, threads: 3), "\(command[0])")
+    }
+
     @Test func theNativeEngineIsTheDefaultAndAddsNoSettings() throws {
         let command = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
         #expect(command.backend.backend == .native)

@@ -23,6 +23,7 @@ struct AblateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
     /// Seed, test-item cap, scoring, data, manifest, artifacts and batch size, shared with `bench run`
     /// (the root command declares the same group; its method settings are the grid's and must stay unset).
     @OptionGroup var sweep: SweepOptions
@@ -58,16 +59,17 @@ struct AblateCommand: ParsableCommand {
             throw ValidationError("bench ablate sets the method settings itself; choose variables with --ablations")
         }
         if sweep.results != "results/runs" { throw ValidationError("bench ablate writes under --output, not --results") }
+        try backend.check(compute: sweep.compute)
     }
 
     func run() throws {
         threads.apply()
         let registry = TaskRegistry.site57
         let chosenTasks = try tasks.items.map { try registry.task(named: $0) }
-        let lm = try model.load()
+        let (lm, runner) = try model.loadOnBackend(backend)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        let grid = AblationGrid(layerCount: lm.decoder.configuration.layerCount)
+        let grid = AblationGrid(layerCount: runner.shape.layers)
         let chosen = try selectedAblations()
         let plan = grid.plan(chosen)
         let artifactsRoot = DataDirectory.absolute(sweep.artifacts, from: cwd)
@@ -81,10 +83,11 @@ struct AblateCommand: ParsableCommand {
         // Accuracy per variant key, per task: new cells are run and stored, stored ones are reused.
         var accuracy = [String: [String: Double]]()
         for variant in plan {
-            let variantSweep = Sweep(
+            var variantSweep = Sweep(
                 model: lm, tasks: chosenTasks, methods: [variant.method], data: data, seed: seed,
                 evaluation: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize),
                 cache: ArtifactCache(root: variant.artifactRoot(base: artifactsRoot)))
+            variantSweep.backend = runner
             let finished = store
             _ = try variantSweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
                 switch event {

@@ -16,6 +16,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
 
     @Option(help: "The prompt text.")
     var prompt: String
@@ -36,10 +37,10 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let lm = try model.load()
+        let (lm, runner) = try model.loadOnBackend(backend)
         let ids = lm.encode(prompt)
-        let result = lm.generate([ids], options: GenerationOptions(
-            maxNewTokens: maxTokens, suppressEndOfSequenceAtFirstStep: false, stopStrings: stop))[0]
+        let options = GenerationOptions(maxNewTokens: maxTokens, suppressEndOfSequenceAtFirstStep: false, stopStrings: stop)
+        let result = try runner.generate([ids], options: options, plan: { _ in InterventionPlan() })[0]
         if json {
             try printJSON([
                 "model": lm.name, "prompt": prompt, "token_ids": ids, "generated_ids": result.tokens,

@@ -19,6 +19,7 @@ struct HeadsCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
     /// Test-item cap, scoring, data, artifacts and batch size, shared with `bench run` (the root
     /// command declares the same group); seeds and method settings do not apply here.
     @OptionGroup var sweep: SweepOptions
@@ -41,11 +42,12 @@ struct HeadsCommand: ParsableCommand {
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
+        try backend.check(compute: sweep.compute)
     }
 
     func run() throws {
         threads.apply()
-        let lm = try model.load()
+        let (lm, location) = try model.loadWithLocation()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
         let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name.description)
@@ -73,6 +75,8 @@ struct HeadsCommand: ParsableCommand {
         try write(overlap.markdown(), "top\(topK)-overlap.md")
         print(overlap.markdown())
         if noEvaluation { return }
+        // The worker starts only for the evaluations (the heatmaps read the artifacts alone).
+        let runner = try backend.resolved(model: lm, location: location)
 
         let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
         let registry = TaskRegistry.site57
@@ -84,7 +88,7 @@ struct HeadsCommand: ParsableCommand {
         var siteAccuracy = [Int: TaskEvaluation]()
         if crossCount > 0 {
             let analysis = HeadAnalysis(model: lm, artifacts: Array(found.prefix(crossCount)), tasks: Array(textTasks.prefix(crossCount)),
-                                        splits: Array(splits.prefix(crossCount)), options: options)
+                                        splits: Array(splits.prefix(crossCount)), options: options, backend: runner)
             let matrix = try analysis.crossTaskMatrix { a, b, r in
                 standardError("  cross-task α \(found[a].task) × embedding \(found[b].task): " + String(format: "%.3f", r.accuracy))
             }
@@ -96,7 +100,7 @@ struct HeadsCommand: ParsableCommand {
             print(report.markdown())
         }
 
-        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options)
+        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: runner)
         var patching = PatchingReport(k: topK)
         for t in found.indices {
             let site = try siteAccuracy[t] ?? analysis.crossTask(alphaOf: t, embeddingOf: t)

@@ -16,6 +16,7 @@ struct LogitsCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var backend: BackendOptions
 
     @Option(help: "The prompt text (the model's BOS token is added where its tokenizer adds one).")
     var prompt: String
@@ -33,10 +34,12 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let lm = try model.load()
+        let (lm, runner) = try model.loadOnBackend(backend)
         let ids = lm.encode(prompt)
         guard !ids.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
-        let logits = lm.decoder.forward([ids], caches: [lm.decoder.makeCache()]).logits!.value.scalars
+        guard let logits = try runner.forward([ids], plan: InterventionPlan(), logits: .last).logits?.scalars else {
+            throw BackendError.badValue("logits: the backend returned no logits for the last token")
+        }
         var logProbabilities = logits
         logProbabilities.withUnsafeMutableBufferPointer { logSoftmaxInPlace($0) }
         let best = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(top)

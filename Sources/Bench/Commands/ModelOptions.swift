@@ -16,6 +16,18 @@ struct ModelOptions: ParsableArguments {
     func load(weights: WeightFormat? = nil, compute: ComputePrecision = .float32) throws -> LanguageModel {
         try location.store().loadModel(model, weights: weights, compute: compute)
     }
+
+    /// The model and the backend it runs on (`backend`'s choice), fetching a missing catalog
+    /// model first.
+    func loadOnBackend(_ backend: BackendOptions) throws -> (model: LanguageModel, backend: any ModelBackend) {
+        let (lm, found) = try loadWithLocation()
+        return (lm, try backend.resolved(model: lm, location: found))
+    }
+
+    /// The model and where its files were found (what a torch worker loads).
+    func loadWithLocation() throws -> (model: LanguageModel, location: ModelLocation) {
+        try location.store().loadModelAndLocation(model)
+    }
 }
 
 extension ModelStore {

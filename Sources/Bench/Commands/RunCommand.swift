@@ -62,10 +62,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         _ = try selectedMethods()
         _ = try selectedTasks()
-        // --compute is the native engine's; the worker's precision is --dtype.
-        if backend.backend != .native && sweep.compute != .float32 {
-            throw ValidationError("--compute \(sweep.compute.rawValue) is the native engine's: with --backend torch use --dtype")
-        }
+        try backend.check(compute: sweep.compute)
     }
 
     func run() throws {

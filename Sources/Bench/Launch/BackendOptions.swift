@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Tensors
 
 /// The compute backend's options: the native CPU engine, or PyTorch + transformers through the
 /// torch worker (`torch_worker/`, its environment made by scripts/torch-env).
@@ -70,6 +71,20 @@ struct BackendOptions: ParsableArguments {
         TorchLoadOptions(
             device: device ?? .cpu, dtype: dtype ?? .float32, loadIn4bit: loadIn4bit, deviceMap: deviceMap,
             maxMemory: (try? memoryLimits()) ?? [:], threads: workerThreads)
+    }
+
+    /// `--compute` is the native engine's; the worker's precision is `--dtype`.
+    func check(compute: ComputePrecision) throws {
+        if backend != .native && compute != .float32 {
+            throw ValidationError("--compute \(compute.rawValue) is the native engine's: with --backend torch use --dtype")
+        }
+    }
+
+    /// The backend `model` runs on: the worker with the model loaded for `--backend torch`, else
+    /// the native engine.
+    /// - Throws: `WorkerError` when the worker cannot start or load the model.
+    func resolved(model: LanguageModel, location: ModelLocation) throws -> any ModelBackend {
+        try makeBackend(model: model, location: location) ?? NativeBackend(model: model)
     }
 
     /// How the worker starts: `--worker-python` (relative to `projectRoot`) or the project's

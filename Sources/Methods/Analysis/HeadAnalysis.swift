@@ -5,6 +5,8 @@ import Tasks
 /// patching of the highest- vs lowest-α heads, on each task's test items.
 public struct HeadAnalysis {
     public var model: LanguageModel
+    /// Runs the model: the native engine unless another backend is given.
+    public var backend: (any ModelBackend)?
     /// One artifact per task, in the order of `tasks`.
     public var artifacts: [SITEArtifact]
     public var tasks: [TextTask]
@@ -12,7 +14,10 @@ public struct HeadAnalysis {
     public var options: EvaluationOptions
 
     /// - Precondition: `artifacts`, `tasks` and `splits` have the same count and order.
-    public init(model: LanguageModel, artifacts: [SITEArtifact], tasks: [TextTask], splits: [TaskSplits], options: EvaluationOptions) {
+    public init(
+        model: LanguageModel, artifacts: [SITEArtifact], tasks: [TextTask], splits: [TaskSplits], options: EvaluationOptions,
+        backend: (any ModelBackend)? = nil
+    ) {
         precondition(artifacts.count == tasks.count && tasks.count == splits.count,
                      "HeadAnalysis: \(artifacts.count) artifacts, \(tasks.count) tasks, \(splits.count) splits")
         precondition(zip(artifacts, tasks).allSatisfy { $0.0.task == $0.1.name }, "HeadAnalysis: artifacts and tasks out of order")
@@ -21,6 +26,7 @@ public struct HeadAnalysis {
         self.tasks = tasks
         self.splits = splits
         self.options = options
+        self.backend = backend
     }
 
     /// Accuracy on task `a`'s test items with α of `a` and the task embedding of `b`.
@@ -49,6 +55,6 @@ public struct HeadAnalysis {
     }
 
     func evaluate(_ injection: HeadInjection, on t: Int) throws -> TaskEvaluation {
-        try Evaluator(model: model).evaluate(injection, task: tasks[t], items: splits[t].test, train: splits[t].train, options: options)
+        try Evaluator(model: model, backend: backend).evaluate(injection, task: tasks[t], items: splits[t].test, train: splits[t].train, options: options)
     }
 }

@@ -1,15 +1,16 @@
 import ArgumentParser
 import Foundation
 import Methods
+import Models
 import Testing
 import TestSupport
 @testable import Bench
 
-/// A torch worker killed in the middle of `bench run --backend torch`: the cell it was answering
-/// fails with an error naming the request, the rows stored before it stay, and a rerun runs only
-/// what is missing.
+/// Commands on the torch worker: a worker killed in the middle of `bench run --backend torch`
+/// (the cell it was answering fails with an error naming the request, the rows stored before it
+/// stay, and a rerun runs only what is missing), and `bench logits` / `generate` on the worker.
 @Suite(.enabled(if: TorchVenv.isAvailable, TorchVenv.skipReason), .serialized)
-struct TorchSweepKillTests {
+struct TorchCommandTests {
     /// A `--worker-python` stand-in: the project's worker, which kills itself (SIGKILL) on the
     /// second `generate` request, i.e. in the second task's zero-shot pass.
     static func dyingWorker(in folder: URL) throws -> URL {
@@ -70,5 +71,25 @@ struct TorchSweepKillTests {
         let all = try ResultStore(directory: results, model: model).rows
         #expect(all.map(\.task) == ["capitalize", "country-capital"])
         #expect(all.first == stored.first)
+    }
+
+    /// `bench logits` and `bench generate` with `--backend torch` run on the worker: the same
+    /// top tokens (logits within 1e-3) and the same greedy continuation as the native engine.
+    @Test func logitsAndGenerateRunOnTheWorker() throws {
+        let prompt = "Q: France\nA:"
+        let logits = try #require(try BenchCommand.parseAsRoot([
+            "logits", "--model", SharedPaths.smolLM2.path, "--prompt", prompt, "--backend", "torch", "--worker-threads", "1",
+        ]) as? LogitsCommand)
+        let (lm, torch) = try logits.model.loadOnBackend(logits.backend)
+        #expect(torch.settings["backend"] == "torch")
+        let native = NativeBackend(model: lm)
+        let ids = lm.encode(prompt)
+        let ours = try #require(try torch.forward([ids], plan: InterventionPlan(), logits: .last).logits).scalars
+        let reference = try #require(try native.forward([ids], plan: InterventionPlan(), logits: .last).logits).scalars
+        let top = reference.indices.sorted { reference[$0] > reference[$1] }.prefix(20)
+        #expect(top.allSatisfy { abs(ours[$0] - reference[$0]) < 1e-3 }, "top-20 logits differ by more than 1e-3")
+        let options = GenerationOptions(maxNewTokens: 8, suppressEndOfSequenceAtFirstStep: false)
+        let greedy = try torch.generate([ids], options: options, plan: { _ in InterventionPlan() })
+        #expect(greedy.map(\.tokens) == (try native.generate([ids], options: options, plan: { _ in InterventionPlan() })).map(\.tokens))
     }
 }
