@@ -26,6 +26,12 @@ void tvb_matvec16(float *y, long ldy, const float *x, long ldx, const uint16_t *
 void tvb_matvec16_transposed(float *dx, long lddx, const float *dy, long lddy, const uint16_t *w,
                              long inputs, long o_begin, long o_end, long n, int kind);
 
+// Runs fn(context, c) for every chunk c < chunks on up to `threads` threads: the caller and
+// workers of a pool that spin briefly between jobs (parallel.c). Chunks must write disjoint
+// outputs. One job runs at a time; a call that finds the pool busy runs its chunks alone.
+typedef void (*tvb_chunk_fn)(void *context, long chunk);
+void tvb_parallel_chunks(long chunks, int threads, tvb_chunk_fn fn, void *context);
+
 // dst[i] = float(src[i]) for i < count.
 void tvb_convert16(float *dst, const uint16_t *src, long count, int kind);
 

@@ -1,7 +1,6 @@
 // Shapes: N rows, I inputs, O outputs; the weight is (O, I). Panels: ceil(O/16) panels of
 // ceil(I/2) input pairs × 16 outputs × 2 (CKernels/gemmbf16.c).
 import CKernels
-import Dispatch
 
 /// The arithmetic of a forward pass's weight products.
 public enum ComputePrecision: String, Sendable, CaseIterable {
@@ -60,7 +59,7 @@ extension WeightMatrix {
 }
 
 /// Multiply-adds below which the bfloat16 product runs on one thread.
-let bfloat16ParallelThreshold = 1 << 20
+let bfloat16ParallelThreshold = 1 << 16
 
 /// y (N, O) = bfloat16(x) (N, I) · bfloat16(w)ᵀ with float32 sums, over the panels of `w`.
 /// Threads take disjoint ranges of whole panels.
@@ -72,15 +71,11 @@ func bfloat16LinearForward(
     defer { xb.deallocate() }
     tvb_bf16_round_rows(xb, x, n, i)
     let panelBase = panels.base.assumingMemoryBound(to: UInt16.self)
-    let panelCount = (o + 15) / 16
-    let threads = n * i * o < bfloat16ParallelThreshold ? 1 : max(1, min(BLAS.threadCount, panelCount))
-    if threads == 1 {
-        tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, 0, o)
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-        let begin = panelCount * t / threads * 16, end = min(o, panelCount * (t + 1) / threads * 16)
-        if begin < end { tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, begin, end) }
+    let threads = n * i * o < bfloat16ParallelThreshold ? 1 : BLAS.threadCount
+    // Ranges of whole panels (16 outputs each).
+    let chunksPerThread = n <= WeightKernels.matrixVectorRowLimit ? ParallelOutputs.matrixVectorChunksPerThread : 1
+    ParallelOutputs.forEachRange(outputs: o, threads: threads, chunksPerThread: chunksPerThread) { range in
+        tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, range.lowerBound, range.upperBound)
     }
 }
 

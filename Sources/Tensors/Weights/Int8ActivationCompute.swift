@@ -1,6 +1,5 @@
 // Shapes: N rows, I inputs, O outputs, G = I / 32 groups; the weight is (O, I) in GGUF blocks.
 import CKernels
-import Dispatch
 
 extension WeightMatrix {
     /// The same matrix with its forward matrix–vector products (at most
@@ -31,14 +30,8 @@ extension WeightMatrix {
             let halfSums = scale + n * groups
             tvb_quantize_rows_q8(q, scale, halfSums, x, i, n, i)
             let w = buffer.base.assumingMemoryBound(to: UInt8.self), kind = storageType.kernelKind
-            if threads == 1 {
-                tvb_matvecq8(y, o, q, scale, halfSums, w, i, 0, o, n, kind)
-                return
-            }
-            // Disjoint column ranges of y on multiples of 16 outputs (whole cache lines of y).
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let begin = (o * t / threads) & ~15, end = t == threads - 1 ? o : (o * (t + 1) / threads) & ~15
-                tvb_matvecq8(y, o, q, scale, halfSums, w, i, begin, end, n, kind)
+            ParallelOutputs.forEachRange(outputs: o, threads: threads) { range in
+                tvb_matvecq8(y, o, q, scale, halfSums, w, i, range.lowerBound, range.upperBound, n, kind)
             }
         }
     }

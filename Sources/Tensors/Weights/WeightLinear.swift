@@ -1,6 +1,5 @@
 // Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width or GGUF blocks.
 import CKernels
-import Dispatch
 
 /// Which kernel multiplies by a 16-bit or block-quantised `WeightMatrix` (Float32 storage always uses sgemm).
 public enum WeightKernelPath: Sendable, CaseIterable {
@@ -30,7 +29,7 @@ public enum WeightKernels {
 
     /// Weight elements below which the matrix–vector kernel runs on one thread (the hand-off
     /// costs more than it saves).
-    static let parallelThreshold = 1 << 18
+    static let parallelThreshold = 1 << 15
 
     /// Threads for the matrix–vector kernel: as many as BLAS uses for sgemm, for large matrices.
     static func matrixVectorThreads(_ w: WeightMatrix) -> Int {
@@ -71,15 +70,7 @@ public func weightLinearForward(
             w.int8MatrixVector(y, x, rows: n, threads: threads)
             return
         }
-        if threads == 1 {
-            w.matrixVector(y, x, rows: n, outputs: 0..<o)
-            return
-        }
-        // Disjoint column ranges of y, split on multiples of 16 outputs (whole cache lines of y).
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let begin = (o * t / threads) & ~15, end = t == threads - 1 ? o : (o * (t + 1) / threads) & ~15
-            w.matrixVector(y, x, rows: n, outputs: begin..<end)
-        }
+        ParallelOutputs.forEachRange(outputs: o, threads: threads) { w.matrixVector(y, x, rows: n, outputs: $0) }
         return
     }
     w.forEachFloat32Tile { rows, tile in
@@ -119,7 +110,11 @@ extension WeightMatrix {
         defer { scratch.deallocate() }
         for start in stride(from: 0, to: outputs, by: block) {
             let rows = start..<min(outputs, start + block)
-            convertRows(rows, into: scratch)
+            // Converted on the kernel pool's threads: on one, BLAS's idle threads spin beside it.
+            let threads = rows.count * inputs < WeightKernels.parallelThreshold ? 1 : BLAS.threadCount
+            ParallelOutputs.forEachRange(outputs: rows.count, threads: threads, alignment: 1, chunksPerThread: 1) { part in
+                convertRows((rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound), into: scratch + part.lowerBound * inputs)
+            }
             body(rows, scratch)
         }
     }
