@@ -28,6 +28,7 @@ static struct {
     _Atomic int busy;                 // 1 while a caller owns the pool
     _Atomic int sleeping;             // workers waiting on `wake`
     _Atomic int joined;               // workers between taking a job and leaving it
+    _Atomic long rests;               // bumped by tvb_parallel_rest: spinning workers sleep
     // The current job; written only while `generation` is odd and no worker has joined.
     tvb_chunk_fn fn;
     void *context;
@@ -60,13 +61,14 @@ static void *worker_main(void *argument) {
     long seen = atomic_load(&pool.generation) & ~1L;
     for (;;) {
         // Spin for the next job, then sleep.
-        long started = now_nanoseconds(), generation;
+        long started = now_nanoseconds(), generation, rests = atomic_load(&pool.rests);
         int spins = 0;
         while (!published(generation = atomic_load(&pool.generation), seen)) {
             // Yield now and then: on a machine with as many threads as cores, OpenBLAS's own
             // threads may need this core between our jobs.
             if (++spins % 64 == 0) sched_yield(); else _mm_pause();
-            if (spins % 256 == 0 && now_nanoseconds() - started > TVB_SPIN_NANOSECONDS) {
+            if (atomic_load_explicit(&pool.rests, memory_order_relaxed) != rests ||
+                (spins % 256 == 0 && now_nanoseconds() - started > TVB_SPIN_NANOSECONDS)) {
                 pthread_mutex_lock(&pool.lock);
                 atomic_fetch_add(&pool.sleeping, 1);
                 while (!published(generation = atomic_load(&pool.generation), seen))
@@ -127,3 +129,5 @@ void tvb_parallel_chunks(long chunks, int threads, tvb_chunk_fn fn, void *contex
     while (atomic_load_explicit(&pool.finished, memory_order_acquire) < chunks) _mm_pause();
     atomic_store(&pool.busy, 0);
 }
+
+void tvb_parallel_rest(void) { atomic_fetch_add_explicit(&pool.rests, 1, memory_order_relaxed); }

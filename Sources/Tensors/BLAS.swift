@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Matrix products through `cblas_sgemm`, row-major.
 public enum BLAS {
@@ -12,11 +13,16 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if m * n * k >= multithreadedProductSize { tvb_parallel_rest() }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// m·n·k from which OpenBLAS 0.3 splits an SGEMM between its threads (SMP_THRESHOLD_MIN ·
+    /// GEMM_MULTITHREAD_THRESHOLD); the kernel pool's spinning workers make way for them.
+    @usableFromInline static let multithreadedProductSize = 1 << 18
 
     /// The kernel core OpenBLAS chose when it loaded (e.g. "Prescott", "SkylakeX", "Cooperlake").
     public static var coreName: String {

@@ -88,7 +88,9 @@ import TestSupport
         let o = 19, blocksPerRow = type.blockElements == 32 ? 5 : 2
         let w = Self.matrix(type, outputs: o, blocksPerRow: blocksPerRow, seed: UInt64(100 + index))
         let i = w.inputs, dense = w.floats()
-        for n in 1...9 {
+        // Row counts on both sides of the 8-row matrix–vector groups and of the 32-row limit
+        // below which the forward reads the blocks in place.
+        for n in Array(1...9) + [17, 32, 33] {
             let x = Self.random(n * i, seed: UInt64(200 + n)), dy = Self.random(n * o, seed: UInt64(300 + n))
             var exact = [Double](repeating: 0, count: n * o), exactDx = [Double](repeating: 1, count: n * i)
             for r in 0..<n {

@@ -31,6 +31,9 @@ void tvb_matvec16_transposed(float *dx, long lddx, const float *dy, long lddy, c
 // outputs. One job runs at a time; a call that finds the pool busy runs its chunks alone.
 typedef void (*tvb_chunk_fn)(void *context, long chunk);
 void tvb_parallel_chunks(long chunks, int threads, tvb_chunk_fn fn, void *context);
+// Sends the pool's spinning workers to sleep at once: called before work on other threads
+// (OpenBLAS's), which would otherwise share their cores with the spinners.
+void tvb_parallel_rest(void);
 
 // dst[i] = float(src[i]) for i < count.
 void tvb_convert16(float *dst, const uint16_t *src, long count, int kind);
