@@ -51,6 +51,15 @@ QINLINE void matvecq_rows(float *y, long ldy, const float *x, long ldx, const ui
 
 void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                  long o_begin, long o_end, long n, int type) {
+    if (tvb_matvecq512_handles(type) && tvb_cpu_has_avx512_matvecq()) {
+        tvb_matvecq512(y, ldy, x, ldx, w, inputs, o_begin, o_end, n, type);
+        return;
+    }
+    tvb_matvecq_avx2(y, ldy, x, ldx, w, inputs, o_begin, o_end, n, type);
+}
+
+void tvb_matvecq_avx2(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
+                      long o_begin, long o_end, long n, int type) {
     for (long r0 = 0; r0 < n; r0 += 8) {
         const long rows = n - r0 < 8 ? n - r0 : 8;
         float *yb = y + r0 * ldy;

@@ -1,4 +1,5 @@
 // Shapes: x (N, I), weight (O, I) in GGUF blocks → y (N, O); dy (N, O) → dx (N, I).
+import CKernels
 import Foundation
 import Testing
 import ModelFormats
@@ -113,6 +114,43 @@ import TestSupport
                     dy.withUnsafeBufferPointer { dyp in weightLinearBackward(dx: dxp.baseAddress!, dy: dyp.baseAddress!, w, rows: n, path: path) }
                 }
                 #expect(Self.scaledError(dx, exactDx) < 1e-5, "\(type) backward \(path), N \(n)")
+            }
+        }
+    }
+
+    /// Both kernels behind `tvb_matvecq`, called directly: the AVX2 one for every type and, where
+    /// the CPU has AVX-512, the table-lookup one for the types it takes; each against the Double
+    /// product of the dequantised weights, batches 1…9.
+    @Test(arguments: types.indices)
+    func avx2AndAVX512KernelsMatchTheDequantisedProduct(index: Int) {
+        let type = Self.types[index].storage, kind = type.kernelKind
+        let o = 23, blocksPerRow = type.blockElements == 32 ? 7 : 2
+        let w = Self.matrix(type, outputs: o, blocksPerRow: blocksPerRow, seed: UInt64(700 + index))
+        let i = w.inputs, dense = w.floats()
+        let handles = tvb_matvecq512_handles(kind) != 0
+        #expect(handles == [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K].contains(type))
+        var kernels: [(name: String, run: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<UInt8>, Int) -> Void)] = [
+            ("avx2", { y, x, blocks, n in tvb_matvecq_avx2(y, o, x, i, blocks, i, 0, o, n, kind) }),
+        ]
+        if handles && tvb_cpu_has_avx512_matvecq() != 0 {
+            kernels.append(("avx512", { y, x, blocks, n in tvb_matvecq512(y, o, x, i, blocks, i, 0, o, n, kind) }))
+        }
+        for n in 1...9 {
+            let x = Self.random(n * i, seed: UInt64(800 + n))
+            var exact = [Double](repeating: 0, count: n * o)
+            for r in 0..<n {
+                for c in 0..<o {
+                    for k in 0..<i { exact[r * o + c] += Double(x[r * i + k]) * Double(dense[c * i + k]) }
+                }
+            }
+            for kernel in kernels {
+                var y = [Float](repeating: .nan, count: n * o)
+                y.withUnsafeMutableBufferPointer { yp in
+                    x.withUnsafeBufferPointer { xp in
+                        w.buffer.base.withMemoryRebound(to: UInt8.self, capacity: w.byteCount) { kernel.run(yp.baseAddress!, xp.baseAddress!, $0, n) }
+                    }
+                }
+                #expect(Self.scaledError(y, exact) < 1e-5, "\(type) \(kernel.name), N \(n)")
             }
         }
     }
