@@ -91,22 +91,36 @@ Q512_INLINE void group16(const uint8_t *b, int g, __m512 v[2], const int type) {
     v[1] = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(second), table);
 }
 
-// One weight row o against n (1–8, constant) activation rows. With one row, two accumulators per
-// half (even and odd groups) keep two FMA chains in flight each.
+// One weight row o against n (1–8, constant) activation rows. With one row, four accumulators
+// (halves of even and odd groups) keep four FMA chains in flight.
 Q512_INLINE void row512(float *y, long ldy, const float *x, long ldx, const uint8_t *row, long inputs, long o,
                         const int n, const int type) {
     const long groups = inputs / 32, per_block = block_elements(type) / 32, bytes = block_bytes(type);
     __m512 acc[8][4];
     for (int j = 0; j < n; j++)
         for (int a = 0; a < 4; a++) acc[j][a] = _mm512_setzero_ps();
-    for (long g = 0; g < groups; g++) {
+    long g = 0;
+    // Two groups per pass with one row; the accumulators' indices must be constants, or the
+    // compiler keeps them in memory.
+    if (n == 1) {
+        for (; g + 1 < groups; g += 2) {
+            __m512 v[2], u[2];
+            group16(row + (g / per_block) * bytes, (int)(g % per_block), v, type);
+            group16(row + ((g + 1) / per_block) * bytes, (int)((g + 1) % per_block), u, type);
+            const float *xg = x + 32 * g;
+            acc[0][0] = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(xg), acc[0][0]);
+            acc[0][1] = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(xg + 16), acc[0][1]);
+            acc[0][2] = _mm512_fmadd_ps(u[0], _mm512_loadu_ps(xg + 32), acc[0][2]);
+            acc[0][3] = _mm512_fmadd_ps(u[1], _mm512_loadu_ps(xg + 48), acc[0][3]);
+        }
+    }
+    for (; g < groups; g++) {
         __m512 v[2];
         group16(row + (g / per_block) * bytes, (int)(g % per_block), v, type);
-        const int a = n == 1 ? 2 * (int)(g & 1) : 0;
         for (int j = 0; j < n; j++) {
             const float *xg = x + j * ldx + 32 * g;
-            acc[j][a] = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(xg), acc[j][a]);
-            acc[j][a + 1] = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(xg + 16), acc[j][a + 1]);
+            acc[j][0] = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(xg), acc[j][0]);
+            acc[j][1] = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(xg + 16), acc[j][1]);
         }
     }
     for (int j = 0; j < n; j++) {
