@@ -110,6 +110,23 @@ struct AttentionCase: CustomStringConvertible, Sendable {
         #expect(maxAbsDifference(y.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
     }
 
+    /// A decode step of many sequences runs them on the kernel pool's threads (constant inputs,
+    /// one new row each); the same step with q on the tape runs them one after another. Both
+    /// give the same bits, and the naive loop's values. (With one BLAS thread both are serial.)
+    @Test func decodeStepOnThePoolEqualsTheSerialPass() {
+        let c = AttentionCase(heads: 4, keyValueHeads: 2, headDimensions: 8, cached: (0..<37).map { 3 + 5 * ($0 % 7) },
+                              new: [Int](repeating: 1, count: 37), window: 20, seed: 506)
+        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
+        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        let pooled = Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
+                                      sequences: sequences, geometry: c.geometry)
+        let tape = Tape()
+        let serial = tape.attention(query: tape.parameter(q), key: Variable(constant: k), value: Variable(constant: v),
+                                    sequences: sequences, geometry: c.geometry)
+        #expect(pooled.value.scalars == serial.value.scalars)
+        #expect(maxAbsDifference(pooled.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
+    }
+
     @Test(arguments: cases)
     func gradientsOfQueryKeyAndValue(_ c: AttentionCase) {
         let (q, k, v, cachedKeys, cachedValues) = c.tensors()

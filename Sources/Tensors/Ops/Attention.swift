@@ -64,8 +64,18 @@ extension Tape {
 
         var probabilities: [[Float]] = []  // per (sequence, head), sequence after sequence: (T, S)
         var y = Tensor(shape: [n, qWidth])
+        // A decode step of many sequences: each sequence's one new row on a thread of the kernel
+        // pool (its products are below OpenBLAS's threading size, so no two pools share a call).
+        let parallel = !keepProbabilities && sequences.count > 1 && BLAS.threadCount > 1 && sequences.allSatisfy { $0.rows.count == 1 }
         y.scalars.withUnsafeMutableBufferPointer { yp in
             q.value.scalars.withUnsafeBufferPointer { qp in
+                if parallel {
+                    let yBase = yp.baseAddress!, qBase = qp.baseAddress!
+                    ParallelOutputs.parallelChunks(sequences.count, threads: BLAS.threadCount) { index in
+                        _ = attentionForward(y: yBase, q: qBase, sequence: sequences[index], geometry: g, keepProbabilities: false)
+                    }
+                    return
+                }
                 for sequence in sequences {
                     probabilities += attentionForward(
                         y: yp.baseAddress!, q: qp.baseAddress!, sequence: sequence, geometry: g, keepProbabilities: keepProbabilities)
