@@ -1,5 +1,5 @@
-// AVX-512 form of the block matrix–vector kernel (matvecq.c) for Q4_0, Q4_1, Q5_0, Q8_0 and
-// Q4_K (Q5_K and Q6_K stay on AVX2). Shapes as there: x (n, I), weight (O, I) in blocks, y (n, O).
+// AVX-512 form of the block matrix–vector kernel (matvecq.c) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K
+// and Q6_K (Q5_K stays on AVX2). Shapes as there: x (n, I), weight (O, I) in blocks, y (n, O).
 //
 // Why: the AVX2 kernel widens every level to an int32, converts it and scales it (~25
 // instructions per 32 weights). A 4-bit level has only 16 values, and within a group of 32
@@ -7,7 +7,8 @@
 // group into one 512-bit register (`table[k] = k · d + m`, the same float operations as
 // quantblocks.h, so the same bits) and each weight is a `vpermps` lookup by its level. Sums are
 // float32 FMAs as before: results equal the dequantised product up to summation order. Q5_0's
-// 32 levels take two tables; Q8_0 needs none (16 levels converted per instruction instead of 8).
+// 32 levels take two tables; Q8_0 and Q6_K take none (16 levels converted per instruction
+// instead of 8).
 #include "ckernels.h"
 #include "quantblocks.h"
 #include "matvec_common.h"
@@ -21,7 +22,8 @@ int tvb_cpu_has_avx512_matvecq(void) {
 }
 
 int tvb_matvecq512_handles(int type) {
-    return type == TVB_Q4_0 || type == TVB_Q4_1 || type == TVB_Q5_0 || type == TVB_Q8_0 || type == TVB_Q4_K;
+    return type == TVB_Q4_0 || type == TVB_Q4_1 || type == TVB_Q5_0 || type == TVB_Q8_0 || type == TVB_Q4_K ||
+           type == TVB_Q6_K;
 }
 
 // The 16 weights of levels 0–15 with scale d and offset m, computed as quantblocks.h does:
@@ -50,6 +52,25 @@ Q512_INLINE void group16(const uint8_t *b, int g, __m512 v[2], const int type) {
         const __m512 d = _mm512_set1_ps(half_at(b));
         v[0] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 2)))), d);
         v[1] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 18)))), d);
+        return;
+    }
+    if (type == TVB_Q6_K) {
+        // No table (64 levels, a scale per 16 elements): the levels of group g assembled as bytes
+        // as group_q6_k does (low 4 bits from ql, high 2 from qh), then 16 widened per instruction.
+        const int h = g / 4, s = g % 4;
+        const float d = half_at(b + 208);
+        const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s;
+        __m256i low = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32 * (s & 1)));
+        if (s >= 2) low = _mm256_srli_epi16(low, 4);
+        low = _mm256_and_si256(low, _mm256_set1_epi8(0x0F));
+        __m256i high = _mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(b + 128 + 32 * h)), _mm_cvtsi32_si128(2 * s));
+        high = _mm256_slli_epi16(_mm256_and_si256(high, _mm256_set1_epi8(3)), 4);
+        const __m256i levels = _mm256_or_si256(low, high);
+        const __m512i offset = _mm512_set1_epi32(32);
+        const __m512i first = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(levels)), offset);
+        const __m512i second = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(levels, 1)), offset);
+        v[0] = _mm512_mul_ps(_mm512_cvtepi32_ps(first), _mm512_set1_ps(d * (float)sc[0]));
+        v[1] = _mm512_mul_ps(_mm512_cvtepi32_ps(second), _mm512_set1_ps(d * (float)sc[1]));
         return;
     }
     if (type == TVB_Q5_0) {
@@ -150,6 +171,7 @@ Q512_TARGET void tvb_matvecq512(float *y, long ldy, const float *x, long ldx, co
         case TVB_Q5_0: rows512(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, rows, TVB_Q5_0); break;
         case TVB_Q8_0: rows512(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, rows, TVB_Q8_0); break;
         case TVB_Q4_K: rows512(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, rows, TVB_Q4_K); break;
+        case TVB_Q6_K: rows512(yb, ldy, xb, ldx, w, inputs, o_begin, o_end, rows, TVB_Q6_K); break;
         default: break;
         }
     }

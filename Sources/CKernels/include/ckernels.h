@@ -97,8 +97,8 @@ void tvb_dequantize_naive(float *dst, const uint8_t *src, long count, int type);
 // the weight's rows read from their blocks (inputs a multiple of the block elements).
 void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                  long o_begin, long o_end, long n, int type);
-// tvb_matvecq's two kernels: AVX2 for every type, and AVX-512 for Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K
-// (4- and 5-bit levels looked up in per-group tables of their weights, matvecq512.c), which
+// tvb_matvecq's two kernels: AVX2 for every type, and AVX-512 for all but Q5_K (4- and 5-bit
+// levels looked up in per-group tables of their weights, matvecq512.c), which
 // tvb_matvecq picks where the CPU has AVX-512F/BW/VL (tvb_cpu_has_avx512_matvecq).
 void tvb_matvecq_avx2(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                       long o_begin, long o_end, long n, int type);
