@@ -48,12 +48,7 @@ import TestSupport
         let i = w.inputs, dense = w.floats()
         for n in 1...9 {
             let x = Blocks.random(n * i, seed: UInt64(600 + n)), xr = Self.rounded(x, rows: n, inputs: i)
-            var exact = [Double](repeating: 0, count: n * o)
-            for r in 0..<n {
-                for c in 0..<o {
-                    for k in 0..<i { exact[r * o + c] += xr[r * i + k] * Double(dense[c * i + k]) }
-                }
-            }
+            let exact = Blocks.product(xr, dense, rows: n, inputs: i, outputs: o)
             let naive = int8ActivationLinearForwardNaive(x, w, rows: n)
             #expect(Blocks.scaledError(naive, exact) < 1e-5, "\(type) naive, N \(n)")
             for threads in [1, 2] {

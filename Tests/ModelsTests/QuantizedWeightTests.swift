@@ -57,6 +57,17 @@ import TestSupport
         return (0..<count).map { _ in Float(rng.nextNormal()) }
     }
 
+    /// y (N, O) = x (N, I) · wᵀ in Double, w (O, I) the dequantised weights.
+    static func product(_ x: [Double], _ w: [Float], rows n: Int, inputs i: Int, outputs o: Int) -> [Double] {
+        var y = [Double](repeating: 0, count: n * o)
+        for r in 0..<n {
+            for c in 0..<o {
+                for k in 0..<i { y[r * o + c] += x[r * i + k] * Double(w[c * i + k]) }
+            }
+        }
+        return y
+    }
+
     /// max |a − b| / (1 + max |b|): the sums here reach O(10), so 1e-5 is a few ulps of float32.
     static func scaledError(_ a: [Float], _ b: [Double]) -> Double {
         precondition(a.count == b.count, "scaledError: \(a.count) vs \(b.count) values")
@@ -137,12 +148,7 @@ import TestSupport
         }
         for n in 1...9 {
             let x = Self.random(n * i, seed: UInt64(800 + n))
-            var exact = [Double](repeating: 0, count: n * o)
-            for r in 0..<n {
-                for c in 0..<o {
-                    for k in 0..<i { exact[r * o + c] += Double(x[r * i + k]) * Double(dense[c * i + k]) }
-                }
-            }
+            let exact = Self.product(x.map(Double.init), dense, rows: n, inputs: i, outputs: o)
             for kernel in kernels {
                 var y = [Float](repeating: .nan, count: n * o)
                 y.withUnsafeMutableBufferPointer { yp in
