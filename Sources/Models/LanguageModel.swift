@@ -30,7 +30,7 @@ public struct LanguageModel: Sendable {
             let file = try GGUFFile(contentsOf: url)
             model = LanguageModel(
                 name: name ?? url.deletingPathExtension().lastPathComponent,
-                decoder: try DecoderLoader.load(gguf: file, keepingBlocks: weights == .quantized),
+                decoder: try DecoderLoader.load(gguf: file, storage: weights == .quantized ? .blocks : .float32ReadingBlocks),
                 tokenizer: try Tokenizer(gguf: file))
         case .huggingFaceFolder(let url):
             model = LanguageModel(

@@ -192,6 +192,33 @@ import TestSupport
         #expect(relativeError(dx.scalars, dxReference.scalars) < 1e-6)
     }
 
+    /// A Float32 matrix that keeps its blocks: forward products up to the block row limit are the
+    /// block kernel's bit for bit, larger ones and the backward are sgemm's on the Float32 copy.
+    @Test(arguments: types.indices)
+    func float32ReadingBlocksSplitsAtTheRowLimit(index: Int) {
+        let type = Self.types[index].storage
+        let blocks = Self.matrix(type, outputs: 37, blocksPerRow: 256 / type.blockElements, seed: UInt64(70 + index))
+        let plain = blocks.converted(to: .float32), both = plain.readingBlocksInSmallProducts(blocks)
+        #expect(both.storageType == .float32 && both.blocksForSmallProducts?.storageType == type)
+        #expect(plain.blocksForSmallProducts == nil && both.floats() == plain.floats())
+        let limit = WeightKernels.blockMatrixVectorRowLimit
+        for n in [1, 8, limit, limit + 1] {
+            let tape = Tape()
+            let x = tape.parameter(Tensor(shape: [n, blocks.inputs], scalars: Self.random(n * blocks.inputs, seed: UInt64(80 + n))))
+            let y = tape.linear(x, weight: both)
+            let expected = tape.linear(x, weight: n <= limit ? blocks : plain)
+            #expect(y.value.scalars.map(\.bitPattern) == expected.value.scalars.map(\.bitPattern), "\(type) N \(n)")
+            let forced = tape.linear(x, weight: both, path: .blockedGEMM), sgemm = tape.linear(x, weight: plain)
+            #expect(forced.value.scalars.map(\.bitPattern) == sgemm.value.scalars.map(\.bitPattern), "\(type) N \(n), sgemm asked for")
+            let dy = Variable(constant: Tensor(shape: [n, blocks.outputs], scalars: Self.random(n * blocks.outputs, seed: UInt64(90 + n))))
+            let dx = tape.gradients(of: tape.sum(tape.multiply(y, dy)))[x]
+            let dxPlain = tape.gradients(of: tape.sum(tape.multiply(sgemm, dy)))[x]
+            #expect(dx.scalars.map(\.bitPattern) == dxPlain.scalars.map(\.bitPattern), "\(type) N \(n) backward")
+        }
+        // Converting to a narrower type drops the blocks (their numbers are no longer the matrix's).
+        #expect(both.converted(to: .bfloat16).blocksForSmallProducts == nil)
+    }
+
     /// Embedding rows decode from the blocks.
     @Test func embeddingRowsDecodeFromBlocks() {
         let table = Self.matrix(.q8_0, outputs: 11, blocksPerRow: 2, seed: 9)

@@ -20,7 +20,7 @@ struct Int8Parity {
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ModelLoadError.modelNotFound(file.lastPathComponent, searched: [file.path], hint: "run `bench models fetch` (or .ci/run) first")
         }
-        let reference = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file), keepingBlocks: true)
+        let reference = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file), storage: .blocks)
         let int8 = try reference.computing(in: .int8), bf16 = try reference.computing(in: .bfloat16)
         #expect(int8.computePrecision == .int8)
         let prompts = try ReferenceFixture.load(model).prompts.map(\.token_ids)

@@ -17,13 +17,17 @@ struct QuantizedDecodeCheck {
     /// up to summation order (batches 1, 3, 8 on the matrix–vector kernel, 12 on decoded tiles).
     func checkRealTensors() throws {
         let gguf = try GGUFFile(contentsOf: file)
-        let blocks = GGUFWeights(file: gguf, keepsBlocks: true), floats = GGUFWeights(file: gguf)
+        let blocks = GGUFWeights(file: gguf, storage: .blocks), floats = GGUFWeights(file: gguf, storage: .float32)
         var seen = Set<GGMLType>()
         for info in gguf.tensors where info.dimensions.count == 2 && info.name.hasPrefix("blk.") && !seen.contains(info.type) {
             seen.insert(info.type)
             let q = try blocks.matrix(info.name), f = try floats.matrix(info.name)
             #expect(q.storageType == WeightStorageType(ggml: info.type) && q.isView, "\(info.name)")
             #expect(q.floats().map(\.bitPattern) == f.floats().map(\.bitPattern), "\(info.name) \(info.type.name) decoding")
+            // Loaded as `bench` loads it: the Float32 copy, its small products from the blocks.
+            let both = try GGUFWeights(file: gguf, storage: .float32ReadingBlocks).matrix(info.name)
+            #expect(both.storageType == .float32 && both.floats() == f.floats(), "\(info.name)")
+            #expect(both.blocksForSmallProducts?.storageType == q.storageType, "\(info.name) keeps its blocks")
             var rng = SeededGenerator(seed: 5)
             for n in [1, 3, 8, 12] {
                 let x = (0..<(n * q.inputs)).map { _ in Float(rng.nextNormal()) }
@@ -46,7 +50,7 @@ struct QuantizedDecodeCheck {
     /// largest absolute logit difference seen of each.
     func compareLogits(tolerance: Float) throws -> (prefill: Float, decode: Float) {
         let gguf = try GGUFFile(contentsOf: file)
-        let reference = try DecoderLoader.load(gguf: gguf), quantized = try DecoderLoader.load(gguf: gguf, keepingBlocks: true)
+        let reference = try DecoderLoader.load(gguf: gguf, storage: .float32), quantized = try DecoderLoader.load(gguf: gguf, storage: .blocks)
         let prompts = try ReferenceFixture.load(model).prompts.map(\.token_ids).filter { $0.count <= 64 }
         let v = reference.configuration.vocabularySize
         func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
@@ -83,7 +87,7 @@ struct QuantizedDecodeCheck {
 
 @Suite(.serialized) struct SmolLM2QuantizedTests {
     static let check = QuantizedDecodeCheck(model: "smollm2-135m-instruct-q4_1", file: SharedPaths.smolLM2)
-    static let parity = Result { try ReferenceParity(model: "smollm2-135m-instruct-q4_1", file: SharedPaths.smolLM2, keepingBlocks: true) }
+    static let parity = Result { try ReferenceParity(model: "smollm2-135m-instruct-q4_1", file: SharedPaths.smolLM2, storage: .blocks) }
 
     @Test func realTensorsMatchTheirDequantisation() throws { try Self.check.checkRealTensors() }
     @Test func logitsMatchFloat32() throws { _ = try Self.check.compareLogits(tolerance: 1e-3) }
@@ -93,7 +97,7 @@ struct QuantizedDecodeCheck {
 
 @Suite(.serialized) struct Gemma3QuantizedTests {
     static let check = QuantizedDecodeCheck(model: "gemma3-270m-q4_k_m", file: SharedPaths.gemma3)
-    static let parity = Result { try ReferenceParity(model: "gemma3-270m-q4_k_m", file: SharedPaths.gemma3, keepingBlocks: true) }
+    static let parity = Result { try ReferenceParity(model: "gemma3-270m-q4_k_m", file: SharedPaths.gemma3, storage: .blocks) }
 
     @Test func realTensorsMatchTheirDequantisation() throws { try Self.check.checkRealTensors() }
     @Test func logitsMatchFloat32() throws { _ = try Self.check.compareLogits(tolerance: 1e-3) }

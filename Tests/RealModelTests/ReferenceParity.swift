@@ -12,13 +12,13 @@ struct ReferenceParity {
     let fixture: ReferenceFixture
     let tensors: SafetensorsFile
 
-    /// - Parameter keepingBlocks: load the GGUF weights as blocks read by the quantised kernels
-    ///   instead of Float32 copies.
-    init(model: String, file: URL, keepingBlocks: Bool = false) throws {
+    /// - Parameter storage: how to load the GGUF weights; by default as `bench` does (Float32
+    ///   copies whose small forward products, such as the last-token logits, read the blocks).
+    init(model: String, file: URL, storage: GGUFMatrixStorage = .float32ReadingBlocks) throws {
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ModelLoadError.modelNotFound(file.lastPathComponent, searched: [file.path], hint: "run `bench models fetch` (or .ci/run) first")
         }
-        decoder = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file), keepingBlocks: keepingBlocks)
+        decoder = try DecoderLoader.load(gguf: try GGUFFile(contentsOf: file), storage: storage)
         fixture = try ReferenceFixture.load(model)
         tensors = try SafetensorsFile(contentsOf: ReferenceFixture.folder(model).appendingPathComponent("tensors.safetensors"))
     }

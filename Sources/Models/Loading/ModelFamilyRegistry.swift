@@ -28,12 +28,12 @@ public enum ModelFamilyRegistry {
 
 /// Builds decoders from checkpoint files.
 public enum DecoderLoader {
-    /// A decoder from a GGUF file: weights dequantised to Float32 (the reference), or with
-    /// `keepingBlocks` read from the file's blocks by the quantised kernels (see `GGUFWeights`).
-    public static func load(gguf file: GGUFFile, keepingBlocks: Bool = false) throws -> Decoder {
+    /// A decoder from a GGUF file. `storage` says whether weight matrices are Float32 copies, the file's blocks, or Float32
+    /// copies whose small forward products read the blocks (see `GGUFMatrixStorage`).
+    public static func load(gguf file: GGUFFile, storage: GGUFMatrixStorage = .float32ReadingBlocks) throws -> Decoder {
         let family = try ModelFamilyRegistry.family(ggufArchitecture: try file.architecture(), file: file.url.path)
         return try assembleDecoder(
-            from: GGUFWeights(file: file, keepsBlocks: keepingBlocks), names: .gguf,
+            from: GGUFWeights(file: file, storage: storage), names: .gguf,
             configuration: try family.configuration(gguf: file))
     }
 

@@ -45,16 +45,29 @@ extension WeightSource {
     }
 }
 
-/// Tensors of a GGUF file, dequantised; with `keepsBlocks`, weight matrices stay in the file's
-/// encoding instead. GGUF lists dimensions fastest first, so (ne0, ne1) is the row-major shape (ne1, ne0).
+/// How `GGUFWeights.matrix(_:)` returns a weight matrix stored in GGUF blocks.
+public enum GGUFMatrixStorage: Sendable {
+    /// Dequantised Float32 copies, and nothing else: every product reads them.
+    case float32
+    /// Dequantised Float32 copies that keep a view of their blocks in the mapped file: forward
+    /// products of up to `WeightKernels.blockMatrixVectorRowLimit` rows (decode, the last-token
+    /// logits) read the blocks, the same numbers in 4–8 times fewer bytes
+    /// (`WeightMatrix.readingBlocksInSmallProducts(_:)`); prefill, training and the backward read
+    /// the Float32 copies.
+    case float32ReadingBlocks
+    /// Views of the blocks in the mapped file (and of F32/F16/BF16 elements): no Float32 copy.
+    case blocks
+}
+
+/// Tensors of a GGUF file, dequantised; weight matrices as `storage` says. Block types without
+/// kernels are dequantised whatever `storage` says. GGUF lists dimensions fastest first, so
+/// (ne0, ne1) is the row-major shape (ne1, ne0).
 public struct GGUFWeights: WeightSource {
     public let file: GGUFFile
-    /// Whether `matrix(_:)` returns views of the mapped file's blocks (and F32/F16/BF16 elements)
-    /// rather than Float32 copies. Types without kernels are dequantised either way.
-    public let keepsBlocks: Bool
-    public init(file: GGUFFile, keepsBlocks: Bool = false) {
+    public let storage: GGUFMatrixStorage
+    public init(file: GGUFFile, storage: GGUFMatrixStorage = .float32) {
         self.file = file
-        self.keepsBlocks = keepsBlocks
+        self.storage = storage
     }
     public var location: String { file.url.path }
     public func contains(_ name: String) -> Bool { file.hasTensor(named: name) }
@@ -63,26 +76,30 @@ public struct GGUFWeights: WeightSource {
         return Tensor(shape: info.dimensions.reversed(), scalars: try file.dequantize(info))
     }
 
-    /// Dequantised to Float32 straight into the matrix's storage (no intermediate array), or with
-    /// `keepsBlocks` a view of the tensor's bytes in the mapped file (which the matrix keeps open).
+    /// Dequantised to Float32 straight into the matrix's storage (no intermediate array), or a
+    /// view of the tensor's bytes in the mapped file (which the matrix keeps open), or both.
     public func matrix(_ name: String) throws -> WeightMatrix {
         let info = try file.tensorInfo(named: name)
         guard info.dimensions.count == 2 else {
             throw ModelLoadError.invalidConfiguration("\(location): tensor \(name) has dimensions \(info.dimensions); a weight matrix needs 2")
         }
         let bytes = file.rawBytes(of: info)
+        var view: WeightMatrix?
         #if _endian(little)
-        if keepsBlocks, let type = WeightStorageType(ggml: info.type) {
+        if storage != .float32, let type = WeightStorageType(ggml: info.type) {
             // The file's parser checked that the bytes are whole blocks of the tensor's shape.
-            return WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0], storageType: type, bytes: bytes, owner: file)
+            view = WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0], storageType: type, bytes: bytes, owner: file)
         }
         #endif
+        if storage == .blocks, let view { return view }
         guard info.type.isDequantizable else {
             throw ModelFormatError.unsupportedDequantization(path: file.path, tensor: name, type: info.type.name)
         }
-        return WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0]) { destination in
+        let float32 = WeightMatrix(outputs: info.dimensions[1], inputs: info.dimensions[0]) { destination in
             info.type.dequantizeConcurrently(bytes, elementCount: info.elementCount, into: destination)
         }
+        guard let view, view.storageType.isBlockQuantized else { return float32 }
+        return float32.readingBlocksInSmallProducts(view)
     }
 }
 

@@ -1,7 +1,8 @@
 // Shapes: N rows, I inputs, O outputs; the weight is (O, I) in its stored width or GGUF blocks.
 import CKernels
 
-/// Which kernel multiplies by a 16-bit or block-quantised `WeightMatrix` (Float32 storage always uses sgemm).
+/// Which kernel multiplies by a 16-bit or block-quantised `WeightMatrix` (Float32 storage uses sgemm,
+/// except that a forward `.matrixVector` product reads the blocks a matrix keeps, if any).
 public enum WeightKernelPath: Sendable, CaseIterable {
     /// `.matrixVector` for at most `WeightKernels.matrixVectorRowLimit` rows
     /// (`blockMatrixVectorRowLimit` for a forward product with GGUF blocks), `.blockedGEMM` above.
@@ -68,6 +69,11 @@ public func weightLinearForward(
         return
     }
     if w.storageType == .float32 {
+        if let blocks = w.blocksForSmallProducts,
+           WeightKernels.resolve(path, rows: n, limit: WeightKernels.blockMatrixVectorRowLimit) == .matrixVector {
+            weightLinearForward(y, x, blocks, rows: n, path: .matrixVector, threads: threads)
+            return
+        }
         linearForward(y, x, w.buffer.base.assumingMemoryBound(to: Float.self), rows: n, inputs: i, outputs: o)
         return
     }

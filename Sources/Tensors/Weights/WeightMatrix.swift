@@ -51,6 +51,9 @@ public struct WeightMatrix: Sendable {
     var bfloat16Panels: WeightBuffer? = nil
     /// Whether small forward products round the activations to int8 (`withInt8Activations()`).
     var int8Activations = false
+    /// The GGUF blocks these Float32 elements were dequantised from (`readingBlocksInSmallProducts(_:)`):
+    /// forward products of up to `WeightKernels.blockMatrixVectorRowLimit` rows read them instead.
+    var sourceBlocks: SourceBlocks? = nil
 
     /// [O, I].
     public var shape: [Int] { [outputs, inputs] }
@@ -115,6 +118,14 @@ public struct WeightMatrix: Sendable {
         self.inputs = inputs
         self.storageType = storageType
         buffer = bytes.withUnsafeBytes { WeightBuffer(copying: $0) }
+    }
+
+    /// A matrix over an existing buffer (the view `sourceBlocks` hands to the block kernels).
+    init(outputs: Int, inputs: Int, storageType: WeightStorageType, buffer: WeightBuffer) {
+        self.outputs = outputs
+        self.inputs = inputs
+        self.storageType = storageType
+        self.buffer = buffer
     }
 
     private static func checkBytes(_ count: Int, outputs: Int, inputs: Int, _ type: WeightStorageType) {
