@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Foundation
 
 /// Matrix products through `cblas_sgemm`, row-major.
 public enum BLAS {
@@ -13,7 +14,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        if m * n * k >= multithreadedProductSize { tvb_parallel_rest() }
+        if m * n * k >= multithreadedProductSize && threadCount > 1 { tvb_parallel_rest() }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans,
@@ -40,5 +41,52 @@ public enum BLAS {
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// Runs `body(threads)` with OpenBLAS on one thread per call, `threads` being the count it had
+    /// before: for many small independent products spread over the kernel pool, each on its own
+    /// thread, where OpenBLAS would otherwise split every one of them and hand off between its
+    /// threads. Overlapping sections (other threads' forward passes) share one count, and the
+    /// last to leave restores the saved setting.
+    static func withSingleThreadedCalls<R>(_ body: (_ threads: Int) throws -> R) rethrows -> R {
+        let threads = SingleThreadedSections.shared.enter()
+        defer { SingleThreadedSections.shared.leave() }
+        return try body(threads)
+    }
+}
+
+/// The nesting count behind `BLAS.withSingleThreadedCalls`, over a thread-count setting (OpenBLAS's
+/// for `shared`; a plain variable in tests).
+final class SingleThreadedSections: @unchecked Sendable {
+    static let shared = SingleThreadedSections(read: { BLAS.threadCount }, write: { BLAS.threadCount = $0 })
+    private let read: () -> Int
+    private let write: (Int) -> Void
+    private let lock = NSLock()
+    private var depth = 0   // guarded by `lock`
+    private var saved = 1   // the setting when the first open section entered
+
+    init(read: @escaping () -> Int, write: @escaping (Int) -> Void) {
+        self.read = read
+        self.write = write
+    }
+
+    /// Opens a section: the setting becomes 1. Returns the setting before the first open section.
+    func enter() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if depth == 0 {
+            saved = read()
+            write(1)
+        }
+        depth += 1
+        return saved
+    }
+
+    /// Closes a section; the last one open restores the saved setting.
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        depth -= 1
+        if depth == 0 { write(saved) }
     }
 }

@@ -127,6 +127,52 @@ struct AttentionCase: CustomStringConvertible, Sendable {
         #expect(maxAbsDifference(pooled.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
     }
 
+    /// Prefill spreads the (sequence, head) pairs over the kernel pool with one-thread BLAS calls:
+    /// the same bits, and the same kept probabilities, as the sequences one after another.
+    @Test(arguments: [false, true])
+    func prefillPairsOnThePoolEqualTheSerialPass(keepProbabilities: Bool) {
+        let c = AttentionCase(heads: 6, keyValueHeads: 2, headDimensions: 8, cached: [0, 4, 9, 0], new: [7, 3, 12, 1],
+                              window: 9, seed: 507)
+        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
+        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        var pooled = [Float](repeating: .nan, count: q.count), serial = pooled
+        var pooledP = [[Float]](), serialP = [[Float]]()
+        q.scalars.withUnsafeBufferPointer { qp in
+            pooled.withUnsafeMutableBufferPointer { yp in
+                pooledP = attentionForwardOnThePool(y: yp.baseAddress!, q: qp.baseAddress!, sequences: sequences,
+                                                    geometry: c.geometry, keepProbabilities: keepProbabilities)
+            }
+            serial.withUnsafeMutableBufferPointer { yp in
+                for sequence in sequences {
+                    serialP += attentionForward(y: yp.baseAddress!, q: qp.baseAddress!, sequence: sequence, geometry: c.geometry,
+                                                keepProbabilities: keepProbabilities)
+                }
+            }
+        }
+        #expect(pooled.map(\.bitPattern) == serial.map(\.bitPattern))
+        #expect(pooledP.count == (keepProbabilities ? 4 * 6 : 0) && pooledP == serialP)
+        #expect(maxAbsDifference(pooled, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
+    }
+
+    /// Prefills longer than a row block without a gradient skip the keys no row of a block sees
+    /// (causal, and outside a window): the naive loop's values, and those of the whole-P pass
+    /// that a gradient takes.
+    @Test(arguments: [nil, 40] as [Int?])
+    func longPrefillInRowBlocksMatchesTheNaiveLoop(window: Int?) {
+        let c = AttentionCase(heads: 4, keyValueHeads: 2, headDimensions: 8, cached: [0, 30, 5], new: [150, 70, 64],
+                              window: window, seed: 508)
+        #expect(c.new.max()! > attentionRowBlock)
+        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
+        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        let blocks = Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
+                                      sequences: sequences, geometry: c.geometry)
+        let tape = Tape()
+        let whole = tape.attention(query: tape.parameter(q), key: Variable(constant: k), value: Variable(constant: v),
+                                   sequences: sequences, geometry: c.geometry)
+        #expect(maxAbsDifference(blocks.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
+        #expect(maxAbsDifference(blocks.value.scalars, whole.value.scalars) < 1e-6)
+    }
+
     @Test(arguments: cases)
     func gradientsOfQueryKeyAndValue(_ c: AttentionCase) {
         let (q, k, v, cachedKeys, cachedValues) = c.tensors()

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensors
 
@@ -49,6 +50,26 @@ import Testing
         BLAS.sgemm(transposeA: false, transposeB: false, m: 0, n: 1, k: 1, a: a, lda: 1, b: b, ldb: 1, c: &c, ldc: 1)
         BLAS.sgemm(transposeA: false, transposeB: false, m: 1, n: 0, k: 1, a: a, lda: 1, b: b, ldb: 1, c: &c, ldc: 1)
         #expect(c == [42])
+    }
+
+    /// Sections of one-thread calls: the first to open saves the setting and sets 1, nested and
+    /// overlapping ones (other threads) see the saved value, the last to close restores it.
+    @Test func singleThreadedSectionsRestoreTheSettingWhenTheLastCloses() {
+        final class Setting: @unchecked Sendable { var value = 3; var writes: [Int] = [] }
+        let setting = Setting()
+        let sections = SingleThreadedSections(read: { setting.value }, write: { setting.value = $0; setting.writes.append($0) })
+        #expect(sections.enter() == 3 && setting.value == 1)
+        #expect(sections.enter() == 3 && setting.value == 1)
+        sections.leave()
+        #expect(setting.value == 1)
+        sections.leave()
+        #expect(setting.value == 3 && setting.writes == [1, 3])
+        // Many threads opening and closing sections at once leave the setting as it was.
+        DispatchQueue.concurrentPerform(iterations: 200) { _ in
+            #expect(sections.enter() == 3)
+            sections.leave()
+        }
+        #expect(setting.value == 3)
     }
 
     @Test func openBLASReportsItsCore() {

@@ -64,21 +64,24 @@ extension Tape {
 
         var probabilities: [[Float]] = []  // per (sequence, head), sequence after sequence: (T, S)
         var y = Tensor(shape: [n, qWidth])
-        // A decode step of many sequences: each sequence's one new row on a thread of the kernel
-        // pool (its products are below OpenBLAS's threading size, so no two pools share a call).
-        let parallel = !keepProbabilities && sequences.count > 1 && BLAS.threadCount > 1 && sequences.allSatisfy { $0.rows.count == 1 }
+        let threads = BLAS.threadCount, decodeStep = sequences.allSatisfy { $0.rows.count == 1 }
         y.scalars.withUnsafeMutableBufferPointer { yp in
             q.value.scalars.withUnsafeBufferPointer { qp in
-                if parallel {
-                    let yBase = yp.baseAddress!, qBase = qp.baseAddress!
-                    ParallelOutputs.parallelChunks(sequences.count, threads: BLAS.threadCount) { index in
+                let yBase = yp.baseAddress!, qBase = qp.baseAddress!
+                if threads > 1 && decodeStep && !keepProbabilities && sequences.count > 1 {
+                    // A decode step of many sequences: each sequence's one new row on a thread of
+                    // the kernel pool (its products are below OpenBLAS's threading size).
+                    ParallelOutputs.parallelChunks(sequences.count, threads: threads) { index in
                         _ = attentionForward(y: yBase, q: qBase, sequence: sequences[index], geometry: g, keepProbabilities: false)
                     }
-                    return
-                }
-                for sequence in sequences {
-                    probabilities += attentionForward(
-                        y: yp.baseAddress!, q: qp.baseAddress!, sequence: sequence, geometry: g, keepProbabilities: keepProbabilities)
+                } else if threads > 1 && !decodeStep && sequences.count * g.heads > 1 {
+                    probabilities = attentionForwardOnThePool(y: yBase, q: qBase, sequences: sequences, geometry: g,
+                                                              keepProbabilities: keepProbabilities)
+                } else {
+                    for sequence in sequences {
+                        probabilities += attentionForward(
+                            y: yBase, q: qBase, sequence: sequence, geometry: g, keepProbabilities: keepProbabilities)
+                    }
                 }
             }
         }
@@ -155,33 +158,105 @@ func attentionForward(
     keepProbabilities: Bool
 ) -> [[Float]] {
     let shape = AttentionHeadShape(sequence, g)
-    let group = g.heads / g.keyValueHeads, dh = g.headDimensions, r0 = sequence.rows.lowerBound
     var kept = [[Float]]()
     var scores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
-    sequence.keys.withUnsafeBufferPointer { kp in
-        sequence.values.withUnsafeBufferPointer { vp in
-            for head in 0..<g.heads {
-                let kvColumn = (head / group) * dh, qColumn = r0 * shape.queryStride + head * dh
+    for head in 0..<g.heads {
+        scores.withUnsafeMutableBufferPointer { sp in
+            attentionPairForward(y: y, q: q, sequence: sequence, head: head, geometry: g, shape: shape,
+                                 probabilities: sp.baseAddress!, keepProbabilities: keepProbabilities)
+        }
+        if keepProbabilities { kept.append(scores) }
+    }
+    return kept
+}
+
+/// Every (sequence, head) pair, forward, as `attentionForward` over the sequences computes them,
+/// the pairs spread over the kernel pool with OpenBLAS on one thread per product: at prefill
+/// sizes (a few hundred rows and keys) OpenBLAS would otherwise split each product between its
+/// threads and hand off twice per pair.
+/// - Returns: the pairs' P, sequence after sequence and head after head, when `keepProbabilities`.
+func attentionForwardOnThePool(
+    y: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, sequences: [AttentionSequence], geometry g: AttentionGeometry,
+    keepProbabilities: Bool
+) -> [[Float]] {
+    let pairs = sequences.count * g.heads
+    var kept = [[Float]](repeating: [], count: keepProbabilities ? pairs : 0)
+    kept.withUnsafeMutableBufferPointer { keptSlots in
+        BLAS.withSingleThreadedCalls { threads in
+            ParallelOutputs.parallelChunks(pairs, threads: threads) { pair in
+                let sequence = sequences[pair / g.heads], shape = AttentionHeadShape(sequence, g)
+                // Each pair owns its scores and its slot of `kept`: the chunks write disjoint memory.
+                var scores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
                 scores.withUnsafeMutableBufferPointer { sp in
-                    attentionHeadForward(
-                        y: y + qColumn, probabilities: sp.baseAddress!, q: q + qColumn,
-                        keys: kp.baseAddress! + kvColumn, values: vp.baseAddress! + kvColumn, shape: shape)
+                    attentionPairForward(y: y, q: q, sequence: sequence, head: pair % g.heads, geometry: g, shape: shape,
+                                         probabilities: sp.baseAddress!, keepProbabilities: keepProbabilities)
                 }
-                if keepProbabilities { kept.append(scores) }
+                if keepProbabilities { keptSlots[pair] = scores }
             }
         }
     }
     return kept
 }
 
+/// One head of one sequence, forward (`attentionHeadForward`; P kept whole in `probabilities` when
+/// `keepProbabilities`): locates the head's columns of q and y and its KV head's columns of the
+/// sequence's keys and values.
+func attentionPairForward(
+    y: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, sequence: AttentionSequence, head: Int,
+    geometry g: AttentionGeometry, shape: AttentionHeadShape, probabilities: UnsafeMutablePointer<Float>, keepProbabilities: Bool
+) {
+    let group = g.heads / g.keyValueHeads, dh = g.headDimensions
+    let kvColumn = (head / group) * dh, qColumn = sequence.rows.lowerBound * shape.queryStride + head * dh
+    sequence.keys.withUnsafeBufferPointer { kp in
+        sequence.values.withUnsafeBufferPointer { vp in
+            attentionHeadForward(
+                y: y + qColumn, probabilities: probabilities, q: q + qColumn,
+                keys: kp.baseAddress! + kvColumn, values: vp.baseAddress! + kvColumn, shape: shape,
+                keepProbabilities: keepProbabilities)
+        }
+    }
+}
+
 /// One head of one sequence, forward: P = masked softmax(scale · Q Kᵀ) (T, S), Y = P V (T, Dh).
 /// `q` and `y` point at the head's columns of the sequence's first new row; `keys` and `values`
 /// at its KV head's columns of the sequence's first key.
+///
+/// With `keepProbabilities` P is written whole, row-major (T, S), for the backward. Without,
+/// the rows go in blocks of `attentionRowBlock`, each against only the keys some row of it sees
+/// (causal, and within the window): a block's P (T', S') is left at the start of `p`, and a
+/// prefill of T tokens skips about half of the masked products.
 func attentionHeadForward(
     y: UnsafeMutablePointer<Float>, probabilities p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
-    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, shape: AttentionHeadShape
+    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, shape: AttentionHeadShape, keepProbabilities: Bool
 ) {
-    let t = shape.newTokens, s = shape.keys, dh = shape.headDimensions
+    let t = shape.newTokens, s = shape.keys
+    if keepProbabilities || t <= attentionRowBlock {
+        attentionRowsForward(y: y, p: p, q: q, keys: keys, values: values, rows: t, keyCount: s, shape: shape)
+        return
+    }
+    for first in stride(from: 0, to: t, by: attentionRowBlock) {
+        let rows = min(attentionRowBlock, t - first)
+        // Row r is the query at position S − T + r: the block's last row sees keys up to its own
+        // position, and (with a window W) the first row none before its position − W + 1.
+        let end = s - t + first + rows
+        let start = shape.window.map { max(0, s - t + first - $0 + 1) } ?? 0
+        attentionRowsForward(y: y + first * shape.queryStride, p: p, q: q + first * shape.queryStride,
+                             keys: keys + start * shape.keyValueStride, values: values + start * shape.keyValueStride,
+                             rows: rows, keyCount: end - start, shape: shape)
+    }
+}
+
+/// Query rows per block of `attentionHeadForward` when P is not kept: large enough for efficient
+/// products, small enough that the blocks skip most of the masked half.
+let attentionRowBlock = 64
+
+/// `rows` query rows against `keyCount` keys, the last row being the query at the last key's
+/// position: P (rows, keyCount) at `p`, Y (rows, Dh) at `y`.
+private func attentionRowsForward(
+    y: UnsafeMutablePointer<Float>, p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows t: Int, keyCount s: Int, shape: AttentionHeadShape
+) {
+    let dh = shape.headDimensions
     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: s, k: dh, alpha: shape.scale,
                a: q, lda: shape.queryStride, b: keys, ldb: shape.keyValueStride, c: p, ldc: s)
     tvb_masked_softmax_rows(p, t, s, shape.window ?? 0)
