@@ -15,6 +15,9 @@ struct PrefillCeiling {
     /// FLOP of the layer products per token.
     var flopPerToken: Int
 
+    /// The fewest runs per shape `bench perf` takes for the ceiling, whatever --repeats says.
+    static let minimumRepeats = 5
+
     var gflops: Double { Double(rows * flopPerToken) / seconds / 1e9 }
     var tokensPerSecond: Double { Double(rows) / seconds }
 

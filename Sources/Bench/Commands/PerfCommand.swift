@@ -28,7 +28,7 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "New tokens per sequence in the decode measurements.")
     var decodeTokens: Int = 32
 
-    @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32).")
+    @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32, products of up to 32 rows reading the blocks).")
     var weights: WeightFormat?
 
     @Option(help: "Precision of the forward weight products: float32 (default, the reference), bfloat16 (AVX512_BF16, float32 sums) or int8 (with --weights quantized: decode-sized products take activations rounded to int8 per 32 elements, AVX512_VNNI, as llama.cpp). With bfloat16 or int8, prefill is measured in both, side by side.")
@@ -144,7 +144,9 @@ extension PerfCommand {
         print("workload          compute   rows   SGEMM GFLOP/s  ceiling tok/s  prefill tok/s  fraction   CPU-s  fraction (CPU-s)")
         for workload in workloads {
             let rows = workload.prompts.reduce(0) { $0 + $1.count }
-            let ceiling = PrefillCeiling.measure(c.layerProducts, rows: rows, repeats: repeats)
+            // At least 5 runs per shape: a 128-row product takes well under a millisecond, and a
+            // best of 2 caught in one stall of the shared machine once halved the ceiling.
+            let ceiling = PrefillCeiling.measure(c.layerProducts, rows: rows, repeats: max(repeats, PrefillCeiling.minimumRepeats))
             var rates = [Double]()
             for variant in variants {
                 let decoder = variant.decoder

@@ -3,6 +3,8 @@ import Tensors
 /// How a loaded model stores its linear weights and embedding (norm vectors are always Float32).
 public enum WeightFormat: String, Sendable, CaseIterable {
     /// Float32; GGUF blocks are dequantised at load. The reference: parity with fp32 transformers.
+    /// A GGUF matrix also keeps a view of its blocks, which forward products of up to 32 rows
+    /// (decode, the last-token logits) read instead: the same numbers up to summation order.
     case float32
     /// Re-encoded after loading, rounding to nearest even: half the bytes of Float32.
     case bfloat16, float16
