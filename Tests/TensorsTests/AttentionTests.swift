@@ -52,6 +52,19 @@ struct AttentionCase: CustomStringConvertible, Sendable {
     /// The textbook definition: for query i of a sequence at position p = C + i, softmax over the
     /// keys j ≤ p (and j > p − window) of scale · q·k_j, then Σ_j p_j v_j; query head h reads KV
     /// head h / (H / Hkv). Double throughout.
+    /// The attention output with constant inputs (no probabilities kept, the inference paths),
+    /// with q on a tape (every probability kept, the training path), and from the naive loop.
+    func constantAndTapedOutputs() -> (constant: [Float], taped: [Float], naive: [Double]) {
+        let (q, k, v, cachedKeys, cachedValues) = tensors()
+        let sequences = sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
+        let constant = Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
+                                        sequences: sequences, geometry: geometry)
+        let tape = Tape()
+        let taped = tape.attention(query: tape.parameter(q), key: Variable(constant: k), value: Variable(constant: v),
+                                   sequences: sequences, geometry: geometry)
+        return (constant.value.scalars, taped.value.scalars, naiveOutput(q: q, sequences: sequences))
+    }
+
     func naiveOutput(q: Tensor, sequences: [AttentionSequence]) -> [Double] {
         let g = geometry, dh = headDimensions, qWidth = heads * dh, group = heads / keyValueHeads
         var y = [Double](repeating: 0, count: rowCount * qWidth)
@@ -116,15 +129,9 @@ struct AttentionCase: CustomStringConvertible, Sendable {
     @Test func decodeStepOnThePoolEqualsTheSerialPass() {
         let c = AttentionCase(heads: 4, keyValueHeads: 2, headDimensions: 8, cached: (0..<37).map { 3 + 5 * ($0 % 7) },
                               new: [Int](repeating: 1, count: 37), window: 20, seed: 506)
-        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
-        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
-        let pooled = Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
-                                      sequences: sequences, geometry: c.geometry)
-        let tape = Tape()
-        let serial = tape.attention(query: tape.parameter(q), key: Variable(constant: k), value: Variable(constant: v),
-                                    sequences: sequences, geometry: c.geometry)
-        #expect(pooled.value.scalars == serial.value.scalars)
-        #expect(maxAbsDifference(pooled.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
+        let (pooled, serial, naive) = c.constantAndTapedOutputs()
+        #expect(pooled == serial)
+        #expect(maxAbsDifference(pooled, naive) < 1e-5)
     }
 
     /// Prefill spreads the (sequence, head) pairs over the kernel pool with one-thread BLAS calls:
@@ -162,15 +169,9 @@ struct AttentionCase: CustomStringConvertible, Sendable {
         let c = AttentionCase(heads: 4, keyValueHeads: 2, headDimensions: 8, cached: [0, 30, 5], new: [150, 70, 64],
                               window: window, seed: 508)
         #expect(c.new.max()! > attentionRowBlock)
-        let (q, k, v, cachedKeys, cachedValues) = c.tensors()
-        let sequences = c.sequences(k: k, v: v, cachedKeys: cachedKeys, cachedValues: cachedValues)
-        let blocks = Tape().attention(query: Variable(constant: q), key: Variable(constant: k), value: Variable(constant: v),
-                                      sequences: sequences, geometry: c.geometry)
-        let tape = Tape()
-        let whole = tape.attention(query: tape.parameter(q), key: Variable(constant: k), value: Variable(constant: v),
-                                   sequences: sequences, geometry: c.geometry)
-        #expect(maxAbsDifference(blocks.value.scalars, c.naiveOutput(q: q, sequences: sequences)) < 1e-5)
-        #expect(maxAbsDifference(blocks.value.scalars, whole.value.scalars) < 1e-6)
+        let (blocks, whole, naive) = c.constantAndTapedOutputs()
+        #expect(maxAbsDifference(blocks, naive) < 1e-5)
+        #expect(maxAbsDifference(blocks, whole) < 1e-6)
     }
 
     @Test(arguments: cases)
