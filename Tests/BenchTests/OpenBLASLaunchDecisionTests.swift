@@ -76,6 +76,13 @@ private typealias Decision = OpenBLASLaunchDecision
         #expect(Decision.decide(environment: c.environment, loadedCore: c.loaded, cpuFlags: c.flags) == c.expected)
     }
 
+    @Test func aMissingThreadTimeoutIsSetUnlessTheUserSetOneOrTurnedRelaunchingOff() {
+        #expect(Decision.missingThreadTimeout(environment: [:]) == "4")
+        #expect(Decision.missingThreadTimeout(environment: ["OPENBLAS_CORETYPE": "Haswell"]) == "4")
+        #expect(Decision.missingThreadTimeout(environment: ["OPENBLAS_THREAD_TIMEOUT": "28"]) == nil)
+        #expect(Decision.missingThreadTimeout(environment: ["BENCH_OPENBLAS_RELAUNCH": "0"]) == nil)
+    }
+
     @Test func relaunchVariablesAppendToTheTriedListAndKeepTheOriginalCore() {
         #expect(Decision.relaunchVariables(environment: [:], coreType: "Cooperlake", loadedCore: "Prescott") == [
             "OPENBLAS_CORETYPE": "Cooperlake", "BENCH_OPENBLAS_TRIED": "Cooperlake", "BENCH_OPENBLAS_RELAUNCHED": "Prescott",

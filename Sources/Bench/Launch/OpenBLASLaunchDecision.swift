@@ -63,6 +63,23 @@ enum OpenBLASLaunchDecision: Equatable {
         return .keep(.candidatesExhausted(originalCore: original ?? loadedCore, tried: tried))
     }
 
+    /// OpenBLAS's spin before its idle threads sleep, read once when the library loads: 2^n cycles
+    /// (n from 4 to 30; 28 when unset, about 0.1 s here).
+    static let threadTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
+    /// The shortest spin (2^4 cycles). The idle threads then sleep between products instead of
+    /// spinning with `sched_yield` on the cores the kernel pool and the main thread run on.
+    /// Measured 2026-12-05 on 2 cores, four runs each way: prefill 1×128 at 0.823 of the SGEMM
+    /// ceiling against 0.770 (SmolLM2) and 0.760 against 0.736 (Gemma); a SITE/TV/LTV run on two
+    /// tasks 177 s against 184 s, system time 9 s against 39 s.
+    static let threadTimeout = "4"
+
+    /// The `OPENBLAS_THREAD_TIMEOUT` value this process should have been started with, when it
+    /// was not and the user has not turned relaunching off; nil otherwise. Pure.
+    static func missingThreadTimeout(environment: [String: String]) -> String? {
+        guard environment[switchVariable] != "0", environment[threadTimeoutVariable] == nil else { return nil }
+        return threadTimeout
+    }
+
     /// The variables a relaunch with `coreType` sets: the core type, the tried list with
     /// `coreType` appended, and the guard (kept from the first process, else `loadedCore`). Pure.
     static func relaunchVariables(environment: [String: String], coreType: String, loadedCore: String) -> [String: String] {

@@ -3,19 +3,25 @@ import Tensors
 
 /// Applies `OpenBLASLaunchDecision` to this process, before any BLAS call.
 enum OpenBLASLauncher {
-    /// Relaunches `bench` with a better `OPENBLAS_CORETYPE` when the decision says so; returns only
-    /// when this process should run on. A relaunched process says on stderr what it runs with.
+    /// Relaunches `bench` with a better `OPENBLAS_CORETYPE` when the decision says so, and with
+    /// `OPENBLAS_THREAD_TIMEOUT` when it is missing (both are read only when the library loads);
+    /// returns only when this process should run on. A process relaunched for its core says on
+    /// stderr what it runs with.
     static func relaunchIfNeeded() {
         #if os(Linux)
         let environment = ProcessInfo.processInfo.environment
         let loadedCore = BLAS.coreName
         let flags = CPUInfo.current()?.flags ?? []
         let decision = OpenBLASLaunchDecision.decide(environment: environment, loadedCore: loadedCore, cpuFlags: flags)
+        let timeout = OpenBLASLaunchDecision.missingThreadTimeout(environment: environment)
+        if let timeout { setenv(OpenBLASLaunchDecision.threadTimeoutVariable, timeout, 1) }
         guard case let .relaunch(coreType) = decision else {
             if environment[OpenBLASLaunchDecision.guardVariable] != nil {
                 standardError("bench: OpenBLAS core \(loadedCore): "
                     + story(decision, environment: environment, loadedCore: loadedCore))
             }
+            // The same core, started again so that OpenBLAS reads the timeout.
+            if timeout != nil { execv("/proc/self/exe", CommandLine.unsafeArgv) }
             return
         }
         let variables = OpenBLASLaunchDecision.relaunchVariables(
