@@ -28,8 +28,9 @@ public enum ModelFamilyRegistry {
 
 /// Builds decoders from checkpoint files.
 public enum DecoderLoader {
-    /// A decoder from a GGUF file. `storage` says whether weight matrices are Float32 copies, the file's blocks, or Float32
-    /// copies whose small forward products read the blocks (see `GGUFMatrixStorage`).
+    /// A decoder from a GGUF file. `storage` says whether weight matrices are Float32 copies, the
+    /// file's blocks, or Float32 copies whose small forward products read the blocks (the default,
+    /// as `bench` loads them; see `GGUFMatrixStorage`).
     public static func load(gguf file: GGUFFile, storage: GGUFMatrixStorage = .float32ReadingBlocks) throws -> Decoder {
         let family = try ModelFamilyRegistry.family(ggufArchitecture: try file.architecture(), file: file.url.path)
         return try assembleDecoder(
