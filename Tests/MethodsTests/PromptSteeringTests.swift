@@ -5,6 +5,7 @@ import Testing
 import Models
 import Tasks
 import Tensors
+import TestSupport
 
 @Suite struct PromptSteeringTests {
     static let d = 4, k = 5
@@ -77,8 +78,9 @@ import Tensors
         let zeros = Tensor.zeros([model.configuration.layerCount, model.configuration.headCount])
         #expect(PromptSteering.learnedTaskVectors(weights: zeros).queryPredictions(of: model, on: batch, source: source) == plain)
         #expect(PromptSteering.softInjection(alphas: zeros).queryPredictions(of: model, on: batch, source: source) == plain)
-        // Chunks of prompts give the same predictions as one call.
-        #expect(PromptSteering.none.queryPredictions(of: model, on: batch, source: nil, chunk: 4) == plain)
+        // Chunks of prompts give the same predictions as one call, up to the summation order:
+        // OpenBLAS's Haswell/Zen SGEMM kernels round a row differently with another row count.
+        #expect(relativeError(PromptSteering.none.queryPredictions(of: model, on: batch, source: nil, chunk: 4), plain) < 1e-6)
     }
 
     /// A vector built from another function's prompt changes the prediction; each prompt's
@@ -167,7 +169,12 @@ import Tensors
             let objective = PromptSteeringObjective(model: model, kind: kind)
             let block = PromptSteeringBenchmark.gaussianWeights(layers: 3, heads: 2, seed: 5)
             let (_, gradient) = objective.lossAndGradient(block, batch: batch)
-            let epsilon: Float = 1e-2
+            // SITE's gradients here are ~1e-5–1e-4 against a loss of ~0.24, whose float32 ulp over
+            // 2ε is the noise floor: at ε = 1e-2 a summation order of another SGEMM kernel
+            // (OpenBLAS's Haswell/Zen against SkylakeX) moved the relative error from 0.025 to
+            // 0.075; at ε = 0.1 it is below 0.01 on both, and the truncation error (ε²) stays
+            // far smaller (LTV: 7e-5).
+            let epsilon: Float = 0.1
             var numeric = [Double]()
             for j in 0..<block.count {
                 var up = block, down = block
@@ -178,10 +185,8 @@ import Tensors
             let difference = zip(gradient.scalars, numeric).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot()
             let norm = numeric.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
             #expect(norm > 1e-4, "\(kind): the loss does not depend on the parameters")
-            // Float32 losses differenced at ε = 1e-2: rounding alone moves the relative error by a
-            // few hundredths (0.025 once attention's softmax summed in another order); a wrong
-            // gradient is off by order one.
-            #expect(difference / norm < 5e-2, "\(kind): relative error \(difference / norm)")
+            // A wrong gradient is off by order one.
+            #expect(difference / norm < 2e-2, "\(kind): relative error \(difference / norm)")
         }
     }
 
