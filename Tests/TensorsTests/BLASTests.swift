@@ -13,16 +13,19 @@ import Testing
     }
 
     /// C (M, N) = alpha op(A) op(B) + beta C with every operand a strided block of a wider matrix,
-    /// as attention uses it (one head's columns of a (T, H·Dh) buffer).
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func stridedTransposedProductsWithAlphaAndBeta(transposeA: Bool, transposeB: Bool) {
+    /// as attention uses it (one head's columns of a (T, H·Dh) buffer). β = 0 ignores C's old
+    /// values, NaN included (C is zeroed before the product), and leaves the columns beyond N.
+    @Test(arguments: [(false, false, Float(-2)), (true, false, -2), (false, true, -2), (true, true, -2),
+                      (false, false, 0), (true, true, 0)])
+    func stridedTransposedProductsWithAlphaAndBeta(transposeA: Bool, transposeB: Bool, beta: Float) {
         let m = 3, n = 4, k = 5, lda = 9, ldb = 11, ldc = 6
-        let alpha: Float = 0.5, beta: Float = -2
+        let alpha: Float = 0.5
         var rng = SplitMix64(seed: 1200)
         // Stored A is (M, K) or, transposed, (K, M); likewise B is (K, N) or (N, K).
         let aRows = transposeA ? k : m, bRows = transposeB ? n : k
         let a = rng.normal([aRows, lda]).scalars, b = rng.normal([bRows, ldb]).scalars
-        let c0 = rng.normal([m, ldc]).scalars
+        var c0 = rng.normal([m, ldc]).scalars
+        if beta == 0 { for i in 0..<m { c0[i * ldc + 1] = .nan } }
         var c = c0
         BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc)
@@ -38,7 +41,7 @@ import Testing
                     let bv = transposeB ? b[j * ldb + p] : b[p * ldb + j]
                     s += Double(av) * Double(bv)
                 }
-                let expected = Double(alpha) * s + Double(beta) * Double(c0[i * ldc + j])
+                let expected = Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c0[i * ldc + j]))
                 #expect(abs(Double(c[i * ldc + j]) - expected) < 1e-5, "C[\(i), \(j)]")
             }
         }
