@@ -83,6 +83,7 @@ import TestSupport
             "--methods", "zero-shot,icl,site,fv,ltv", "--seeds", "1,2,3", "--shots", "5", "--max-items", "7", "--scoring", "first-token",
             "--site-prompts", "20", "--site-shots", "4", "--site-steps", "100", "--site-lr", "0.05", "--site-task-agnostic",
             "--fv-heads", "5", "--fv-layer", "9", "--ltv-profile", "paper", "--results", "r/runs", "--artifacts", "r/a",
+            "--joint-tasks", "3",
         ]) as? RunCommand)
         #expect(command.models == ["smollm2-135m", "gemma3-270m", "x.gguf"])
         #expect(try command.selectedTasks().map(\.name) == ["country-capital", "next_item"])
@@ -96,6 +97,7 @@ import TestSupport
         let plan = try command.sweep.plan(models: command.models, modelStore: command.location.store(), tasks: [], methods: [.site])
         #expect(plan.evaluation.maxItems == 7 && plan.evaluation.scoring == .firstToken && plan.seeds == [1, 2, 3])
         #expect(plan.resultsDirectory.path.hasSuffix("r/runs") && plan.artifacts.path.hasSuffix("r/a"))
+        #expect(plan.jointTasks == 3)
     }
 
     @Test func runDefaultsAreThePapers() throws {
@@ -105,6 +107,7 @@ import TestSupport
         #expect(try command.sweep.seedList() == [0])
         #expect(command.sweep.hyperparameters == MethodHyperparameters())
         #expect(command.sweep.results == "results/runs")
+        #expect(command.sweep.jointTasks == Sweep.defaultJointGroupSize && Sweep.defaultJointGroupSize == 8)
         #expect(try command.selectedMethods() == MethodKind.allCases)
     }
 

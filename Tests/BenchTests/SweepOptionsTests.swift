@@ -57,5 +57,6 @@ import Testing
         #expect(Self.refusal(["--shots", "0"])?.contains("--shots must be at least 1") == true)
         #expect(Self.refusal(["--batch-size", "0"])?.contains("--batch-size") == true)
         #expect(Self.refusal(["--max-items", "0"])?.contains("--max-items") == true)
+        #expect(Self.refusal(["--joint-tasks", "0"])?.contains("--joint-tasks must be at least 1") == true)
     }
 }

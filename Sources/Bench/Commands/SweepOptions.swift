@@ -44,6 +44,9 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Prompts per batch.")
     var batchSize: Int = 32
 
+    @Option(help: "SITE and LTV: tasks trained together at most (each holds its train and valid prompts' KV caches in memory: on SmolLM2 about 18 GB for all 57 tasks at once; results do not depend on it).")
+    var jointTasks: Int = Sweep.defaultJointGroupSize
+
     @Option(help: "SITE: M, prompts averaged into the task embedding (paper: 50).")
     var sitePrompts: Int?
 
@@ -99,6 +102,7 @@ struct SweepOptions: ParsableArguments {
         if shots < 1 { throw ValidationError("--shots must be at least 1") }
         if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if jointTasks < 1 { throw ValidationError("--joint-tasks must be at least 1") }
         // Sweeps load float32 weights, which int8 leaves as they are: refused rather than run as float32.
         if compute == .int8 {
             throw ValidationError("--compute int8 acts on GGUF block weights only, and sweeps load float32 weights: use float32 or bfloat16 (bench perf --weights quantized --compute int8 measures int8)")
@@ -136,6 +140,6 @@ struct SweepOptions: ParsableArguments {
             // Artifacts prepared in another precision are named apart from float32's: the native
             // backend's settings name the precision.
             artifacts: DataDirectory.absolute(artifacts, from: cwd), compute: compute,
-            answers: answers.map { DataDirectory.absolute($0, from: cwd) })
+            answers: answers.map { DataDirectory.absolute($0, from: cwd) }, jointTasks: jointTasks)
     }
 }

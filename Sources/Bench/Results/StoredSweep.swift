@@ -28,6 +28,8 @@ struct StoredSweep {
     var compute: ComputePrecision = .float32
     /// Where each new cell's answers go (`answersFile(for:in:)`); nil writes none.
     var answers: URL? = nil
+    /// Tasks a jointly prepared method (SITE, LTV) trains together at most (`Sweep.jointGroupSize`).
+    var jointTasks = Sweep.defaultJointGroupSize
 
     /// Runs everything and prints a line per new row on stdout.
     /// - Returns: the counts and failures (also printed as a summary).
@@ -57,6 +59,7 @@ struct StoredSweep {
                     model: lm, tasks: tasks, methods: builtMethods, data: data, seed: seed, evaluation: evaluation,
                     cache: ArtifactCache(root: artifacts))
                 sweep.backend = modelBackend
+                sweep.jointGroupSize = jointTasks
                 // Cells are distinct, so the store as it was before this seed's sweep decides every skip.
                 let finished = store
                 _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in

@@ -134,7 +134,8 @@ public struct Sweep {
     /// token, ~18 GB for all 57 tasks at once), so larger sweeps go in groups; each task's result
     /// is the same in any group (joint training equals training alone). Methods that couple the
     /// tasks (one α for all, `couplesTasks`) always train every pending task together.
-    public var jointGroupSize = 8
+    public var jointGroupSize = Sweep.defaultJointGroupSize
+    public static let defaultJointGroupSize = 8
 
     public init(model: LanguageModel, tasks: [TextTask], methods: [any TaskMethod], data: DataDirectory,
                 seed: UInt64, evaluation: EvaluationOptions, cache: ArtifactCache?) {
