@@ -51,10 +51,26 @@ public enum BLAS {
         return String(cString: config)
     }
 
-    /// Threads OpenBLAS uses for one call.
+    /// Threads OpenBLAS uses for one call. Setting it does nothing when `threadCountIsFixed`.
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        set {
+            guard !threadCountIsFixed else { return }
+            openblas_set_num_threads(Int32(max(1, newValue)))
+        }
+    }
+
+    /// Whether `BENCH_FIXED_BLAS_THREADS` is set (to anything): OpenBLAS then keeps the thread count
+    /// it started with (`OPENBLAS_NUM_THREADS`), whatever `--threads` or a one-thread section asks.
+    /// For the test process (scripts/test sets it, with one thread): tests run side by side, and
+    /// on OpenBLAS's Haswell/Zen kernels a product's rounding depends on how it is split between
+    /// threads, so one test changing the count would change another's last bits.
+    public static let threadCountIsFixed = ProcessInfo.processInfo.environment["BENCH_FIXED_BLAS_THREADS"] != nil
+
+    /// Threads of the engine's own parallel loops (the kernel pool: matrix–vector products,
+    /// attention's pairs): OpenBLAS's count, or the available cores when that count is fixed.
+    public static var poolThreads: Int {
+        threadCountIsFixed ? ProcessInfo.processInfo.activeProcessorCount : threadCount
     }
 
     /// Runs `body(threads)` with OpenBLAS on one thread per call, `threads` being the count it had
@@ -72,7 +88,7 @@ public enum BLAS {
 /// The nesting count behind `BLAS.withSingleThreadedCalls`, over a thread-count setting (OpenBLAS's
 /// for `shared`; a plain variable in tests).
 final class SingleThreadedSections: @unchecked Sendable {
-    static let shared = SingleThreadedSections(read: { BLAS.threadCount }, write: { BLAS.threadCount = $0 })
+    static let shared = SingleThreadedSections(read: { BLAS.poolThreads }, write: { BLAS.threadCount = $0 })
     private let read: () -> Int
     private let write: (Int) -> Void
     private let lock = NSLock()

@@ -75,6 +75,21 @@ import Testing
         #expect(setting.value == 3)
     }
 
+    /// With BENCH_FIXED_BLAS_THREADS (scripts/test sets it) no one changes OpenBLAS's thread count
+    /// and the pool runs on every core; without it, setting the count is what OpenBLAS reports.
+    @Test func aFixedThreadCountIgnoresSettings() {
+        let before = BLAS.threadCount
+        if BLAS.threadCountIsFixed {
+            BLAS.threadCount = before + 2
+            #expect(BLAS.threadCount == before)
+            #expect(BLAS.poolThreads == ProcessInfo.processInfo.activeProcessorCount)
+            #expect(SingleThreadedSections.shared.enter() == BLAS.poolThreads && BLAS.threadCount == before)
+            SingleThreadedSections.shared.leave()
+        } else {
+            #expect(BLAS.poolThreads == before)
+        }
+    }
+
     @Test func openBLASReportsItsCore() {
         #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
         #expect(!BLAS.configuration.isEmpty && BLAS.configuration != "unknown")

@@ -64,7 +64,7 @@ extension Tape {
 
         var probabilities: [[Float]] = []  // per (sequence, head), sequence after sequence: (T, S)
         var y = Tensor(shape: [n, qWidth])
-        let threads = BLAS.threadCount, decodeStep = sequences.allSatisfy { $0.rows.count == 1 }
+        let threads = BLAS.poolThreads, decodeStep = sequences.allSatisfy { $0.rows.count == 1 }
         y.scalars.withUnsafeMutableBufferPointer { yp in
             q.value.scalars.withUnsafeBufferPointer { qp in
                 let yBase = yp.baseAddress!, qBase = qp.baseAddress!

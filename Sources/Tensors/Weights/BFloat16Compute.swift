@@ -71,7 +71,7 @@ func bfloat16LinearForward(
     defer { xb.deallocate() }
     tvb_bf16_round_rows(xb, x, n, i)
     let panelBase = panels.base.assumingMemoryBound(to: UInt16.self)
-    let threads = n * i * o < bfloat16ParallelThreshold ? 1 : BLAS.threadCount
+    let threads = n * i * o < bfloat16ParallelThreshold ? 1 : BLAS.poolThreads
     // Ranges of whole panels (16 outputs each).
     let chunksPerThread = n <= WeightKernels.matrixVectorRowLimit ? ParallelOutputs.matrixVectorChunksPerThread : 1
     ParallelOutputs.forEachRange(outputs: o, threads: threads, chunksPerThread: chunksPerThread) { range in

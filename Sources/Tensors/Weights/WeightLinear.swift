@@ -39,9 +39,9 @@ public enum WeightKernels {
     /// costs more than it saves).
     static let parallelThreshold = 1 << 15
 
-    /// Threads for the matrix–vector kernel: as many as BLAS uses for sgemm, for large matrices.
+    /// Threads for the matrix–vector kernel: `BLAS.poolThreads` (as many as OpenBLAS uses), for large matrices.
     static func matrixVectorThreads(_ w: WeightMatrix) -> Int {
-        w.count < parallelThreshold ? 1 : max(1, min(BLAS.threadCount, w.outputs / 64))
+        w.count < parallelThreshold ? 1 : max(1, min(BLAS.poolThreads, w.outputs / 64))
     }
 
     /// Weight rows per block of `.blockedGEMM`.
@@ -53,7 +53,7 @@ public enum WeightKernels {
 
 /// y (N, O) = x (N, I) · wᵀ, overwriting y.
 /// - Parameter threads: threads of the matrix–vector kernel; nil picks them from the matrix size
-///   and `BLAS.threadCount`.
+///   and `BLAS.poolThreads`.
 public func weightLinearForward(
     _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix, rows n: Int,
     path: WeightKernelPath = .automatic, threads: Int? = nil
@@ -127,7 +127,7 @@ extension WeightMatrix {
         for start in stride(from: 0, to: outputs, by: block) {
             let rows = start..<min(outputs, start + block)
             // Converted on the kernel pool's threads: on one, BLAS's idle threads spin beside it.
-            let threads = rows.count * inputs < WeightKernels.parallelThreshold ? 1 : BLAS.threadCount
+            let threads = rows.count * inputs < WeightKernels.parallelThreshold ? 1 : BLAS.poolThreads
             ParallelOutputs.forEachRange(outputs: rows.count, threads: threads, alignment: 1, chunksPerThread: 1) { part in
                 convertRows((rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound), into: scratch + part.lowerBound * inputs)
             }
