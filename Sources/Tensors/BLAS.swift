@@ -73,8 +73,8 @@ public enum BLAS {
         threadCountIsFixed ? ProcessInfo.processInfo.activeProcessorCount : threadCount
     }
 
-    /// Runs `body(threads)` with OpenBLAS on one thread per call, `threads` being the count it had
-    /// before: for many small independent products spread over the kernel pool, each on its own
+    /// Runs `body(threads)` with OpenBLAS on one thread per call, `threads` being the pool's threads
+    /// (`poolThreads`) when the first open section entered: for many small independent products spread over the kernel pool, each on its own
     /// thread, where OpenBLAS would otherwise split every one of them and hand off between its
     /// threads. Overlapping sections (other threads' forward passes) share one count, and the
     /// last to leave restores the saved setting.
@@ -100,7 +100,8 @@ final class SingleThreadedSections: @unchecked Sendable {
         self.write = write
     }
 
-    /// Opens a section: the setting becomes 1. Returns the setting before the first open section.
+    /// Opens a section: the setting becomes 1. Returns what `read` gave when the first open section
+    /// entered (for `shared`, `BLAS.poolThreads`: OpenBLAS's count, or every core when it is fixed).
     func enter() -> Int {
         lock.lock()
         defer { lock.unlock() }
