@@ -1,8 +1,8 @@
 // AVX-512 form of the block matrix–vector kernel (matvecq.c) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K
 // and Q6_K (Q5_K stays on AVX2). Shapes as there: x (n, I), weight (O, I) in blocks, y (n, O).
 //
-// Why: the AVX2 kernel widens every level to an int32, converts it and scales it (~25
-// instructions per 32 weights). A 4-bit level has only 16 values, and within a group of 32
+// Why: converting every level to a float costs an instruction per 8 weights even where the scale
+// is factored out of the group (the AVX2 kernel, matvecq.c). A 4-bit level has only 16 values, and within a group of 32
 // elements all share one scale and offset, so the 16 possible weights are computed once per
 // group into one 512-bit register (`table[k] = k · d + m`, the same float operations as
 // quantblocks.h, so the same bits) and each weight is a `vpermps` lookup by its level. Sums are

@@ -161,6 +161,28 @@ import TestSupport
         }
     }
 
+    /// Rows of 520 groups of 32 (16,640 inputs): the AVX2 kernel keeps the group sums of at most
+    /// 512 groups and takes longer rows in two passes, the second adding to y.
+    @Test(arguments: types.indices)
+    func avx2KernelTakesLongRowsInPasses(index: Int) {
+        let type = Self.types[index].storage, kind = type.kernelKind
+        let o = 3, w = Self.matrix(type, outputs: o, blocksPerRow: 520 * 32 / type.blockElements, seed: UInt64(900 + index))
+        let i = w.inputs, dense = w.floats()
+        for n in [1, 3, 9] {
+            let x = Self.random(n * i, seed: UInt64(950 + n))
+            let exact = Self.product(x.map(Double.init), dense, rows: n, inputs: i, outputs: o)
+            var y = [Float](repeating: .nan, count: n * o)
+            y.withUnsafeMutableBufferPointer { yp in
+                x.withUnsafeBufferPointer { xp in
+                    w.buffer.base.withMemoryRebound(to: UInt8.self, capacity: w.byteCount) {
+                        tvb_matvecq_avx2(yp.baseAddress!, o, xp.baseAddress!, i, $0, i, 0, o, n, kind)
+                    }
+                }
+            }
+            #expect(Self.scaledError(y, exact) < 1e-5, "\(type), N \(n): \(Self.scaledError(y, exact))")
+        }
+    }
+
     /// Column ranges split over threads write every output once, with the single-thread result.
     @Test(arguments: [2, 3, 5])
     func threadedKernelMatchesOneThread(threads: Int) {

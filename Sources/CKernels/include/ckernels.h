@@ -73,8 +73,9 @@ void tvb_gelu_tanh_backward(float *dx, const float *dy, const float *x, const fl
 
 // Kernels over GGUF block-quantised weights (quantblocks.h, dequantq.c, matvecq.c). A weight
 // matrix (O, I) is O rows of I / block-elements blocks each, row o starting at byte
-// o · tvb_quant_row_bytes(type, I). Elements are decoded in registers exactly as ggml's
-// dequantize_row_* (and ModelFormats' dequantisers) compute them, then multiplied in float32.
+// o · tvb_quant_row_bytes(type, I). The decoders give exactly the elements of ggml's
+// dequantize_row_* (and ModelFormats' dequantisers); the matrix–vector kernels multiply in float32,
+// equal to the product with those elements up to float32 rounding.
 // Block types, by ggml's type codes:
 #define TVB_Q4_0 2
 #define TVB_Q4_1 3
@@ -97,7 +98,8 @@ void tvb_dequantize_naive(float *dst, const uint8_t *src, long count, int type);
 // the weight's rows read from their blocks (inputs a multiple of the block elements).
 void tvb_matvecq(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                  long o_begin, long o_end, long n, int type);
-// tvb_matvecq's two kernels: AVX2 for every type, and AVX-512 for all but Q5_K (4- and 5-bit
+// tvb_matvecq's two kernels: AVX2 for every type (integer levels times activations, scaled per
+// group: matvecq.c), and AVX-512 for all but Q5_K (4- and 5-bit
 // levels looked up in per-group tables of their weights, matvecq512.c), which
 // tvb_matvecq picks where the CPU has AVX-512F/BW/VL (tvb_cpu_has_avx512_matvecq).
 void tvb_matvecq_avx2(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
