@@ -27,4 +27,12 @@ import Tensors
         #expect(plain.sweep.compute == .float32)
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--compute", "float16"]) }
     }
+
+    @Test func kernelsExcludesTheModelMeasurements() throws {
+        let kernels = try #require(try BenchCommand.parseAsRoot(["perf", "--kernels", "--repeats", "2"]) as? PerfCommand)
+        #expect(kernels.kernels && kernels.repeats == 2)
+        for other in ["--regression", "--prefill-only", "--decode-only"] {
+            #expect(throws: (any Error).self, "\(other)") { try BenchCommand.parseAsRoot(["perf", "--kernels", other]) }
+        }
+    }
 }

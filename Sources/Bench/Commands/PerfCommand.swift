@@ -16,7 +16,8 @@ struct PerfCommand: ParsableCommand {
             24-token prompt, then runs its last token with soft injection into every head and \
             back-propagates the loss to the mixing weights. Each figure is the best of --repeats runs. \
             On a shared machine wall time depends on the load: the CPU seconds (of every thread of \
-            the process) show the work itself. --regression measures regression-training steps instead.
+            the process) show the work itself. --regression measures regression-training steps instead, \
+            --kernels the block matrix–vector kernels on their own.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -46,14 +47,21 @@ struct PerfCommand: ParsableCommand {
     @Flag(help: "Measure regression-transformer training (batch 64, d 10, 21 points; tiny and small, 1 and 2 threads) instead of the language model.")
     var regression = false
 
+    @Flag(help: "Time the block matrix–vector kernels on their own instead of a model: one thread, random blocks of every GGUF type in a (2048, 1536) weight, 1 and 8 activation rows, each implementation this CPU runs against the naive kernel.")
+    var kernels = false
+
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if kernels && (regression || prefillOnly || decodeOnly) {
+            throw ValidationError("--kernels times the kernels alone: leave out --regression, --prefill-only and --decode-only")
+        }
         if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
         if prefillOnly && decodeOnly { throw ValidationError("--prefill-only and --decode-only exclude each other") }
     }
 
     func run() throws {
         if regression { return try runRegression() }
+        if kernels { return runKernels() }
         threads.apply()
         let loadStart = Date()
         let reference = try model.load(weights: weights)
@@ -121,6 +129,24 @@ struct PerfCommand: ParsableCommand {
 }
 
 extension PerfCommand {
+    /// `--kernels`: a line per block type, activation row count and kernel.
+    func runKernels() {
+        let (outputs, inputs) = (2048, 1536)
+        print("block matrix–vector kernels: 1 thread, weight (\(outputs), \(inputs)) of random blocks, best of \(repeats)")
+        print("Gw/s: weights × activation rows per second (10⁹); error: max |y − y_naive| / (1 + max |y_naive|)")
+        // Left-aligned in `width` columns (String(format:)'s %-6@ does not pad on Linux).
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        print("\(column("type", 6))  rows  \(column("kernel", 6))    Gw/s  error")
+        for type in WeightStorageType.allCases where type.isBlockQuantized {
+            for rows in [1, 8] {
+                for timing in BlockKernelTiming.measure(type, outputs: outputs, inputs: inputs, rows: rows, repeats: repeats) {
+                    print(column(type.rawValue, 6) + String(format: "  %4d  ", rows) + column(timing.kernel, 6)
+                          + String(format: "  %6.2f  %.1e", timing.weightsPerSecond / 1e9, timing.errorAgainstNaive))
+                }
+            }
+        }
+    }
+
     /// Prefill tok/s on three workloads (1×128 and 8×128 synthetic tokens, 32 real 10-shot ICL
     /// prompts of 100–700 tokens), each against the SGEMM ceiling of the same rows measured just
     /// before it: the fraction is prefill tok/s ÷ ceiling tok/s.

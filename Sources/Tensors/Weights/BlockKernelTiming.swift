@@ -1,0 +1,92 @@
+// Shapes: weight (O, I) in GGUF blocks, x (N, I) → y (N, O).
+import CKernels
+import Foundation
+
+/// The block matrix–vector kernels timed on their own (`bench perf --kernels`): one thread, random
+/// blocks of one type, every implementation this CPU runs (AVX2 always, AVX-512 where it has it and
+/// the kernel takes the type), each checked against the naive kernel (dequantise, then dot).
+public struct BlockKernelTiming: Sendable {
+    public var type: WeightStorageType
+    /// Activation rows N.
+    public var rows: Int
+    /// "avx2" or "avx512".
+    public var kernel: String
+    /// O · I · N multiply–adds per second.
+    public var weightsPerSecond: Double
+    /// max |y − y_naive| / (1 + max |y_naive|).
+    public var errorAgainstNaive: Double
+
+    /// Times every kernel for `type` on an (outputs, inputs) weight of random blocks (seeded) and
+    /// `rows` random activation rows: the best of `repeats` runs of at least `minimumSeconds`.
+    /// - Precondition: `type` is a block type and `inputs` a multiple of its block elements.
+    public static func measure(
+        _ type: WeightStorageType, outputs: Int, inputs: Int, rows: Int, repeats: Int, minimumSeconds: Double = 0.05, seed: UInt64 = 1
+    ) -> [BlockKernelTiming] {
+        precondition(type.isBlockQuantized && inputs % type.blockElements == 0, "BlockKernelTiming: \(type) with \(inputs) inputs")
+        var random = XorShift(state: seed | 1)
+        let blocks = randomBlocks(type, count: outputs * inputs / type.blockElements, random: &random)
+        let x = (0..<(rows * inputs)).map { _ in Float(random.unit() * 2 - 1) }
+        let kind = type.kernelKind
+        typealias Kernel = (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<UInt8>) -> Void
+        var kernels: [(String, Kernel)] = [("avx2", { tvb_matvecq_avx2($0, outputs, $1, inputs, $2, inputs, 0, outputs, rows, kind) })]
+        if tvb_matvecq512_handles(kind) != 0 && tvb_cpu_has_avx512_matvecq() != 0 {
+            kernels.append(("avx512", { tvb_matvecq512($0, outputs, $1, inputs, $2, inputs, 0, outputs, rows, kind) }))
+        }
+        let naive: Kernel = { tvb_matvecq_naive($0, outputs, $1, inputs, $2, inputs, 0, outputs, rows, kind) }
+        func run(_ kernel: Kernel) -> [Float] {
+            var y = [Float](repeating: .nan, count: rows * outputs)
+            y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in blocks.withUnsafeBufferPointer { kernel(yp.baseAddress!, xp.baseAddress!, $0.baseAddress!) } } }
+            return y
+        }
+        let reference = run(naive), scale = 1 + Double(reference.map(abs).max() ?? 0)
+        return kernels.map { name, kernel in
+            let y = run(kernel)
+            let error = zip(y, reference).map { Double(abs($0 - $1)) }.max().map { $0 / scale } ?? 0
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                var calls = 0
+                let start = Date()
+                repeat {
+                    _ = run(kernel)
+                    calls += 1
+                } while Date().timeIntervalSince(start) < minimumSeconds
+                best = min(best, Date().timeIntervalSince(start) / Double(calls))
+            }
+            return BlockKernelTiming(type: type, rows: rows, kernel: name, weightsPerSecond: Double(outputs * inputs * rows) / best, errorAgainstNaive: error)
+        }
+    }
+
+    /// `count` blocks of random bytes whose f16 scales are set to random finite values in
+    /// ±[2⁻¹⁰, 2⁻⁴], so every decoded element is finite.
+    static func randomBlocks(_ type: WeightStorageType, count: Int, random: inout XorShift) -> [UInt8] {
+        var bytes = (0..<(count * type.blockBytes)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let scaleOffsets: [Int]
+        switch type {
+        case .q4_1, .q4_K, .q5_K: scaleOffsets = [0, 2]
+        case .q6_K: scaleOffsets = [208]
+        default: scaleOffsets = [0]
+        }
+        for block in 0..<count {
+            for offset in scaleOffsets {
+                let magnitude = Float(random.unit() * (1.0 / 16 - 1.0 / 1024) + 1.0 / 1024)
+                let bits = Float16(random.next() & 1 == 0 ? magnitude : -magnitude).bitPattern
+                bytes[block * type.blockBytes + offset] = UInt8(truncatingIfNeeded: bits)
+                bytes[block * type.blockBytes + offset + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+            }
+        }
+        return bytes
+    }
+
+    /// Marsaglia's xorshift64: enough for benchmark data, and the same bytes on every machine.
+    struct XorShift {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        /// Uniform in [0, 1).
+        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    }
+}

@@ -1,0 +1,31 @@
+// Shapes: weight (O, I) in GGUF blocks, x (N, I) → y (N, O).
+import CKernels
+import Testing
+@testable import Tensors
+
+/// `bench perf --kernels`' measurement: every block type, each kernel this CPU runs, agreeing with
+/// the naive kernel, at a positive rate; the same seed gives the same blocks.
+@Suite struct BlockKernelTimingTests {
+    static let types = WeightStorageType.allCases.filter(\.isBlockQuantized)
+
+    @Test(arguments: types)
+    func everyKernelAgreesWithTheNaiveOne(type: WeightStorageType) {
+        let timings = BlockKernelTiming.measure(type, outputs: 9, inputs: 512, rows: 3, repeats: 1, minimumSeconds: 0.001)
+        let avx512 = tvb_matvecq512_handles(type.kernelKind) != 0 && tvb_cpu_has_avx512_matvecq() != 0
+        #expect(timings.map(\.kernel) == (avx512 ? ["avx2", "avx512"] : ["avx2"]))
+        for timing in timings {
+            #expect(timing.type == type && timing.rows == 3)
+            #expect(timing.errorAgainstNaive < 1e-5, "\(type) \(timing.kernel): \(timing.errorAgainstNaive)")
+            #expect(timing.weightsPerSecond > 0 && timing.weightsPerSecond.isFinite)
+        }
+    }
+
+    @Test func blocksAreSeededAndTheirScalesFinite() {
+        var first = BlockKernelTiming.XorShift(state: 7), second = BlockKernelTiming.XorShift(state: 7)
+        let a = BlockKernelTiming.randomBlocks(.q6_K, count: 4, random: &first)
+        #expect(a == BlockKernelTiming.randomBlocks(.q6_K, count: 4, random: &second))
+        let w = WeightMatrix(outputs: 1, inputs: 4 * 256, storageType: .q6_K, blocks: a)
+        let finite = w.floats().allSatisfy { $0.isFinite }
+        #expect(finite)
+    }
+}
