@@ -28,92 +28,48 @@ static const int32_t q5_fifth_offsets[256][8] __attribute__((aligned(32))) = {Q5
 
 // MARK: Levels
 
-// Group g of the block at b: its 32 levels as four vectors of 8 int32 (elements 0–7, …, 24–31),
-// the scales a[0] (elements 0–15) and a[1] (16–31), and the offset *c.
-QINLINE void group_levels(const uint8_t *b, int g, __m256i L[4], float a[2], float *c, const int type) {
-    const __m256i low4 = _mm256_set1_epi32(0x0F);
+// The 32-element formats (one group per block): the levels of the block at b as four vectors of
+// 8 int32 (elements 0–7, …, 24–31), its scale a (both halves) and offset *c.
+QINLINE void block32_levels(const uint8_t *b, __m256i L[4], float a[2], float *c, const int type) {
+    const float d = half_at(b);
+    a[0] = a[1] = d;
     *c = 0;
-    switch (type) {
-    case TVB_Q4_0: case TVB_Q4_1: case TVB_Q5_0: {
-        // Byte j holds element j (low nibble) and j + 16 (high nibble).
-        const int at = type == TVB_Q4_0 ? 2 : (type == TVB_Q4_1 ? 4 : 6);
-        const __m256i z0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + at)));
-        const __m256i z1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + at + 8)));
-        L[0] = _mm256_and_si256(z0, low4);
-        L[1] = _mm256_and_si256(z1, low4);
-        L[2] = _mm256_srli_epi32(z0, 4);
-        L[3] = _mm256_srli_epi32(z1, 4);
-        a[0] = a[1] = half_at(b);
-        if (type == TVB_Q4_0)
-            for (int k = 0; k < 4; k++) L[k] = _mm256_sub_epi32(L[k], _mm256_set1_epi32(8));
-        if (type == TVB_Q4_1) *c = -half_at(b + 2);
-        if (type == TVB_Q5_0) {
-            // Byte k of qh holds the fifth bits of elements 8k … 8k + 7; a table lookup instead of
-            // four vector operations per 8 elements (1.6× the kernel's speed at one row).
-            const uint32_t qh = u32_at(b + 2);
-            for (int k = 0; k < 4; k++)
-                L[k] = _mm256_add_epi32(L[k], _mm256_load_si256((const __m256i *)q5_fifth_offsets[(qh >> (8 * k)) & 0xFF]));
-        }
-        return;
-    }
-    case TVB_Q8_0:
-        a[0] = a[1] = half_at(b);
+    if (type == TVB_Q8_0) {
         for (int k = 0; k < 4; k++) L[k] = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + 8 * k)));
         return;
-    case TVB_Q4_K: case TVB_Q5_K: {
-        // The low (g even) or high (g odd) nibbles of qs[32 (g / 2) ...]; Q5_K's fifth bit is bit g of qh[e].
-        const int fifth = type == TVB_Q5_K;
-        int sc, mn;
-        scale_min_k4(g, b + 4, &sc, &mn);
-        a[0] = a[1] = half_at(b) * (float)sc;
-        *c = half_at(b + 2) * (float)mn;
-        const uint8_t *qs = b + (fifth ? 48 : 16) + 32 * (g / 2);
-        for (int k = 0; k < 4; k++) {
-            const __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * k)));
-            L[k] = g & 1 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
-            if (fifth) {
-                __m256i h = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + 16 + 8 * k)));
-                h = _mm256_and_si256(_mm256_srl_epi32(h, _mm_cvtsi32_si128(g)), _mm256_set1_epi32(1));
-                L[k] = _mm256_or_si256(L[k], _mm256_slli_epi32(h, 4));
-            }
-        }
-        return;
     }
-    default: { // Q6_K: as group_q6_k in quantblocks.h, level − 32 as an integer.
-        const int h = g / 4, s = g % 4;
-        const float d = half_at(b + 208);
-        const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s;
-        a[0] = d * (float)sc[0];
-        a[1] = d * (float)sc[1];
-        const uint8_t *ql = b + 64 * h + 32 * (s & 1), *qh = b + 128 + 32 * h;
-        const __m128i shift = _mm_cvtsi32_si128(2 * s);
-        for (int k = 0; k < 4; k++) {
-            __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + 8 * k)));
-            z = s >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
-            __m256i top = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + 8 * k)));
-            top = _mm256_and_si256(_mm256_srl_epi32(top, shift), _mm256_set1_epi32(3));
-            L[k] = _mm256_sub_epi32(_mm256_or_si256(z, _mm256_slli_epi32(top, 4)), _mm256_set1_epi32(32));
-        }
-        return;
-    }
+    // Q4_0, Q4_1, Q5_0: byte j holds element j (low nibble) and j + 16 (high nibble).
+    const int at = type == TVB_Q4_0 ? 2 : (type == TVB_Q4_1 ? 4 : 6);
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
+    const __m256i z0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + at)));
+    const __m256i z1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + at + 8)));
+    L[0] = _mm256_and_si256(z0, low4);
+    L[1] = _mm256_and_si256(z1, low4);
+    L[2] = _mm256_srli_epi32(z0, 4);
+    L[3] = _mm256_srli_epi32(z1, 4);
+    if (type == TVB_Q4_0)
+        for (int k = 0; k < 4; k++) L[k] = _mm256_sub_epi32(L[k], _mm256_set1_epi32(8));
+    if (type == TVB_Q4_1) *c = -half_at(b + 2);
+    if (type == TVB_Q5_0) {
+        // Byte k of qh holds the fifth bits of elements 8k … 8k + 7; a table lookup instead of
+        // four vector operations per 8 elements (1.6× the kernel's speed at one row).
+        const uint32_t qh = u32_at(b + 2);
+        for (int k = 0; k < 4; k++)
+            L[k] = _mm256_add_epi32(L[k], _mm256_load_si256((const __m256i *)q5_fifth_offsets[(qh >> (8 * k)) & 0xFF]));
     }
 }
 
-QINLINE int has_offset(const int type) { return type == TVB_Q4_1 || type == TVB_Q4_K || type == TVB_Q5_K; }
-
-// MARK: Rows
-
-// Groups g and g + 1 (g even) of a weight row: levels L[0] and L[1], scales a[0] and a[1], offsets
-// c[0] and c[1]. In Q4_K and Q5_K the two share their 32 bytes of nibbles (low, high) and the
-// super-block's d and dmin, in Q6_K their high bits, so those are read and widened once (Q4_K's
-// kernel 6.6 → 9.1 Gw/s at one row on Zen 2).
-QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], float a[2][2], float c[2], const int type) {
-    const long per_block = block_elements(type) / 32;
-    const uint8_t *b = row + (g / per_block) * block_bytes(type);
+// The K-quants: groups first and first + 1 (first even) of the super-block at b, levels L[p],
+// scales a[p][h] (per half: Q6_K has a scale per 16 elements) and offsets c[p]. In Q4_K and Q5_K
+// the two groups are the low and high nibbles of the same 32 bytes (and Q5_K's fifth bits, bits
+// first and first + 1 of qh[e]); in Q6_K (slots s, s + 1 of half first / 4) they share their high
+// bits. So those bytes are read and widened once (Q4_K's kernel 6.6 → 9.0 Gw/s at one row on Zen 2).
+QINLINE void kquant_pair_levels(const uint8_t *b, int first, __m256i L[2][4], float a[2][2], float c[2], const int type) {
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
     if (type == TVB_Q6_K) {
-        // Slots s, s + 1 (s = 0 or 2) of half h: the same qh bytes (shifts 2s, 2s + 2), ql bytes
-        // 32 apart, both low (s = 0) or both high (s = 2) nibbles.
-        const int first = (int)(g % per_block), h = first / 4, s0 = first % 4;
+        // ql bytes 32 apart, both low (s = 0) or both high (s = 2) nibbles; qh shifts 2s, 2s + 2;
+        // level − 32 as an integer.
+        const int h = first / 4, s0 = first % 4;
         const float d = half_at(b + 208);
         const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s0;
         for (int p = 0; p < 2; p++) {
@@ -126,20 +82,14 @@ QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], floa
             const __m256i top = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + 8 * k)));
             for (int p = 0; p < 2; p++) {
                 __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + 32 * p + 8 * k)));
-                z = s0 >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, _mm256_set1_epi32(0x0F));
+                z = s0 >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
                 const __m256i t = _mm256_and_si256(_mm256_srl_epi32(top, _mm_cvtsi32_si128(2 * (s0 + p))), _mm256_set1_epi32(3));
                 L[p][k] = _mm256_sub_epi32(_mm256_or_si256(z, _mm256_slli_epi32(t, 4)), _mm256_set1_epi32(32));
             }
         }
         return;
     }
-    if (type != TVB_Q4_K && type != TVB_Q5_K) {
-        group_levels(b, (int)(g % per_block), L[0], a[0], &c[0], type);
-        const long h = g + 1;
-        group_levels(row + (h / per_block) * block_bytes(type), (int)(h % per_block), L[1], a[1], &c[1], type);
-        return;
-    }
-    const int fifth = type == TVB_Q5_K, first = (int)(g % per_block);
+    const int fifth = type == TVB_Q5_K;
     const float d = half_at(b), dmin = half_at(b + 2);
     for (int p = 0; p < 2; p++) {
         int sc, mn;
@@ -150,7 +100,7 @@ QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], floa
     const uint8_t *qs = b + (fifth ? 48 : 16) + 32 * (first / 2);
     for (int k = 0; k < 4; k++) {
         const __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * k)));
-        L[0][k] = _mm256_and_si256(z, _mm256_set1_epi32(0x0F));
+        L[0][k] = _mm256_and_si256(z, low4);
         L[1][k] = _mm256_srli_epi32(z, 4);
         if (fifth) {
             const __m256i h = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + 16 + 8 * k)));
@@ -161,6 +111,21 @@ QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], floa
         }
     }
 }
+
+// Groups g and g + 1 (g even) of a weight row: levels L[p], scales a[p], offsets c[p].
+QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], float a[2][2], float c[2], const int type) {
+    const long bytes = block_bytes(type);
+    if (block_elements(type) == 32) {
+        block32_levels(row + g * bytes, L[0], a[0], &c[0], type);
+        block32_levels(row + (g + 1) * bytes, L[1], a[1], &c[1], type);
+    } else {
+        kquant_pair_levels(row + (g / 8) * bytes, (int)(g % 8), L, a, c, type);
+    }
+}
+
+QINLINE int has_offset(const int type) { return type == TVB_Q4_1 || type == TVB_Q4_K || type == TVB_Q5_K; }
+
+// MARK: Rows
 
 // Group g (levels L, scales a, offset c) into the accumulators acc[j][k] (k a constant, so they
 // stay in registers) of activation rows j < n, and its offset term into offsets (lane j: row j).
@@ -202,11 +167,10 @@ QINLINE void matvecq_row(float *y, long ldy, const float *x, long ldx, const flo
         matvecq_group(acc, &offsets, odd, x, ldx, at + 8, g + 1, L[1], a[1], c[1], n, type);
     }
     if (g < g_end) {
-        // A last odd group (32-element types only: K-quant rows have 8 groups per block).
-        const long per_block = block_elements(type) / 32;
+        // A last odd group: a 32-element format (K-quant rows have 8 groups per block).
         __m256i L[4];
         float a[2], c;
-        group_levels(row + (g / per_block) * block_bytes(type), (int)(g % per_block), L, a, &c, type);
+        block32_levels(row + g * block_bytes(type), L, a, &c, type);
         matvecq_group(acc, &offsets, 0, x, ldx, sums + 8 * (g - g_begin), g, L, a, c, n, type);
     }
     float offset[8];
