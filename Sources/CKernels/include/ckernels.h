@@ -113,9 +113,11 @@ int tvb_cpu_has_avx512_matvecq(void);
 void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8_t *w, long inputs,
                        long o_begin, long o_end, long n, int type);
 
-// dx[r, k] += sum_{o in [o_begin, o_end)} dy[r, o] * w[o, k], as tvb_matvec16_transposed.
-void tvb_matvecq_transposed(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w,
-                            long inputs, long o_begin, long o_end, long n, int type);
+// dx[r, k] += sum_{o < outputs} dy[r, o] * w[o, k] for r < n and the columns k of the 32-element
+// groups [g_begin, g_end) (k in [32 g_begin, 32 g_end)): the backward product, split over threads
+// by column groups (each writes only its columns of dx).
+void tvb_matvecq_transposed(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w, long inputs,
+                            long outputs, long g_begin, long g_end, long n, int type);
 
 // Block weights times activations rounded to int8 per 32-element group (matvecq8.c, llama.cpp's
 // q8 dot products through AVX512_VNNI). Shapes: x (n, I) with row stride ldx; G = I / 32.

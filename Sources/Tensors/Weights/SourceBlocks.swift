@@ -8,12 +8,13 @@ struct SourceBlocks: Sendable {
 }
 
 extension WeightMatrix {
-    /// This Float32 matrix, with its small forward products (at most
-    /// `WeightKernels.blockMatrixVectorRowLimit` rows: decode, the last-token logits) read from
-    /// `blocks`, the GGUF blocks its elements were dequantised from. Such a product reads 4–8
-    /// times fewer bytes and, since the block kernels multiply by the same numbers (factored per
-    /// group), equals the Float32 product up to float32 rounding. Larger products (prefill, training) and every backward
-    /// product keep using the Float32 elements through sgemm.
+    /// This Float32 matrix, with its small products read from `blocks`, the GGUF blocks its
+    /// elements were dequantised from: forward products of at most
+    /// `WeightKernels.blockMatrixVectorRowLimit` rows (decode, the last-token logits) and backward
+    /// products of at most `WeightKernels.matrixVectorRowLimit` (the last-token path's training
+    /// steps). Such a product reads 4–8 times fewer bytes and, since the block kernels multiply by
+    /// the same numbers (factored per group), equals the Float32 product up to float32 rounding.
+    /// Larger products (prefill, batched training) keep using the Float32 elements through sgemm.
     /// - Precondition: this matrix is stored in Float32 and `blocks` is a block-quantised matrix of
     ///   the same shape (the caller dequantised one from the other).
     public func readingBlocksInSmallProducts(_ blocks: WeightMatrix) -> WeightMatrix {

@@ -103,6 +103,12 @@ public func weightLinearBackward(
     let i = w.inputs, o = w.outputs
     if n == 0 || o == 0 || i == 0 { return }
     if w.storageType == .float32 {
+        // A few rows (the last-token path's training steps) read the blocks, as the forward does:
+        // sgemm would pack the whole Float32 matrix for them, which took longer than the product.
+        if let blocks = w.blocksForSmallProducts, WeightKernels.resolve(path, rows: n) == .matrixVector {
+            blocks.matrixVectorTransposed(dx, dy, rows: n)
+            return
+        }
         BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: i, k: o, a: dy, lda: o,
                    b: w.buffer.base.assumingMemoryBound(to: Float.self), ldb: i, beta: 1, c: dx, ldc: i)
         return
@@ -151,7 +157,12 @@ extension WeightMatrix {
     func matrixVectorTransposed(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, rows n: Int) {
         precondition(storageType != .float32, "matrixVectorTransposed: Float32 weights go through sgemm")
         if storageType.isBlockQuantized {
-            tvb_matvecq_transposed(dx, inputs, dy, outputs, buffer.base.assumingMemoryBound(to: UInt8.self), inputs, 0, outputs, n, storageType.kernelKind)
+            // Column groups of 32 split over threads: each writes only its columns of dx.
+            let w = buffer.base.assumingMemoryBound(to: UInt8.self), kind = storageType.kernelKind
+            let threads = WeightKernels.matrixVectorThreads(self)
+            ParallelOutputs.forEachRange(outputs: inputs / 32, threads: threads, alignment: 1) { groups in
+                tvb_matvecq_transposed(dx, inputs, dy, outputs, w, inputs, outputs, groups.lowerBound, groups.upperBound, n, kind)
+            }
         } else {
             tvb_matvec16_transposed(dx, inputs, dy, outputs, buffer.base.assumingMemoryBound(to: UInt16.self), inputs, 0, outputs, n, storageType.kernelKind)
         }
