@@ -290,60 +290,33 @@ void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8
 
 // MARK: Transposed (the backward product)
 
-// Weight rows per tile of the transposed kernel: a tile's blocks (≤ 70 KiB at 2,048 inputs in
-// Q8_0) stay in L1/L2 while its column groups are taken one after another, so each cache line is
-// fetched once. Walking all rows per column group instead fetched every line once per group it
-// holds: Gemma's and SmolLM2's output projections ran at a third of the speed.
-#define MATVECQ_TRANSPOSED_TILE 32
-
-// Group g (columns 32g … 32g + 31) of dx against rows r0 … r0 + R − 1 (R = 1 or 2, constant) and
-// weight rows [o_begin, o_end): the group's columns of each weight row are decoded once per R rows
-// and accumulated in registers as a_o·dy[r, o] · L_o − c_o·dy[r, o], then added to dx.
-QINLINE void matvecq_transposed_group(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w, long row_bytes,
-                                      long o_begin, long o_end, long g, const int R, const int type) {
-    const long per_block = block_elements(type) / 32;
-    const uint8_t *at = w + (g / per_block) * block_bytes(type);
-    __m256 acc[2][4];
-    float offset[2] = {0, 0};
-    for (int r = 0; r < R; r++)
-        for (int k = 0; k < 4; k++) acc[r][k] = _mm256_setzero_ps();
-    for (long o = o_begin; o < o_end; o++) {
-        __m256i L[4];
-        float a[2], c;
-        if (per_block == 1)
-            block32_levels(at + o * row_bytes, L, a, &c, type);
-        else
-            kquant_group_levels(at + o * row_bytes, (int)(g % per_block), L, a, &c, type);
-        __m256 v[4];
-        for (int k = 0; k < 4; k++) v[k] = _mm256_cvtepi32_ps(L[k]);
-        for (int r = 0; r < R; r++) {
-            const float d = dy[r * lddy + o];
-            const __m256 s0 = _mm256_set1_ps(d * a[0]), s1 = _mm256_set1_ps(d * a[1]);
-            acc[r][0] = _mm256_fmadd_ps(s0, v[0], acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(s0, v[1], acc[r][1]);
-            acc[r][2] = _mm256_fmadd_ps(s1, v[2], acc[r][2]);
-            acc[r][3] = _mm256_fmadd_ps(s1, v[3], acc[r][3]);
-            if (has_offset(type)) offset[r] += d * c;
-        }
-    }
-    for (int r = 0; r < R; r++) {
-        float *d = dx + r * lddx + 32 * g;
-        const __m256 off = _mm256_set1_ps(offset[r]);
-        for (int k = 0; k < 4; k++)
-            _mm256_storeu_ps(d + 8 * k, _mm256_add_ps(_mm256_loadu_ps(d + 8 * k), _mm256_sub_ps(acc[r][k], off)));
-    }
-}
-
+// Weight rows in order, each row's column groups [g_begin, g_end) decoded once into the weights
+// a·L − c and added, times dy[r, o], into the group's columns of every row r of dx (which stay in
+// L1). Reading the blocks in order keeps the speed on tall matrices (the output projections),
+// where taking one column group at a time down all rows fetched every cache line once per group.
 QINLINE void matvecq_transposed_groups(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w, long inputs,
                                        long outputs, long g_begin, long g_end, long n, const int type) {
-    const long row_bytes = inputs / block_elements(type) * block_bytes(type);
-    for (long o0 = 0; o0 < outputs; o0 += MATVECQ_TRANSPOSED_TILE) {
-        const long o1 = outputs - o0 < MATVECQ_TRANSPOSED_TILE ? outputs : o0 + MATVECQ_TRANSPOSED_TILE;
+    const long per_block = block_elements(type) / 32, bytes = block_bytes(type);
+    const long row_bytes = inputs / block_elements(type) * bytes;
+    for (long o = 0; o < outputs; o++) {
+        const uint8_t *row = w + o * row_bytes;
         for (long g = g_begin; g < g_end; g++) {
-            long r = 0;
-            for (; r + 1 < n; r += 2)
-                matvecq_transposed_group(dx + r * lddx, lddx, dy + r * lddy, lddy, w, row_bytes, o0, o1, g, 2, type);
-            if (r < n) matvecq_transposed_group(dx + r * lddx, lddx, dy + r * lddy, lddy, w, row_bytes, o0, o1, g, 1, type);
+            __m256i L[4];
+            float a[2], c;
+            if (per_block == 1)
+                block32_levels(row + g * bytes, L, a, &c, type);
+            else
+                kquant_group_levels(row + (g / per_block) * bytes, (int)(g % per_block), L, a, &c, type);
+            __m256 u[4];
+            for (int k = 0; k < 4; k++) {
+                const __m256 level = _mm256_cvtepi32_ps(L[k]), scale = _mm256_set1_ps(a[k / 2]);
+                u[k] = has_offset(type) ? _mm256_fmsub_ps(level, scale, _mm256_set1_ps(c)) : _mm256_mul_ps(level, scale);
+            }
+            for (long r = 0; r < n; r++) {
+                const __m256 d = _mm256_set1_ps(dy[r * lddy + o]);
+                float *x = dx + r * lddx + 32 * g;
+                for (int k = 0; k < 4; k++) _mm256_storeu_ps(x + 8 * k, _mm256_fmadd_ps(d, u[k], _mm256_loadu_ps(x + 8 * k)));
+            }
         }
     }
 }
