@@ -47,7 +47,7 @@ struct PerfCommand: ParsableCommand {
     @Flag(help: "Measure regression-transformer training (batch 64, d 10, 21 points; tiny and small, 1 and 2 threads) instead of the language model.")
     var regression = false
 
-    @Flag(help: "Time the block matrix–vector kernels on their own instead of a model: one thread, random blocks of every GGUF type in a (2048, 1536) weight, 1 and 8 activation rows, each implementation this CPU runs against the naive kernel.")
+    @Flag(help: "Time the block matrix–vector kernels on their own instead of a model: one thread, random blocks of every GGUF type in a (2048, 1536) weight, 1 and 8 activation rows, each forward implementation this CPU runs and the backward (dx = dy · w) kernel, against naive products.")
     var kernels = false
 
     func validate() throws {
@@ -134,13 +134,14 @@ extension PerfCommand {
         let (outputs, inputs) = (2048, 1536)
         print("block matrix–vector kernels: 1 thread, weight (\(outputs), \(inputs)) of random blocks, best of \(repeats)")
         print("Gw/s: weights × activation rows per second (10⁹); error: max |y − y_naive| / (1 + max |y_naive|)")
+        print("avx2-dx: the backward product dx = dy · w (dy of the given rows), against a Double one")
         // Left-aligned in `width` columns (String(format:)'s %-6@ does not pad on Linux).
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        print("\(column("type", 6))  rows  \(column("kernel", 6))    Gw/s  error")
+        print("\(column("type", 6))  rows  \(column("kernel", 7))    Gw/s  error")
         for type in WeightStorageType.allCases where type.isBlockQuantized {
             for rows in [1, 8] {
                 for timing in BlockKernelTiming.measure(type, outputs: outputs, inputs: inputs, rows: rows, repeats: repeats) {
-                    print(column(type.rawValue, 6) + String(format: "  %4d  ", rows) + column(timing.kernel, 6)
+                    print(column(type.rawValue, 6) + String(format: "  %4d  ", rows) + column(timing.kernel, 7)
                           + String(format: "  %6.2f  %.1e", timing.weightsPerSecond / 1e9, timing.errorAgainstNaive))
                 }
             }

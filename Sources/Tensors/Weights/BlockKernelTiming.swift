@@ -3,17 +3,18 @@ import CKernels
 import Foundation
 
 /// The block matrix–vector kernels timed on their own (`bench perf --kernels`): one thread, random
-/// blocks of one type, every implementation this CPU runs (AVX2 always, AVX-512 where it has it and
-/// the kernel takes the type), each checked against the naive kernel (dequantise, then dot).
+/// blocks of one type, every forward implementation this CPU runs (AVX2 always, AVX-512 where it
+/// has it and the kernel takes the type) and the transposed (backward) kernel, each checked
+/// against a naive product (dequantise, then dot; the backward in Double).
 public struct BlockKernelTiming: Sendable {
     public var type: WeightStorageType
     /// Activation rows N.
     public var rows: Int
-    /// "avx2" or "avx512".
+    /// "avx2" or "avx512" (forward, y = x · wᵀ), or "avx2-dx" (backward, dx = dy · w).
     public var kernel: String
     /// O · I · N multiply–adds per second.
     public var weightsPerSecond: Double
-    /// max |y − y_naive| / (1 + max |y_naive|).
+    /// max |y − y_naive| / (1 + max |y_naive|) (dx for the backward).
     public var errorAgainstNaive: Double
 
     /// Times every kernel for `type` on an (outputs, inputs) weight of random blocks (seeded) and
@@ -38,22 +39,51 @@ public struct BlockKernelTiming: Sendable {
             y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in blocks.withUnsafeBufferPointer { kernel(yp.baseAddress!, xp.baseAddress!, $0.baseAddress!) } } }
             return y
         }
-        let reference = run(naive), scale = 1 + Double(reference.map(abs).max() ?? 0)
-        return kernels.map { name, kernel in
-            let y = run(kernel)
-            let error = zip(y, reference).map { Double(abs($0 - $1)) }.max().map { $0 / scale } ?? 0
+        func timing(_ name: String, _ run: () -> [Float], reference: [Float]) -> BlockKernelTiming {
+            let scale = 1 + Double(reference.map(abs).max() ?? 0)
+            let error = zip(run(), reference).map { Double(abs($0 - $1)) }.max().map { $0 / scale } ?? 0
             var best = Double.infinity
             for _ in 0..<repeats {
                 var calls = 0
                 let start = Date()
                 repeat {
-                    _ = run(kernel)
+                    _ = run()
                     calls += 1
                 } while Date().timeIntervalSince(start) < minimumSeconds
                 best = min(best, Date().timeIntervalSince(start) / Double(calls))
             }
             return BlockKernelTiming(type: type, rows: rows, kernel: name, weightsPerSecond: Double(outputs * inputs * rows) / best, errorAgainstNaive: error)
         }
+        let reference = run(naive)
+        var timings = kernels.map { name, kernel in timing(name, { run(kernel) }, reference: reference) }
+        // The backward product dx (N, I) = dy (N, O) · w, here with dy = the forward's x read as
+        // (N, O) rows (O = I is not required: the first N · O values of a long enough vector).
+        let dy = (0..<(rows * outputs)).map { _ in Float(random.unit() * 2 - 1) }
+        let dense = [Float](unsafeUninitializedCapacity: outputs * inputs) { out, initialized in
+            blocks.withUnsafeBufferPointer { tvb_dequantize(out.baseAddress!, $0.baseAddress!, outputs * inputs, kind) }
+            initialized = outputs * inputs
+        }
+        var backwardReference = [Float](repeating: 0, count: rows * inputs)
+        for r in 0..<rows {
+            var sums = [Double](repeating: 0, count: inputs)
+            for o in 0..<outputs {
+                let d = Double(dy[r * outputs + o])
+                for k in 0..<inputs { sums[k] += d * Double(dense[o * inputs + k]) }
+            }
+            for k in 0..<inputs { backwardReference[r * inputs + k] = Float(sums[k]) }
+        }
+        timings.append(timing("avx2-dx", {
+            var dx = [Float](repeating: 0, count: rows * inputs)
+            dx.withUnsafeMutableBufferPointer { dxp in
+                dy.withUnsafeBufferPointer { dyp in
+                    blocks.withUnsafeBufferPointer {
+                        tvb_matvecq_transposed(dxp.baseAddress!, inputs, dyp.baseAddress!, outputs, $0.baseAddress!, inputs, outputs, 0, inputs / 32, rows, kind)
+                    }
+                }
+            }
+            return dx
+        }, reference: backwardReference))
+        return timings
     }
 
     /// `count` blocks of random bytes whose f16 scales are set to random finite values in
