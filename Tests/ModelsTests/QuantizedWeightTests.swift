@@ -200,6 +200,32 @@ import TestSupport
         #expect(product(threads: threads) == product(threads: 1))
     }
 
+    /// The backward kernel over column-group ranges (as threads split it) writes each column once,
+    /// with the bits of one call over all groups: every element sums over the weight rows in order.
+    @Test(arguments: types.indices)
+    func transposedKernelSplitByColumnGroupsMatchesOneCall(index: Int) {
+        let type = Self.types[index].storage, kind = type.kernelKind
+        let w = Self.matrix(type, outputs: 29, blocksPerRow: 512 / type.blockElements, seed: UInt64(60 + index))
+        let n = 3, i = w.inputs, o = w.outputs, groups = i / 32
+        let dy = Self.random(n * o, seed: 61)
+        func backward(_ ranges: [Range<Int>]) -> [Float] {
+            var dx = [Float](repeating: 0.5, count: n * i)
+            dx.withUnsafeMutableBufferPointer { dxp in
+                dy.withUnsafeBufferPointer { dyp in
+                    w.buffer.base.withMemoryRebound(to: UInt8.self, capacity: w.byteCount) { blocks in
+                        for range in ranges {
+                            tvb_matvecq_transposed(dxp.baseAddress!, i, dyp.baseAddress!, o, blocks, i, o, range.lowerBound, range.upperBound, n, kind)
+                        }
+                    }
+                }
+            }
+            return dx
+        }
+        let whole = backward([0..<groups])
+        #expect(backward([0..<3, 3..<7, 7..<groups]).map(\.bitPattern) == whole.map(\.bitPattern), "\(type)")
+        #expect(backward([]) == [Float](repeating: 0.5, count: n * i))
+    }
+
     /// Large enough for several decoded tiles of the GEMM path (2²⁰ elements each), the last ragged.
     @Test func blockedPathSpansSeveralTiles() {
         let w = Self.matrix(.q8_0, outputs: 2100, blocksPerRow: 16, seed: 11), dense = w.converted(to: .float32)
