@@ -12,6 +12,10 @@
 // FMAs instead of dequantising each element (~25 instructions): about 2× faster at one activation
 // row on Zen 2. Sums are float32; results differ from the product with the dequantised weights
 // by float32 rounding (relative ~1e-6), as a different summation order would.
+//
+// The transposed kernel (the backward product dx += dy · w, for a few rows) reads the weight rows
+// in order and decodes each group once into a · L − c, added times dy[r, o] into every row of dx.
+// Both decode levels with the same functions (MARK: Levels).
 #include "ckernels.h"
 #include "quantblocks.h"
 #include "matvec_common.h"
