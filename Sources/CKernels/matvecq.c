@@ -116,44 +116,6 @@ QINLINE void kquant_pair_levels(const uint8_t *b, int first, __m256i L[2][4], fl
     }
 }
 
-// One K-quant group g (< 8) of the super-block at b, as kquant_pair_levels decodes a pair: for
-// the transposed kernel, which takes one group at a time.
-QINLINE void kquant_group_levels(const uint8_t *b, int g, __m256i L[4], float a[2], float *c, const int type) {
-    const __m256i low4 = _mm256_set1_epi32(0x0F);
-    if (type == TVB_Q6_K) {
-        const int h = g / 4, s = g % 4;
-        const float d = half_at(b + 208);
-        const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s;
-        a[0] = d * (float)sc[0];
-        a[1] = d * (float)sc[1];
-        *c = 0;
-        const uint8_t *ql = b + 64 * h + 32 * (s & 1), *qh = b + 128 + 32 * h;
-        for (int k = 0; k < 4; k++) {
-            __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + 8 * k)));
-            z = s >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
-            __m256i top = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + 8 * k)));
-            top = _mm256_and_si256(_mm256_srl_epi32(top, _mm_cvtsi32_si128(2 * s)), _mm256_set1_epi32(3));
-            L[k] = _mm256_sub_epi32(_mm256_or_si256(z, _mm256_slli_epi32(top, 4)), _mm256_set1_epi32(32));
-        }
-        return;
-    }
-    const int fifth = type == TVB_Q5_K;
-    int sc, mn;
-    scale_min_k4(g, b + 4, &sc, &mn);
-    a[0] = a[1] = half_at(b) * (float)sc;
-    *c = half_at(b + 2) * (float)mn;
-    const uint8_t *qs = b + (fifth ? 48 : 16) + 32 * (g / 2);
-    for (int k = 0; k < 4; k++) {
-        const __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * k)));
-        L[k] = g & 1 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
-        if (fifth) {
-            __m256i h = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + 16 + 8 * k)));
-            h = _mm256_and_si256(_mm256_srl_epi32(h, _mm_cvtsi32_si128(g)), _mm256_set1_epi32(1));
-            L[k] = _mm256_or_si256(L[k], _mm256_slli_epi32(h, 4));
-        }
-    }
-}
-
 // Groups g and g + 1 (g even) of a weight row: levels L[p], scales a[p], offsets c[p].
 QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], float a[2][2], float c[2], const int type) {
     const long bytes = block_bytes(type);
@@ -163,6 +125,22 @@ QINLINE void group_pair_levels(const uint8_t *row, long g, __m256i L[2][4], floa
     } else {
         kquant_pair_levels(row + (g / 8) * bytes, (int)(g % 8), L, a, c, type);
     }
+}
+
+// Group g alone (a range's first or last group): a K-quant group through its pair's decoder.
+QINLINE void group_levels(const uint8_t *row, long g, __m256i L[4], float a[2], float *c, const int type) {
+    if (block_elements(type) == 32) {
+        block32_levels(row + g * block_bytes(type), L, a, c, type);
+        return;
+    }
+    __m256i pair[2][4];
+    float pair_a[2][2], pair_c[2];
+    const int p = (int)(g & 1);
+    kquant_pair_levels(row + (g / 8) * block_bytes(type), (int)(g % 8) - p, pair, pair_a, pair_c, type);
+    for (int k = 0; k < 4; k++) L[k] = pair[p][k];
+    a[0] = pair_a[p][0];
+    a[1] = pair_a[p][1];
+    *c = pair_c[p];
 }
 
 QINLINE int has_offset(const int type) { return type == TVB_Q4_1 || type == TVB_Q4_K || type == TVB_Q5_K; }
@@ -209,10 +187,9 @@ QINLINE void matvecq_row(float *y, long ldy, const float *x, long ldx, const flo
         matvecq_group(acc, &offsets, odd, x, ldx, at + 8, g + 1, L[1], a[1], c[1], n, type);
     }
     if (g < g_end) {
-        // A last odd group: a 32-element format (K-quant rows have 8 groups per block).
         __m256i L[4];
         float a[2], c;
-        block32_levels(row + g * block_bytes(type), L, a, &c, type);
+        group_levels(row, g, L, a, &c, type);
         matvecq_group(acc, &offsets, 0, x, ldx, sums + 8 * (g - g_begin), g, L, a, c, n, type);
     }
     float offset[8];
@@ -294,34 +271,52 @@ void tvb_matvecq_naive(float *y, long ldy, const float *x, long ldx, const uint8
 
 // MARK: Transposed (the backward product)
 
-// Weight rows in order, each row's column groups [g_begin, g_end) decoded once into the weights
-// a·L − c and added, times dy[r, o], into the group's columns of every row r of dx (which stay in
-// L1). Reading the blocks in order keeps the speed on tall matrices (the output projections),
+// One decoded group (levels L, scales a, offset c) of weight row o as the weights a·L − c, added
+// times dy[r, o] (dyo[r · lddy]) into the group's 32 columns of every row r of dx (dxg: column 0).
+QINLINE void transposed_add(float *dxg, long lddx, const float *dyo, long lddy, const __m256i L[4], const float a[2], float c,
+                            long n, const int type) {
+    __m256 u[4];
+    for (int k = 0; k < 4; k++) {
+        const __m256 level = _mm256_cvtepi32_ps(L[k]), scale = _mm256_set1_ps(a[k / 2]);
+        u[k] = has_offset(type) ? _mm256_fmsub_ps(level, scale, _mm256_set1_ps(c)) : _mm256_mul_ps(level, scale);
+    }
+    for (long r = 0; r < n; r++) {
+        const __m256 d = _mm256_set1_ps(dyo[r * lddy]);
+        float *x = dxg + r * lddx;
+        for (int k = 0; k < 4; k++) _mm256_storeu_ps(x + 8 * k, _mm256_fmadd_ps(d, u[k], _mm256_loadu_ps(x + 8 * k)));
+    }
+}
+
+QINLINE void transposed_group(float *dx, long lddx, const float *dyo, long lddy, const uint8_t *row, long g, long n, const int type) {
+    __m256i L[4];
+    float a[2], c;
+    group_levels(row, g, L, a, &c, type);
+    transposed_add(dx + 32 * g, lddx, dyo, lddy, L, a, c, n, type);
+}
+
+// Weight rows in order, each row's column groups [g_begin, g_end) decoded once (in pairs, as the
+// forward kernel does) into the weights a·L − c and added, times dy[r, o], into the group's
+// columns of every row r of dx (which stay in L1). Reading the blocks in order keeps the speed on tall matrices (the output projections),
 // where taking one column group at a time down all rows fetched every cache line once per group.
 QINLINE void matvecq_transposed_groups(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w, long inputs,
                                        long outputs, long g_begin, long g_end, long n, const int type) {
-    const long per_block = block_elements(type) / 32, bytes = block_bytes(type);
-    const long row_bytes = inputs / block_elements(type) * bytes;
+    const long row_bytes = inputs / block_elements(type) * block_bytes(type);
     for (long o = 0; o < outputs; o++) {
         const uint8_t *row = w + o * row_bytes;
-        for (long g = g_begin; g < g_end; g++) {
-            __m256i L[4];
-            float a[2], c;
-            if (per_block == 1)
-                block32_levels(row + g * bytes, L, a, &c, type);
-            else
-                kquant_group_levels(row + (g / per_block) * bytes, (int)(g % per_block), L, a, &c, type);
-            __m256 u[4];
-            for (int k = 0; k < 4; k++) {
-                const __m256 level = _mm256_cvtepi32_ps(L[k]), scale = _mm256_set1_ps(a[k / 2]);
-                u[k] = has_offset(type) ? _mm256_fmsub_ps(level, scale, _mm256_set1_ps(c)) : _mm256_mul_ps(level, scale);
-            }
-            for (long r = 0; r < n; r++) {
-                const __m256 d = _mm256_set1_ps(dy[r * lddy + o]);
-                float *x = dx + r * lddx + 32 * g;
-                for (int k = 0; k < 4; k++) _mm256_storeu_ps(x + 8 * k, _mm256_fmadd_ps(d, u[k], _mm256_loadu_ps(x + 8 * k)));
-            }
+        const float *dyo = dy + o;
+        long g = g_begin;
+        if (g < g_end && (g & 1)) {  // a range that starts at an odd group (threads split anywhere)
+            transposed_group(dx, lddx, dyo, lddy, row, g, n, type);
+            g++;
         }
+        for (; g + 1 < g_end; g += 2) {
+            __m256i L[2][4];
+            float a[2][2], c[2];
+            group_pair_levels(row, g, L, a, c, type);
+            transposed_add(dx + 32 * g, lddx, dyo, lddy, L[0], a[0], c[0], n, type);
+            transposed_add(dx + 32 * (g + 1), lddx, dyo, lddy, L[1], a[1], c[1], n, type);
+        }
+        if (g < g_end) transposed_group(dx, lddx, dyo, lddy, row, g, n, type);
     }
 }
 
