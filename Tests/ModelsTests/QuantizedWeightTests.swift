@@ -14,29 +14,10 @@ import TestSupport
         (.q4_0, .q4_0), (.q4_1, .q4_1), (.q5_0, .q5_0), (.q8_0, .q8_0), (.q4_K, .q4_K), (.q5_K, .q5_K), (.q6_K, .q6_K),
     ]
 
-    /// Byte offsets of the f16 scales (d, and dmin or m) in one block of each type.
-    static func halfOffsets(_ type: WeightStorageType) -> [Int] {
-        switch type {
-        case .q4_1, .q4_K, .q5_K: return [0, 2]
-        case .q6_K: return [208]
-        default: return [0]
-        }
-    }
-
-    /// `blocks` random blocks: every level, high bit and packed scale byte random, the f16
-    /// scales random in ±[2⁻¹⁰, 2⁻⁴] (finite, so every decoded element is).
+    /// `blocks` random blocks (see `WeightStorageType.randomBlocks`), seeded.
     static func randomBlocks(_ type: WeightStorageType, count blocks: Int, seed: UInt64) -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
-        var bytes = (0..<(blocks * type.blockBytes)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        for b in 0..<blocks {
-            for offset in halfOffsets(type) {
-                let magnitude = Float(rng.nextUnit() * (1.0 / 16 - 1.0 / 1024) + 1.0 / 1024)
-                let bits = Float16(rng.next() & 1 == 0 ? magnitude : -magnitude).bitPattern
-                bytes[b * type.blockBytes + offset] = UInt8(truncatingIfNeeded: bits)
-                bytes[b * type.blockBytes + offset + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-            }
-        }
-        return bytes
+        return type.randomBlocks(count: blocks, using: &rng)
     }
 
     static func matrix(_ type: WeightStorageType, outputs o: Int, blocksPerRow: Int, seed: UInt64) -> WeightMatrix {

@@ -23,8 +23,8 @@ import Testing
 
     @Test func blocksAreSeededAndTheirScalesFinite() {
         var first = BlockKernelTiming.XorShift(state: 7), second = BlockKernelTiming.XorShift(state: 7)
-        let a = BlockKernelTiming.randomBlocks(.q6_K, count: 4, random: &first)
-        #expect(a == BlockKernelTiming.randomBlocks(.q6_K, count: 4, random: &second))
+        let a = WeightStorageType.q6_K.randomBlocks(count: 4, using: &first)
+        #expect(a == WeightStorageType.q6_K.randomBlocks(count: 4, using: &second))
         let w = WeightMatrix(outputs: 1, inputs: 4 * 256, storageType: .q6_K, blocks: a)
         let finite = w.floats().allSatisfy { $0.isFinite }
         #expect(finite)

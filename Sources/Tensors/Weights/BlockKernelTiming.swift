@@ -25,7 +25,7 @@ public struct BlockKernelTiming: Sendable {
     ) -> [BlockKernelTiming] {
         precondition(type.isBlockQuantized && inputs % type.blockElements == 0, "BlockKernelTiming: \(type) with \(inputs) inputs")
         var random = XorShift(state: seed | 1)
-        let blocks = randomBlocks(type, count: outputs * inputs / type.blockElements, random: &random)
+        let blocks = type.randomBlocks(count: outputs * inputs / type.blockElements, using: &random)
         let x = (0..<(rows * inputs)).map { _ in Float(random.unit() * 2 - 1) }
         let kind = type.kernelKind
         typealias Kernel = (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<UInt8>) -> Void
@@ -86,29 +86,8 @@ public struct BlockKernelTiming: Sendable {
         return timings
     }
 
-    /// `count` blocks of random bytes whose f16 scales are set to random finite values in
-    /// ±[2⁻¹⁰, 2⁻⁴], so every decoded element is finite.
-    static func randomBlocks(_ type: WeightStorageType, count: Int, random: inout XorShift) -> [UInt8] {
-        var bytes = (0..<(count * type.blockBytes)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        let scaleOffsets: [Int]
-        switch type {
-        case .q4_1, .q4_K, .q5_K: scaleOffsets = [0, 2]
-        case .q6_K: scaleOffsets = [208]
-        default: scaleOffsets = [0]
-        }
-        for block in 0..<count {
-            for offset in scaleOffsets {
-                let magnitude = Float(random.unit() * (1.0 / 16 - 1.0 / 1024) + 1.0 / 1024)
-                let bits = Float16(random.next() & 1 == 0 ? magnitude : -magnitude).bitPattern
-                bytes[block * type.blockBytes + offset] = UInt8(truncatingIfNeeded: bits)
-                bytes[block * type.blockBytes + offset + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-            }
-        }
-        return bytes
-    }
-
     /// Marsaglia's xorshift64: enough for benchmark data, and the same bytes on every machine.
-    struct XorShift {
+    struct XorShift: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
             state ^= state << 13
