@@ -63,37 +63,34 @@ QINLINE void block32_levels(const uint8_t *b, __m256i L[4], float a[2], float *c
     }
 }
 
-// The K-quants: groups first and first + 1 (first even) of the super-block at b, levels L[p],
-// scales a[p][h] (per half: Q6_K has a scale per 16 elements) and offsets c[p]. In Q4_K and Q5_K
-// the two groups are the low and high nibbles of the same 32 bytes (and Q5_K's fifth bits, bits
-// first and first + 1 of qh[e]); in Q6_K (slots s, s + 1 of half first / 4) they share their high
-// bits. So those bytes are read and widened once (Q4_K's kernel 6.6 → 9.0 Gw/s at one row on Zen 2).
-QINLINE void kquant_pair_levels(const uint8_t *b, int first, __m256i L[2][4], float a[2][2], float c[2], const int type) {
+// Q6_K: ql bytes 32 apart, both low (s = 0) or both high (s = 2) nibbles; qh shifts 2s, 2s + 2;
+// level − 32 as an integer.
+QINLINE void q6k_pair_levels(const uint8_t *b, int first, __m256i L[2][4], float a[2][2], float c[2]) {
     const __m256i low4 = _mm256_set1_epi32(0x0F);
-    if (type == TVB_Q6_K) {
-        // ql bytes 32 apart, both low (s = 0) or both high (s = 2) nibbles; qh shifts 2s, 2s + 2;
-        // level − 32 as an integer.
-        const int h = first / 4, s0 = first % 4;
-        const float d = half_at(b + 208);
-        const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s0;
-        for (int p = 0; p < 2; p++) {
-            a[p][0] = d * (float)sc[2 * p];
-            a[p][1] = d * (float)sc[2 * p + 1];
-            c[p] = 0;
-        }
-        const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
-        for (int k = 0; k < 4; k++) {
-            const __m256i top = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + 8 * k)));
-            for (int p = 0; p < 2; p++) {
-                __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + 32 * p + 8 * k)));
-                z = s0 >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
-                const __m256i t = _mm256_and_si256(_mm256_srl_epi32(top, _mm_cvtsi32_si128(2 * (s0 + p))), _mm256_set1_epi32(3));
-                L[p][k] = _mm256_sub_epi32(_mm256_or_si256(z, _mm256_slli_epi32(t, 4)), _mm256_set1_epi32(32));
-            }
-        }
-        return;
+    const int h = first / 4, s0 = first % 4;
+    const float d = half_at(b + 208);
+    const int8_t *sc = (const int8_t *)(b + 192) + 8 * h + 2 * s0;
+    for (int p = 0; p < 2; p++) {
+        a[p][0] = d * (float)sc[2 * p];
+        a[p][1] = d * (float)sc[2 * p + 1];
+        c[p] = 0;
     }
-    const int fifth = type == TVB_Q5_K;
+    const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
+    for (int k = 0; k < 4; k++) {
+        const __m256i top = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + 8 * k)));
+        for (int p = 0; p < 2; p++) {
+            __m256i z = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + 32 * p + 8 * k)));
+            z = s0 >= 2 ? _mm256_srli_epi32(z, 4) : _mm256_and_si256(z, low4);
+            const __m256i t = _mm256_and_si256(_mm256_srl_epi32(top, _mm_cvtsi32_si128(2 * (s0 + p))), _mm256_set1_epi32(3));
+            L[p][k] = _mm256_sub_epi32(_mm256_or_si256(z, _mm256_slli_epi32(t, 4)), _mm256_set1_epi32(32));
+        }
+    }
+}
+
+// Q4_K and Q5_K (fifth = 1): the low and high nibbles of the same 32 bytes, the scale and min of
+// each group from the packed 6-bit pairs, Q5_K's fifth bits from qh.
+QINLINE void q45k_pair_levels(const uint8_t *b, int first, __m256i L[2][4], float a[2][2], float c[2], const int fifth) {
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
     const float d = half_at(b), dmin = half_at(b + 2);
     for (int p = 0; p < 2; p++) {
         int sc, mn;
@@ -113,6 +110,19 @@ QINLINE void kquant_pair_levels(const uint8_t *b, int first, __m256i L[2][4], fl
                 L[p][k] = _mm256_or_si256(L[p][k], _mm256_slli_epi32(bit, 4));
             }
         }
+    }
+}
+
+// The K-quants: groups first and first + 1 (first even) of the super-block at b, levels L[p],
+// scales a[p][h] (per half: Q6_K has a scale per 16 elements) and offsets c[p]. In Q4_K and Q5_K
+// the two groups are the low and high nibbles of the same 32 bytes (and Q5_K's fifth bits, bits
+// first and first + 1 of qh[e]); in Q6_K (slots s, s + 1 of half first / 4) they share their high
+// bits. So those bytes are read and widened once (Q4_K's kernel 6.6 → 9.0 Gw/s at one row on Zen 2).
+QINLINE void kquant_pair_levels(const uint8_t *b, int first, __m256i L[2][4], float a[2][2], float c[2], const int type) {
+    if (type == TVB_Q6_K) {
+        q6k_pair_levels(b, first, L, a, c);
+    } else {
+        q45k_pair_levels(b, first, L, a, c, type == TVB_Q5_K);
     }
 }
 
