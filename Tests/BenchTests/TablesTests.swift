@@ -253,6 +253,37 @@ import Testing
         #expect(try ResultTables.readAll(in: root).map(\.model) == ["smollm2-135m", "gemma3-270m", "aaa-model"])
     }
 
+    @Test func aRunOutsideTheRunsLayoutGetsTheTablesOfItsOwnRows() throws {
+        let root = try makeTemporaryDirectory("tables-own")
+        let mine = root.appendingPathComponent("trial")
+        var store = try ResultStore(directory: mine, model: "smollm2-135m")
+        var row = sampleRow(task: "antonym", method: .site)
+        row.accuracy = 0.25
+        try store.append(row)
+        // Rows of another run in the folder a `runs` layout would read: not this run's tables.
+        var other = try ResultStore(directory: root.appendingPathComponent("runs"), model: "smollm2-135m")
+        row.accuracy = 0.75
+        try other.append(row)
+
+        let location = RunCommand.tablesLocation(results: mine)
+        #expect(location.root == mine && location.runs == mine)
+        try ResultTables(show: { _ in }).writeAll(resultsDirectory: location.root, runs: location.runs)
+        let main = try String(contentsOf: mine.appendingPathComponent("tables/main.csv"), encoding: .utf8)
+        #expect(main.contains("SITE,25.00 (1/57)"))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("tables").path))
+
+        let layout = RunCommand.tablesLocation(results: root.appendingPathComponent("runs"))
+        #expect(layout.root.standardizedFileURL.path == root.standardizedFileURL.path && layout.runs == nil)
+    }
+
+    @Test func aMissingResultsFolderIsNamedAndNotCreated() throws {
+        let root = try makeTemporaryDirectory("tables-missing").appendingPathComponent("reslts")
+        #expect(throws: ResultStoreError.io(path: root.path, reason: "no such results folder (it holds runs/, written by `bench run`)")) {
+            try ResultTables(show: { _ in }).writeAll(resultsDirectory: root)
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.path))
+    }
+
     @Test func aMalformedResultFileIsNamedAndNothingIsWritten() throws {
         let root = try makeTemporaryDirectory("tables-bad")
         let runs = root.appendingPathComponent("runs")

@@ -70,9 +70,16 @@ struct RunCommand: ParsableCommand {
         var plan = try sweep.plan(models: models, modelStore: location.store(), tasks: try selectedTasks(), methods: try selectedMethods())
         plan.backend = backend
         let outcome = try plan.run()
-        // The tables cover every stored result beside the runs folder (results/runs → results/tables).
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        try ResultTables().writeAll(resultsDirectory: DataDirectory.absolute(sweep.results, from: cwd).deletingLastPathComponent())
+        let (root, runs) = Self.tablesLocation(results: DataDirectory.absolute(sweep.results, from: cwd))
+        try ResultTables().writeAll(resultsDirectory: root, runs: runs)
         if !outcome.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Where the tables of a run's rows go: a folder named `runs` is the layout of `bench --all`
+    /// (results/runs → results/tables, beside the ablations and regression results); any other
+    /// folder gets its tables inside it, read from its rows alone.
+    static func tablesLocation(results: URL) -> (root: URL, runs: URL?) {
+        results.lastPathComponent == "runs" ? (results.deletingLastPathComponent(), nil) : (results, results)
     }
 }

@@ -9,14 +9,26 @@ struct ResultTables: TablesStage {
     var show: (String) -> Void = { print($0, terminator: "") }
 
     func writeAll(resultsDirectory: URL) throws {
-        let written = try Self.write(resultsDirectory: resultsDirectory)
+        try writeAll(resultsDirectory: resultsDirectory, runs: nil)
+    }
+
+    /// The tables of `runs` (default `resultsDirectory/runs`) and of the ablations and regression
+    /// results under `resultsDirectory`, written under `resultsDirectory/tables`.
+    func writeAll(resultsDirectory: URL, runs: URL?) throws {
+        let written = try Self.write(resultsDirectory: resultsDirectory, runs: runs)
         show(written.main.markdown() + "\n" + written.common.markdown())
         show("\nTables written under \(resultsDirectory.appendingPathComponent("tables").path): \(written.files.count) files\n")
     }
 
     /// - Returns: the main tables and every file written.
-    static func write(resultsDirectory root: URL) throws -> (main: ResultTable, common: ResultTable, files: [URL]) {
-        let runs = try readAll(in: root.appendingPathComponent("runs"))
+    /// - Throws: `ResultStoreError.io` when `root` is not a folder (a mistyped `--results` would
+    ///   otherwise get a new folder of empty tables); what reading a result file throws.
+    static func write(resultsDirectory root: URL, runs runsFolder: URL? = nil) throws -> (main: ResultTable, common: ResultTable, files: [URL]) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ResultStoreError.io(path: root.path, reason: "no such results folder (it holds runs/, written by `bench run`)")
+        }
+        let runs = try readAll(in: runsFolder ?? root.appendingPathComponent("runs"))
         let ablations = try readAll(in: root.appendingPathComponent("ablations"))
         let steeringFile = root.appendingPathComponent("regression").appendingPathComponent("steering.csv")
         let steering = FileManager.default.fileExists(atPath: steeringFile.path)
