@@ -26,6 +26,22 @@ import Testing
         }
     }
 
+    @Test func anEmptyTestSplitIsNamedNotScoredAsZero() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = DataDirectory(root: folder)
+        let task = try TaskRegistry.site57.task(named: "antonym")
+        for split in TaskSplit.allCases {
+            let url = data.fileURL(task: task.name, split: split)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Fixtures.write(split == .test ? "[]" : #"[{"input": "hot", "output": "cold"}]"#, to: url)
+        }
+        let test = data.fileURL(task: task.name, split: .test)
+        #expect(throws: TaskError.malformedFile(path: test.path, reason: "the test split holds no items")) {
+            try task.loadSplits(from: data)
+        }
+    }
+
     @Test func wordLengthOutputsAreIntegers() throws {
         let items = try TaskRegistry.site57.task(named: "word_length").load(.test, from: Fixtures.site57)
         #expect(items.allSatisfy { if case .integer = $0.output { return true } else { return false } })

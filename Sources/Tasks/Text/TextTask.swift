@@ -27,11 +27,14 @@ public struct TextTask: Hashable, Sendable {
     }
 
     /// Reads all three splits.
-    /// - Throws: as `load(_:from:)`, for the first split that fails.
+    /// - Throws: as `load(_:from:)`, for the first split that fails; `TaskError.malformedFile`
+    ///   for a test split without items (its accuracy would be a 0 over nothing).
     public func loadSplits(from directory: DataDirectory) throws -> TaskSplits {
-        TaskSplits(
-            train: try load(.train, from: directory), valid: try load(.valid, from: directory),
-            test: try load(.test, from: directory))
+        let test = try load(.test, from: directory)
+        guard !test.isEmpty else {
+            throw TaskError.malformedFile(path: directory.fileURL(task: name, split: .test).path, reason: "the test split holds no items")
+        }
+        return TaskSplits(train: try load(.train, from: directory), valid: try load(.valid, from: directory), test: test)
     }
 }
 
