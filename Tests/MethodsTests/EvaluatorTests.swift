@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Models
+@testable import Models
 import Tasks
 import Tensors
 import TestSupport
@@ -163,4 +163,48 @@ import TestSupport
             try backend.generateBranches(prompts, options: options, plans: [add(1, atFirstToken: true)])
         }
     }
+    /// A stop rule sees each prompt's index among all prompts, across batches and branches:
+    /// prompt i stops after i % 3 + 1 tokens, and its tokens are the first ones of the
+    /// unstopped generation.
+    @Test func stopRulesSeeEachPromptsIndexAcrossBatches() throws {
+        let model = try TinyLlama.model
+        let backend = NativeBackend(model: model)
+        let prompts = ["Q: abc\nA:", "Q: hello there\nA:", "Q: x\nA:", "Q: sun\nA:", "Q: a b\nA:"].map { model.encode($0) }
+        let free = GenerationOptions(maxNewTokens: 6, suppressEndOfSequenceAtFirstStep: true, batchSize: 2)
+        var stopping = free
+        let calls = CallCounts()
+        stopping.stopWhen = { prompt, _ in calls.count(prompt) >= prompt % 3 + 1 }
+        let plan: (Range<Int>) -> InterventionPlan = { _ in InterventionPlan() }
+        let whole = try backend.generate(prompts, options: free, plan: plan)
+        let stopped = try backend.generate(prompts, options: stopping, plan: plan)
+        for (i, (g, w)) in zip(stopped, whole).enumerated() where w.tokens.count > i % 3 {
+            #expect(g.tokens == Array(w.tokens.prefix(i % 3 + 1)) && g.stop == .stopRule, "prompt \(i): \(g) of \(w)")
+        }
+        calls.reset()
+        let branched = try backend.generateBranches(prompts, options: stopping, plans: [plan])
+        #expect(branched.branches[0] == stopped)
+        // The torch backend cuts its worker's whole generations with the same rule, batch by batch.
+        calls.reset()
+        for i in 2..<prompts.count where whole[i].tokens.count > i % 3 {
+            let cut = TorchBackend.applyingStopRules(whole[i].tokens, prompt: i - 2, endedAtEOS: false,
+                                                     options: stopping.forPrompts(from: 2), tokenizer: model.tokenizer)
+            #expect(cut == stopped[i], "prompt \(i)")
+        }
+    }
+}
+
+/// Calls of a stop rule per prompt (the rule is called once per generated token).
+private final class CallCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = [Int: Int]()
+
+    /// Counts a call for `prompt` and returns its calls so far.
+    func count(_ prompt: Int) -> Int {
+        lock.withLock {
+            counts[prompt, default: 0] += 1
+            return counts[prompt]!
+        }
+    }
+
+    func reset() { lock.withLock { counts = [:] } }
 }

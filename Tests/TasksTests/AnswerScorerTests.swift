@@ -65,13 +65,49 @@ import Testing
         #expect(!AnswerScorer.isFirstTokenMatch(logits: [2, 2, 1], targetToken: 1))
     }
 
-    @Test func stopsEarlyOnlyAfterNewlineFollowingText() {
-        #expect(!AnswerScorer.canStopEarly(generatedText: ""))
-        #expect(!AnswerScorer.canStopEarly(generatedText: "\n"))
-        #expect(!AnswerScorer.canStopEarly(generatedText: "\n \n  "))
-        #expect(!AnswerScorer.canStopEarly(generatedText: " Lisbon"))
-        #expect(AnswerScorer.canStopEarly(generatedText: " Lisbon\n"))
-        #expect(AnswerScorer.canStopEarly(generatedText: "\n\nLisbon\nQ"))
-        #expect(AnswerScorer.canStopEarly(generatedText: "a\r\n"))
+    @Test func aScoreIsDecidedByACutOrByTheTextSoFar() {
+        let scorer = AnswerScorer(preservesCase: false)
+        for text in ["", "\n", "\n \n  ", " Lisbon", " Lis", " St"] {
+            #expect(scorer.decidedScore(generatedText: text, target: " Lisbon") == nil, "\(text.debugDescription)")
+        }
+        #expect(scorer.decidedScore(generatedText: " Lisbon\n", target: " Lisbon") == true)
+        #expect(scorer.decidedScore(generatedText: "\n\nLisbon\nQ", target: " Lisbon") == true)
+        #expect(scorer.decidedScore(generatedText: "a\r\n", target: " Lisbon") == false)
+        #expect(scorer.decidedScore(generatedText: " Lisbon is", target: " Lisbon") == true)
+        #expect(scorer.decidedScore(generatedText: " The capital", target: " Lisbon") == false)
+        #expect(scorer.decidedScore(generatedText: " Porto (", target: " Porto") == true)
+        // "St" may still become "Saint", an open UTF-8 sequence a letter.
+        #expect(scorer.decidedScore(generatedText: " St", target: " Saint Paul") == nil)
+        #expect(scorer.decidedScore(generatedText: " St. P", target: " Saint Paul") == nil)
+        #expect(scorer.decidedScore(generatedText: " St. Pet", target: " Saint Paul") == false)
+        #expect(scorer.decidedScore(generatedText: " Saint", target: " Lisbon") == false)
+        #expect(scorer.decidedScore(generatedText: " Li\u{FFFD}", target: " Lisbon") == nil)
+    }
+
+    /// Every decided score is the score of every continuation. The texts are decoded from random
+    /// byte strings, cut at every byte as tokens may be, of pieces that open each end the rule
+    /// must keep open: split UTF-8 sequences, "S" + "t" + ".", combining marks, cuts, spaces.
+    @Test(arguments: [false, true])
+    func aDecidedScoreIsTheScoreOfEveryContinuation(preservesCase: Bool) {
+        let scorer = AnswerScorer(preservesCase: preservesCase)
+        let pieces: [[UInt8]] = ["Paris", "paris", " ", "S", "t", ".", "St.", "(", "\n", "\r", "\t", "Saint", "Paul", "a", "P",
+                                 "\u{301}", "\u{E9}", "\u{3A3}", "\u{20AC}", "Louis", " is"].map { Array($0.utf8) }
+            + [[0xE2], [0x82, 0xAC], [0xCC], [0x81]]
+        let targets = [" Paris", "Paris", " Saint Paul", " St. Louis", " paris (France)", "", " \u{3A3}a", " Pe\u{301}", "P"]
+        var random = Xoshiro256StarStar(seed: 7)
+        var decided = (correct: 0, wrong: 0)
+        for _ in 0..<4000 {
+            let bytes = (0..<(1 + random.nextIndex(below: 7))).flatMap { _ in pieces[random.nextIndex(below: pieces.count)] }
+            let target = targets[random.nextIndex(below: targets.count)]
+            let whole = scorer.isExactMatch(prediction: String(decoding: bytes, as: UTF8.self), target: target)
+            for cut in 0...bytes.count {
+                let text = String(decoding: bytes[..<cut], as: UTF8.self)
+                guard let score = scorer.decidedScore(generatedText: text, target: target) else { continue }
+                #expect(score == whole, "\(text.debugDescription) → \(String(decoding: bytes, as: UTF8.self).debugDescription), target \(target.debugDescription)")
+                if score { decided.correct += 1 } else { decided.wrong += 1 }
+            }
+        }
+        // The rule decides often, both ways, so the checks above are many.
+        #expect(decided.correct > 1000 && decided.wrong > 1000, "\(decided)")
     }
 }

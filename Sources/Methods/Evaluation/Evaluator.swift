@@ -98,7 +98,7 @@ public struct Evaluator {
         var promptTokens = ids.reduce(0) { $0 + $1.count }
         switch options.scoring {
         case .exactMatch:
-            let generated = try backend.generate(ids, options: generationOptions(options)) { range in
+            let generated = try backend.generate(ids, options: generationOptions(options, prompts: prompts, scorer: task.answerScorer)) { range in
                 InterventionPlan(constants: method.interventions(batchSize: range.count))
             }
             outcomes = exactMatchOutcomes(prompts, generated: generated, scorer: task.answerScorer)
@@ -133,7 +133,8 @@ public struct Evaluator {
         let start = Date()
         let (prompts, ids) = try testPrompts(shots: methods[0].shots, task: task, items: items, train: train, options: options)
         let promptSeconds = Date().timeIntervalSince(start)
-        let run = try backend.generateBranches(ids, options: generationOptions(options), plans: methods.map { method in
+        let generation = generationOptions(options, prompts: prompts, scorer: task.answerScorer)
+        let run = try backend.generateBranches(ids, options: generation, plans: methods.map { method in
             { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
         })
         let n = Double(methods.count)
@@ -168,11 +169,14 @@ public struct Evaluator {
         return (prompts, prompts.map { model.encode($0.text) })
     }
 
-    /// Exact-match generation: up to `maxNewTokens`, stopping once the answer is decided.
-    private func generationOptions(_ options: EvaluationOptions) -> GenerationOptions {
-        GenerationOptions(
+    /// Exact-match generation: up to `maxNewTokens`, each prompt stopping once its score is
+    /// decided (`AnswerScorer.decidedScore`), so the scores are those of the whole generation.
+    private func generationOptions(_ options: EvaluationOptions, prompts: [TextPrompt], scorer: AnswerScorer) -> GenerationOptions {
+        let targets = prompts.map(\.target)
+        return GenerationOptions(
             maxNewTokens: options.maxNewTokens, suppressEndOfSequenceAtFirstStep: true,
-            stopWhen: { AnswerScorer.canStopEarly(generatedText: $0) }, batchSize: options.batchSize)
+            stopWhen: { prompt, text in scorer.decidedScore(generatedText: text, target: targets[prompt]) != nil },
+            batchSize: options.batchSize)
     }
 
     private func exactMatchOutcomes(_ prompts: [TextPrompt], generated: [Generated], scorer: AnswerScorer) -> [ItemOutcome] {

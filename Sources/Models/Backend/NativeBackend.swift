@@ -50,7 +50,7 @@ public final class NativeBackend: ModelBackend {
         while start < prompts.count {
             let range = start..<min(prompts.count, start + options.batchSize)
             let interventions = try TapeInterventions(plan(range), batch: range.count, shape: shape, tape: Tape()).interventions
-            results += model.generate(Array(prompts[range]), options: options) { _ in interventions }
+            results += model.generate(Array(prompts[range]), options: options.forPrompts(from: range.lowerBound)) { _ in interventions }
             start = range.upperBound
         }
         return results
@@ -72,7 +72,8 @@ public final class NativeBackend: ModelBackend {
             guard converted.allSatisfy({ $0.allSatisfy { $0.position == .last } }) else {
                 throw BackendError.interventionBeforeLastToken(call: "generateBranches")
             }
-            result.append(model.generateBranches(Array(prompts[range]), options: options, branches: converted.map { interventions in
+            result.append(model.generateBranches(Array(prompts[range]), options: options.forPrompts(from: range.lowerBound),
+                                                 branches: converted.map { interventions in
                 { _ in interventions }
             }))
             start = range.upperBound

@@ -10,21 +10,30 @@ public struct GenerationOptions: Sendable {
     public var suppressEndOfSequenceAtFirstStep: Bool
     /// A sequence stops once its decoded continuation contains one of these (kept in the text).
     public var stopStrings: [String]
-    /// A sequence stops once this returns true for its decoded continuation; for scoring rules
-    /// whose result cannot change any more.
-    public var stopWhen: (@Sendable (String) -> Bool)?
+    /// A sequence stops once this returns true for its prompt (its index in the prompts given to
+    /// `generate`) and its decoded continuation; for scoring rules whose result cannot change any more.
+    public var stopWhen: (@Sendable (_ prompt: Int, _ text: String) -> Bool)?
     /// Sequences run together in one batch; more prompts are processed batch after batch.
     public var batchSize: Int
 
     public init(
         maxNewTokens: Int = 20, suppressEndOfSequenceAtFirstStep: Bool = true, stopStrings: [String] = [],
-        stopWhen: (@Sendable (String) -> Bool)? = nil, batchSize: Int = 32
+        stopWhen: (@Sendable (_ prompt: Int, _ text: String) -> Bool)? = nil, batchSize: Int = 32
     ) {
         self.maxNewTokens = maxNewTokens
         self.suppressEndOfSequenceAtFirstStep = suppressEndOfSequenceAtFirstStep
         self.stopStrings = stopStrings
         self.stopWhen = stopWhen
         self.batchSize = max(1, batchSize)
+    }
+
+    /// These options for the prompts from index `first` on (one batch of them): the batch's
+    /// prompt b is prompt first + b to `stopWhen`.
+    public func forPrompts(from first: Int) -> GenerationOptions {
+        guard first != 0, let rule = stopWhen else { return self }
+        var shifted = self
+        shifted.stopWhen = { prompt, text in rule(first + prompt, text) }
+        return shifted
     }
 }
 
@@ -55,7 +64,8 @@ extension LanguageModel {
         var start = 0
         while start < prompts.count {
             let range = start..<min(prompts.count, start + options.batchSize)
-            results.append(contentsOf: generateBatch(Array(prompts[range]), options: options, interventions: interventions(range)))
+            results.append(contentsOf: generateBatch(Array(prompts[range]), options: options.forPrompts(from: range.lowerBound),
+                                                     interventions: interventions(range)))
             start = range.upperBound
         }
         return results
@@ -88,7 +98,7 @@ extension LanguageModel {
                 let branchStart = Date()
                 result.branches[k] += continueGreedy(
                     from: prefixes.map { $0.copy() }, lastTokens: batch.map { $0[$0.count - 1] },
-                    options: options, interventions: interventions)
+                    options: options.forPrompts(from: range.lowerBound), interventions: interventions)
                 result.branchSeconds[k] += Date().timeIntervalSince(branchStart)
             }
             start = range.upperBound
@@ -122,7 +132,8 @@ extension LanguageModel {
         return greedy(caches: caches, firstLogits: logits, options: options)
     }
 
-    /// Greedy decoding from the logits of each prompt's last token (B, V), one cache per prompt.
+    /// Greedy decoding from the logits of each prompt's last token (B, V), one cache per prompt
+    /// (row b is prompt b to `options.stopWhen`).
     private func greedy(caches: [KVCache], firstLogits: Tensor, options: GenerationOptions) -> [Generated] {
         let v = decoder.configuration.vocabularySize
         var outputs = caches.map { _ in Generated(tokens: [], text: "", stop: .maxTokens) }
@@ -144,7 +155,7 @@ extension LanguageModel {
                 outputs[b].text = tokenizer.decode(outputs[b].tokens, skipSpecialTokens: true)
                 if options.stopStrings.contains(where: { outputs[b].text.contains($0) }) {
                     outputs[b].stop = .stopString
-                } else if let rule = options.stopWhen, rule(outputs[b].text) {
+                } else if let rule = options.stopWhen, rule(b, outputs[b].text) {
                     outputs[b].stop = .stopRule
                 } else if step + 1 < options.maxNewTokens {
                     stillActive.append(b)

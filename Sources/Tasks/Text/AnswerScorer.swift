@@ -44,18 +44,39 @@ public struct AnswerScorer: Hashable, Sendable {
         return best == targetToken
     }
 
-    /// Generation may stop once a "\n" follows non-blank text: everything after that newline is
-    /// cut by `normalizedPrediction`, so the score can no longer change.
-    public static func canStopEarly(generatedText: String) -> Bool {
-        var sawText = false
-        for character in generatedText {
-            if character.unicodeScalars.contains("\n") {
-                if sawText { return true }
-            } else if !character.isWhitespace {
-                sawText = true
-            }
+    /// The exact-match score every continuation of `generatedText` gets, once they all get the
+    /// same; nil while more text could still change it. Generation stops there: the score is the
+    /// one the whole generation would get, in far fewer tokens (most wrong answers are decided by
+    /// their second token).
+    ///
+    /// Appending tokens appends bytes, so of the text so far only the end is open: a trailing
+    /// U+FFFD (an incomplete UTF-8 sequence), a trailing "S" or "St" (a "St." to be replaced), the
+    /// last Character (a combining mark may join it) and trailing whitespace (kept if text
+    /// follows). Once the rest holds a cut ("\n" after text, or "("), the prediction is final.
+    /// Otherwise the prediction will start with the rest, normalised (P): the score is decided
+    /// once P starts with the target (correct) or is no prefix of it (wrong).
+    public func decidedScore(generatedText: String, target: String) -> Bool? {
+        var known = generatedText.unicodeScalars[...]
+        while known.last == "\u{FFFD}" { known.removeLast() }
+        let lead = String(String.UnicodeScalarView(known.drop { CharacterSet.whitespacesAndNewlines.contains($0) }))
+        guard !lead.isEmpty else { return nil }
+        if lead.unicodeScalars.contains(where: { $0 == "\n" || $0 == "(" }) {
+            return isExactMatch(prediction: lead, target: target)
         }
-        return false
+        var stable = String(lead.dropLast()).unicodeScalars[...]
+        if stable.last == "S" {
+            stable.removeLast()
+        } else if stable.count >= 2 && stable.suffix(2).elementsEqual("St".unicodeScalars) {
+            stable.removeLast(2)
+        }
+        var text = String(String.UnicodeScalarView(stable)).replacingOccurrences(of: "St.", with: "Saint")
+        while let last = text.unicodeScalars.last, CharacterSet.whitespacesAndNewlines.contains(last) {
+            text.unicodeScalars.removeLast()
+        }
+        let prefix = preservesCase ? text : text.lowercased()
+        let wanted = normalizedTarget(target)
+        if prefix.hasPrefix(wanted) { return true }
+        return wanted.hasPrefix(prefix) ? nil : false
     }
 
     private func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }

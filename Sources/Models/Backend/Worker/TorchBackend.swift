@@ -56,7 +56,7 @@ public final class TorchBackend: ModelBackend {
         var start = 0
         while start < prompts.count {
             let range = start..<min(prompts.count, start + options.batchSize)
-            results += try generateBatch(Array(prompts[range]), options: options, plan: plan(range))
+            results += try generateBatch(Array(prompts[range]), options: options.forPrompts(from: range.lowerBound), plan: plan(range))
             start = range.upperBound
         }
         return results
@@ -81,21 +81,24 @@ public final class TorchBackend: ModelBackend {
         for (b, count) in counts.enumerated() {
             let sequence = tokens[offset..<(offset + Int(count))].map(Int.init)
             offset += Int(count)
-            results.append(Self.applyingStopRules(sequence, endedAtEOS: reasons[b] == "eos", options: options, tokenizer: tokenizer))
+            results.append(Self.applyingStopRules(sequence, prompt: b, endedAtEOS: reasons[b] == "eos", options: options, tokenizer: tokenizer))
         }
         return results
     }
 
     /// The continuation the native engine returns for greedy `tokens`: it decodes after every
     /// token and stops at the first stop string or stop rule, as `LanguageModel.generate` does.
-    static func applyingStopRules(_ tokens: [Int], endedAtEOS: Bool, options: GenerationOptions, tokenizer: Tokenizer) -> Generated {
+    /// - Parameter prompt: the sequence's index among the prompts `options` was made for.
+    static func applyingStopRules(
+        _ tokens: [Int], prompt: Int, endedAtEOS: Bool, options: GenerationOptions, tokenizer: Tokenizer
+    ) -> Generated {
         var kept = [Int]()
         var text = ""
         for token in tokens {
             kept.append(token)
             text = tokenizer.decode(kept, skipSpecialTokens: true)
             if options.stopStrings.contains(where: { text.contains($0) }) { return Generated(tokens: kept, text: text, stop: .stopString) }
-            if let rule = options.stopWhen, rule(text) { return Generated(tokens: kept, text: text, stop: .stopRule) }
+            if let rule = options.stopWhen, rule(prompt, text) { return Generated(tokens: kept, text: text, stop: .stopRule) }
         }
         return Generated(tokens: kept, text: text, stop: endedAtEOS ? .endOfSequence : .maxTokens)
     }
