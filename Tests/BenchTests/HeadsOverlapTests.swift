@@ -6,6 +6,15 @@ import Testing
 @Suite struct HeadsOverlapTests {
     func heads(_ pairs: [(Int, Int)]) -> Set<AttentionHead> { Set(pairs.map { AttentionHead(layer: $0.0, head: $0.1) }) }
 
+    @Test func onlyHeatmapsOfTasksNoLongerAnalysedAreStale() throws {
+        let folder = try makeTemporaryDirectory("heads-stale")
+        for name in ["alpha-antonym.svg", "alpha-mean.svg", "alpha-ag_news.svg", "alpha-x.svg", "top10-overlap.md", "patching.csv"] {
+            try Data("<svg/>".utf8).write(to: folder.appendingPathComponent(name))
+        }
+        let stale = try HeadsCommand.staleHeatmaps(in: folder, tasks: ["antonym", "capitalize"])
+        #expect(stale.map(\.lastPathComponent) == ["alpha-ag_news.svg", "alpha-x.svg"])
+    }
+
     @Test func jaccardOnHandMadeSets() {
         let a = heads([(0, 0), (0, 1), (1, 2), (3, 4)])
         let b = heads([(0, 1), (1, 2), (2, 2)])

@@ -62,7 +62,11 @@ struct HeadsCommand: ParsableCommand {
             print("wrote \(folder.appendingPathComponent(name).path)")
         }
 
-        // Heatmaps: one per task and the mean over tasks.
+        // Heatmaps: one per task and the mean over tasks; those of tasks no longer analysed go.
+        for stale in try Self.staleHeatmaps(in: folder, tasks: found.map(\.task)) {
+            try FileManager.default.removeItem(at: stale)
+            print("removed \(stale.path) (no SITE artifact of its task)")
+        }
         for artifact in found {
             try write(HeadHeatmap(values: table(artifact.alphas.scalars, heads: artifact.headCount),
                                   title: "SITE α, \(lm.name), task \(artifact.task)").svg(), "alpha-\(artifact.task).svg")
@@ -112,6 +116,16 @@ struct HeadsCommand: ParsableCommand {
         try write(patching.csv(), "patching.csv")
         try write(patching.markdown(), "patching.md")
         print(patching.markdown())
+    }
+
+    /// The task heatmaps (`alpha-<task>.svg`) in `folder` of tasks not in `tasks`: left from an
+    /// earlier analysis, they would sit beside tables that do not include them.
+    static func staleHeatmaps(in folder: URL, tasks: [String]) throws -> [URL] {
+        let keep = Set(tasks.map { "alpha-\($0).svg" } + ["alpha-mean.svg"])
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasPrefix("alpha-") && $0.hasSuffix(".svg") && !keep.contains($0) }
+            .sorted()
+            .map { folder.appendingPathComponent($0) }
     }
 
     /// (L·H) row-major values as an (L, H) table.
