@@ -306,8 +306,9 @@ QINLINE void transposed_group(float *dx, long lddx, const float *dyo, long lddy,
 
 // Weight rows in order, each row's column groups [g_begin, g_end) decoded once (in pairs, as the
 // forward kernel does) into the weights a·L − c and added, times dy[r, o], into the group's
-// columns of every row r of dx (which stay in L1). Reading the blocks in order keeps the speed on tall matrices (the output projections),
-// where taking one column group at a time down all rows fetched every cache line once per group.
+// columns of every row r of dx (which stay in L1). Reading the blocks in order keeps the speed on
+// tall matrices (the output projections), where taking one column group at a time down all rows
+// fetched every cache line once per group.
 QINLINE void matvecq_transposed_groups(float *dx, long lddx, const float *dy, long lddy, const uint8_t *w, long inputs,
                                        long outputs, long g_begin, long g_end, long n, const int type) {
     const long row_bytes = inputs / block_elements(type) * block_bytes(type);

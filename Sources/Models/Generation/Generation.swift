@@ -92,13 +92,14 @@ extension LanguageModel {
             let prefixes = prefillPrefixes(batch)
             result.prefillSeconds += Date().timeIntervalSince(began)
             result.prefixTokens += batch.reduce(0) { $0 + $1.count - 1 }
+            let batchOptions = options.forPrompts(from: range.lowerBound)
             for (k, branch) in branches.enumerated() {
                 let interventions = branch(range)
                 precondition(interventions.allSatisfy { $0.position == .last }, "generateBranches: an intervention before the last token")
                 let branchStart = Date()
                 result.branches[k] += continueGreedy(
                     from: prefixes.map { $0.copy() }, lastTokens: batch.map { $0[$0.count - 1] },
-                    options: options.forPrompts(from: range.lowerBound), interventions: interventions)
+                    options: batchOptions, interventions: interventions)
                 result.branchSeconds[k] += Date().timeIntervalSince(branchStart)
             }
             start = range.upperBound

@@ -66,14 +66,11 @@ public struct AnswerScorer: Hashable, Sendable {
         var stable = String(lead.dropLast()).unicodeScalars[...]
         if stable.last == "S" {
             stable.removeLast()
-        } else if stable.count >= 2 && stable.suffix(2).elementsEqual("St".unicodeScalars) {
+        } else if stable.suffix(2).elementsEqual("St".unicodeScalars) {
             stable.removeLast(2)
         }
-        var text = String(String.UnicodeScalarView(stable)).replacingOccurrences(of: "St.", with: "Saint")
-        while let last = text.unicodeScalars.last, CharacterSet.whitespacesAndNewlines.contains(last) {
-            text.unicodeScalars.removeLast()
-        }
-        let prefix = preservesCase ? text : text.lowercased()
+        // No cut in it and no space before it: normalising the settled part gives P.
+        let prefix = normalizedPrediction(String(String.UnicodeScalarView(stable)))
         let wanted = normalizedTarget(target)
         if prefix.hasPrefix(wanted) { return true }
         return wanted.hasPrefix(prefix) ? nil : false
