@@ -161,6 +161,42 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
         #expect(store.rows.count == 4)
     }
 
+    @Test func twoWritersOfOneFileKeepEachOthersRows() throws {
+        let root = try makeTemporaryDirectory("store")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Both opened while the file was empty, as two sweep processes started together.
+        var a = try ResultStore(directory: root, model: "m"), b = try ResultStore(directory: root, model: "m")
+        #expect(try a.append(sampleRow(task: "t1")))
+        #expect(try b.append(sampleRow(task: "t2")))
+        #expect(b.rows.map(\.task) == ["t1", "t2"])
+        // a learns of b's row when it next writes, and does not store b's cell a second time.
+        #expect(try !a.append(sampleRow(task: "t2")))
+        #expect(a.rows.map(\.task) == ["t1", "t2"] && a.contains(sampleRow(task: "t2").key))
+        #expect(try a.append(sampleRow(task: "t3")))
+        #expect(try ResultStore(directory: root, model: "m").rows.map(\.task) == ["t1", "t2", "t3"])
+    }
+
+    @Test func concurrentWritersLoseNoRow() throws {
+        let root = try makeTemporaryDirectory("store")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let writers = 4, rowsEach = 8
+        let failures = Failures()
+        // Each writer opens the file itself: flock(2) locks of separate opens exclude each other
+        // as those of separate processes do.
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            do {
+                var store = try ResultStore(directory: root, model: "m")
+                for r in 0..<rowsEach { try store.append(sampleRow(task: "w\(w)-r\(r)")) }
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        #expect(failures.all.isEmpty)
+        let tasks = try ResultStore(directory: root, model: "m").rows.map(\.task)
+        #expect(tasks.count == writers * rowsEach)
+        #expect(Set(tasks).count == writers * rowsEach)
+    }
+
     @Test func staleTemporaryFileFromAKillIsIgnored() throws {
         let root = try makeTemporaryDirectory("store")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -196,4 +232,12 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
         // A folder path that runs through a regular file cannot be created.
         #expect(throws: ResultStoreError.self) { try ResultStore(directory: file.appendingPathComponent("runs"), model: "m") }
     }
+}
+
+/// Errors collected from concurrent closures.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages = [String]()
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
 }
