@@ -138,13 +138,25 @@ void tvb_swiglu_backward(float *dgate, float *dup, const float *dy, const float 
     }
 }
 
+// tanh(√(2/π) (v + 0.044715 v³)) as 1 − 2/(e^{2u} + 1).
+static inline float gelu_tanh_inner(float v) {
+    float u = 0.79788456f * (v + 0.044715f * v * v * v);
+    return 1 - 2 / (fast_exp(2 * u) + 1);
+}
+
 void tvb_gelu_tanh_forward(float *y, float *tanh_out, const float *x, long count) {
     for (long i = 0; i < count; i++) {
-        float v = x[i];
-        float u = 0.79788456f * (v + 0.044715f * v * v * v);
-        float t = 1 - 2 / (fast_exp(2 * u) + 1);
+        float v = x[i], t = gelu_tanh_inner(v);
         tanh_out[i] = t;
         y[i] = 0.5f * v * (1 + t);
+    }
+}
+
+void tvb_geglu_forward(float *y, const float *gate, const float *up, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = gate[i], t = gelu_tanh_inner(v);
+        float activated = 0.5f * v * (1 + t);
+        y[i] = activated * up[i];
     }
 }
 

@@ -26,6 +26,20 @@ public enum ParallelOutputs {
         }
     }
 
+    /// Elements below which an elementwise or row-wise pass stays on the calling thread: a pass
+    /// over fewer (a decode step's rows) takes about as long as handing it to the pool.
+    public static let elementwiseThreshold = 1 << 15
+
+    /// Calls `body` on disjoint ranges covering 0..<units (rows of `unitSize` elements, or
+    /// elements with `unitSize` 1 and `alignment` 16), on the pool's threads when the pass touches
+    /// at least `elementwiseThreshold` elements. For prefill's norms, activations, additions and
+    /// rotations, which ran on one thread while the other cores waited. Each unit's result is
+    /// the same whatever the split.
+    public static func forEachPart(units: Int, unitSize: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void) {
+        let threads = units * unitSize < elementwiseThreshold ? 1 : BLAS.poolThreads
+        forEachRange(outputs: units, threads: threads, alignment: alignment, chunksPerThread: 2, body)
+    }
+
     /// Runs `body(c)` for c in 0..<chunks on up to `threads` threads of the pool; chunks must
     /// write disjoint memory.
     static func parallelChunks(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {

@@ -70,6 +70,9 @@ void tvb_swiglu_backward(float *dgate, float *dup, const float *dy, const float 
 void tvb_gelu_tanh_forward(float *y, float *tanh_out, const float *x, long count);
 // dx (overwritten) of the GELU above, given its t.
 void tvb_gelu_tanh_backward(float *dx, const float *dy, const float *x, const float *t, long count);
+// y = gelu(gate) ⊙ up with the GELU above (each element rounded as gelu then product), keeping
+// no tanh: GeGLU's forward when nothing needs a gradient.
+void tvb_geglu_forward(float *y, const float *gate, const float *up, long count);
 
 // Kernels over GGUF block-quantised weights (quantblocks.h, dequantq.c, matvecq.c). A weight
 // matrix (O, I) is O rows of I / block-elements blocks each, row o starting at byte

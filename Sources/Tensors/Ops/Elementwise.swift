@@ -3,11 +3,20 @@ import CKernels
 import Foundation
 
 extension Tape {
-    /// a + b (equal shapes).
+    /// a + b (equal shapes), written once into a new tensor (a copy of a then an add in place
+    /// went over the elements twice, on one thread).
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-        var y = a.value
-        y.add(b.value)
+        let count = a.value.count
+        let y = uninitializedTensor(a.shape) { yp in
+            a.value.scalars.withUnsafeBufferPointer { ap in
+                b.value.scalars.withUnsafeBufferPointer { bp in
+                    ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
+                        for i in range { yp[i] = ap[i] + bp[i] }
+                    }
+                }
+            }
+        }
         return record(y, inputs: [a, b]) { dy in [dy, dy] }
     }
 
@@ -71,7 +80,11 @@ extension Tape {
         let g = gate.value, u = up.value, count = g.count
         let y = uninitializedTensor(g.shape) { yp in
             g.scalars.withUnsafeBufferPointer { gp in
-                u.scalars.withUnsafeBufferPointer { up in tvb_swiglu_forward(yp, gp.baseAddress!, up.baseAddress!, count) }
+                u.scalars.withUnsafeBufferPointer { up in
+                    ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
+                        tvb_swiglu_forward(yp + range.lowerBound, gp.baseAddress! + range.lowerBound, up.baseAddress! + range.lowerBound, range.count)
+                    }
+                }
             }
         }
         return record(y, inputs: [gate, up]) { dy in

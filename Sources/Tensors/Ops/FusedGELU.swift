@@ -48,9 +48,22 @@ extension Tape {
     public func geGLU(gate: Variable, up: Variable) -> Variable {
         precondition(gate.shape == up.shape, "geGLU: shapes \(gate.shape) and \(up.shape) differ")
         let g = gate.value, u = up.value
+        guard gate.requiresGradient || up.requiresGradient else {
+            // Inference (prefill, decode): one fused pass over the pool, keeping nothing for a backward.
+            let count = g.count
+            return Variable(constant: uninitializedTensor(g.shape) { yp in
+                g.scalars.withUnsafeBufferPointer { gp in
+                    u.scalars.withUnsafeBufferPointer { up in
+                        ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
+                            tvb_geglu_forward(yp + range.lowerBound, gp.baseAddress! + range.lowerBound,
+                                              up.baseAddress! + range.lowerBound, range.count)
+                        }
+                    }
+                }
+            })
+        }
         let (activated, tanhValues) = geluTanhKeepingTanh(g)
         let y = zipMap(activated, u) { a, v in a * v }
-        guard gate.requiresGradient || up.requiresGradient else { return Variable(constant: y) }
         return record(y, inputs: [gate, up]) { dy in
             [geluTanhGradient(zipMap(dy, u) { d, v in d * v }, x: g, tanh: tanhValues),
              zipMap(dy, activated) { d, a in d * a }]

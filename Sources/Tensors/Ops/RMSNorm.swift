@@ -1,13 +1,16 @@
 // Shapes: N rows of C features. Weight (C).
 import CKernels
 
-/// y = x / sqrt(mean(x²) + eps) ⊙ (w + offset), per row. Writes the reciprocal RMS of each row to `rstd`.
+/// y = x / sqrt(mean(x²) + eps) ⊙ (w + offset), per row (rows split over the kernel pool). Writes the reciprocal RMS of each row to `rstd`.
 /// `offset` is 1 for checkpoints that store Gemma's weights as w − 1 (Hugging Face), 0 otherwise.
 public func rmsNormForward(
     _ y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>,
     _ w: UnsafePointer<Float>, rows n: Int, columns c: Int, epsilon: Float, offset: Float
 ) {
-    tvb_rmsnorm_forward(y, rstd, x, w, n, c, epsilon, offset)
+    ParallelOutputs.forEachPart(units: n, unitSize: c) { rows in
+        let first = rows.lowerBound
+        tvb_rmsnorm_forward(y + first * c, rstd.map { $0 + first }, x + first * c, w, rows.count, c, epsilon, offset)
+    }
 }
 
 /// dx (N, C) += ∂L/∂x and dw (C) += ∂L/∂w for `rmsNormForward`, given dy and the saved `rstd`.

@@ -62,11 +62,19 @@ public struct RotaryEmbedding: Sendable, Equatable {
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: RotaryTable, inverse: Bool = false) {
         let dh = headDimensions, half = dh / 2
         precondition(table.rows == rows && table.half == half, "RoPE: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(dh)")
+        ParallelOutputs.forEachPart(units: rows, unitSize: heads * dh) { part in
+            rotate(x, rows: part, heads: heads, table: table, inverse: inverse)
+        }
+    }
+
+    /// Rotates rows `part` of x (N, heads·Dh) in place, with row r's angles from row r of `table`.
+    func rotate(_ x: UnsafeMutablePointer<Float>, rows part: Range<Int>, heads: Int, table: RotaryTable, inverse: Bool) {
+        let dh = headDimensions, half = dh / 2
         let sign: Float = inverse ? -1 : 1
         let (stepA, stepB) = pairing == .interleaved ? (2, 1) : (1, half)  // pair i is (stepA·i, stepA·i + stepB)
         table.cosines.withUnsafeBufferPointer { cp in
             table.sines.withUnsafeBufferPointer { sp in
-                for r in 0..<rows {
+                for r in part {
                     let c = cp.baseAddress! + r * half, s = sp.baseAddress! + r * half
                     for h in 0..<heads {
                         let v = x + (r * heads + h) * dh
@@ -100,9 +108,18 @@ extension Tape {
     /// Applies `rope` to x (N, heads·Dh) with the cos and sin of `table` (one row per row of x).
     public func rotary(_ x: Variable, _ rope: RotaryEmbedding, heads: Int, table: RotaryTable) -> Variable {
         precondition(x.shape.last == heads * rope.headDimensions, "rotary: \(x.shape) is not (N, \(heads)·\(rope.headDimensions))")
-        let rows = x.value.count / (heads * rope.headDimensions)
-        var y = x.value
-        y.scalars.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: rows, heads: heads, table: table) }
+        let width = heads * rope.headDimensions, rows = x.value.count / width
+        precondition(table.rows == rows && table.half == rope.headDimensions / 2, "rotary: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(rope.headDimensions)")
+        // Each part of the pool copies its rows and rotates them, so the copy is split too.
+        let y = uninitializedTensor(x.shape) { yp in
+            x.value.scalars.withUnsafeBufferPointer { xp in
+                ParallelOutputs.forEachPart(units: rows, unitSize: width) { part in
+                    let offset = part.lowerBound * width
+                    (yp + offset).update(from: xp.baseAddress! + offset, count: part.count * width)
+                    rope.rotate(yp, rows: part, heads: heads, table: table, inverse: false)
+                }
+            }
+        }
         return record(y, inputs: [x]) { dy in
             var dx = dy
             dx.scalars.withUnsafeMutableBufferPointer {
