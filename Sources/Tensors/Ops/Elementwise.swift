@@ -7,15 +7,8 @@ extension Tape {
     /// went over the elements twice, on one thread).
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-        let count = a.value.count
-        let y = uninitializedTensor(a.shape) { yp in
-            a.value.scalars.withUnsafeBufferPointer { ap in
-                b.value.scalars.withUnsafeBufferPointer { bp in
-                    ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
-                        for i in range { yp[i] = ap[i] + bp[i] }
-                    }
-                }
-            }
+        let y = elementwise(a.value, b.value) { y, a, b, count in
+            for i in 0..<count { y[i] = a[i] + b[i] }
         }
         return record(y, inputs: [a, b]) { dy in [dy, dy] }
     }
@@ -78,15 +71,7 @@ extension Tape {
     public func swiGLU(gate: Variable, up: Variable) -> Variable {
         precondition(gate.shape == up.shape, "swiGLU: shapes \(gate.shape) and \(up.shape) differ")
         let g = gate.value, u = up.value, count = g.count
-        let y = uninitializedTensor(g.shape) { yp in
-            g.scalars.withUnsafeBufferPointer { gp in
-                u.scalars.withUnsafeBufferPointer { up in
-                    ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
-                        tvb_swiglu_forward(yp + range.lowerBound, gp.baseAddress! + range.lowerBound, up.baseAddress! + range.lowerBound, range.count)
-                    }
-                }
-            }
-        }
+        let y = elementwise(g, u) { tvb_swiglu_forward($0, $1, $2, $3) }
         return record(y, inputs: [gate, up]) { dy in
             var dUp = Tensor(shape: u.shape)
             let dGate = uninitializedTensor(g.shape) { dgp in
@@ -137,6 +122,27 @@ extension Tensor {
         var out = self
         out.scalars.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = transform(p[i]) } }
         return out
+    }
+}
+
+/// A new tensor y (shape of a) from `kernel(y, a, b, count)` run on aligned parts of the
+/// elements, on the kernel pool for large tensors (`ParallelOutputs.forEachPart`): the forward
+/// passes of addition, SwiGLU and GeGLU. - Precondition: a and b have equal counts.
+func elementwise(
+    _ a: Tensor, _ b: Tensor, _ kernel: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Void
+) -> Tensor {
+    precondition(a.count == b.count, "elementwise: \(a.count) and \(b.count) elements")
+    let count = a.count
+    return uninitializedTensor(a.shape) { y in
+        a.scalars.withUnsafeBufferPointer { ap in
+            b.scalars.withUnsafeBufferPointer { bp in
+                guard let aBase = ap.baseAddress, let bBase = bp.baseAddress else { return }
+                ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
+                    let first = range.lowerBound
+                    kernel(y + first, aBase + first, bBase + first, range.count)
+                }
+            }
+        }
     }
 }
 

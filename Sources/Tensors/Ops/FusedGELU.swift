@@ -50,17 +50,7 @@ extension Tape {
         let g = gate.value, u = up.value
         guard gate.requiresGradient || up.requiresGradient else {
             // Inference (prefill, decode): one fused pass over the pool, keeping nothing for a backward.
-            let count = g.count
-            return Variable(constant: uninitializedTensor(g.shape) { yp in
-                g.scalars.withUnsafeBufferPointer { gp in
-                    u.scalars.withUnsafeBufferPointer { up in
-                        ParallelOutputs.forEachPart(units: count, unitSize: 1, alignment: 16) { range in
-                            tvb_geglu_forward(yp + range.lowerBound, gp.baseAddress! + range.lowerBound,
-                                              up.baseAddress! + range.lowerBound, range.count)
-                        }
-                    }
-                }
-            })
+            return Variable(constant: elementwise(g, u) { tvb_geglu_forward($0, $1, $2, $3) })
         }
         let (activated, tanhValues) = geluTanhKeepingTanh(g)
         let y = zipMap(activated, u) { a, v in a * v }
