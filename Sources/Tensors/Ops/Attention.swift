@@ -159,7 +159,7 @@ func attentionForward(
 ) -> [[Float]] {
     let shape = AttentionHeadShape(sequence, g)
     var kept = [[Float]]()
-    var scores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
+    var scores = attentionScores(shape, keepProbabilities: keepProbabilities)
     for head in 0..<g.heads {
         scores.withUnsafeMutableBufferPointer { sp in
             attentionPairForward(y: y, q: q, sequence: sequence, head: head, geometry: g, shape: shape,
@@ -186,7 +186,7 @@ func attentionForwardOnThePool(
             ParallelOutputs.parallelChunks(pairs, threads: threads) { pair in
                 let sequence = sequences[pair / g.heads], shape = AttentionHeadShape(sequence, g)
                 // Each pair owns its scores and its slot of `kept`: the chunks write disjoint memory.
-                var scores = [Float](repeating: 0, count: shape.newTokens * shape.keys)
+                var scores = attentionScores(shape, keepProbabilities: keepProbabilities)
                 scores.withUnsafeMutableBufferPointer { sp in
                     attentionPairForward(y: y, q: q, sequence: sequence, head: pair % g.heads, geometry: g, shape: shape,
                                          probabilities: sp.baseAddress!, keepProbabilities: keepProbabilities)
@@ -249,6 +249,14 @@ func attentionHeadForward(
 /// Query rows per block of `attentionHeadForward` when P is not kept: large enough for efficient
 /// products, small enough that the blocks skip most of the masked half.
 let attentionRowBlock = 64
+
+/// Scratch for one (sequence, head) pair's scores, left unset (each product writes every score it
+/// reads): all of P (T, S) when it is kept, otherwise one row block's (`attentionHeadForward`).
+/// A 10-shot squad_val prompt (T = S ≈ 2,650) had zeroed 28 MB per head and layer for 64 rows' use.
+func attentionScores(_ shape: AttentionHeadShape, keepProbabilities: Bool) -> [Float] {
+    let rows = keepProbabilities ? shape.newTokens : min(shape.newTokens, attentionRowBlock)
+    return [Float](unsafeUninitializedCapacity: rows * shape.keys) { _, initialized in initialized = rows * shape.keys }
+}
 
 /// `rows` query rows against `keyCount` keys, the last row being the query at the last key's
 /// position: P (rows, keyCount) at `p`, Y (rows, Dh) at `y`.
