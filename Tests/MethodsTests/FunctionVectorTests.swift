@@ -47,6 +47,18 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
 @Suite(.serialized) struct FunctionVectorTests {
     /// The batched last-token CIE of a head equals, per prompt, a whole-prompt forward with that
     /// head replaced at the last position minus the unpatched one, averaged.
+    @Test func callsHoldNoMoreCacheCopiesThanTheBudget() {
+        // 25 prompts, 128 rows: 5 runs of the prompts per call unless their tokens exceed the budget.
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 5_000, cachedTokenBudget: 100_000) == 125)
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 17_200, cachedTokenBudget: 100_000) == 125)
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 30_000, cachedTokenBudget: 100_000) == 75)
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 53_000, cachedTokenBudget: 100_000) == 25)
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 400_000, cachedTokenBudget: 100_000) == 25)
+        // A backend that keeps no caches (0 prefilled tokens) and calls below one run are as asked.
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 128, prompts: 25, prefilledTokens: 0, cachedTokenBudget: 100_000) == 125)
+        #expect(CausalIndirectEffect.callSize(rowsPerCall: 10, prompts: 25, prefilledTokens: 53_000, cachedTokenBudget: 100_000) == 10)
+    }
+
     @Test func batchedEffectMatchesDirectPatchedForwards() throws {
         let f = try FVTVFixture.load()
         let c = f.model.decoder.configuration
@@ -71,6 +83,11 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
             heads, batch: batch, targets: prompts.targets, meanHeadOutputs: means, shape: backend.shape, rowsPerCall: 1).effects
         #expect(zip(single, batched.effects).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single) vs \(batched.effects)")
         #expect(batched.tokens == 2 + 6)
+        // A cache budget of one run of the prompts: calls of 2 rows, the same effects.
+        let bounded = try CausalIndirectEffect.compute(
+            heads, batch: batch, targets: prompts.targets, meanHeadOutputs: means, shape: backend.shape, rowsPerCall: 4,
+            cachedTokenBudget: batch.prefilledTokens).effects
+        #expect(zip(single, bounded).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single) vs \(bounded)")
 
         let dh = c.headDimensions
         let tokens = corrupted.map { f.model.encode($0.text) }

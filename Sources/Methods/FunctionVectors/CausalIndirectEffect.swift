@@ -25,22 +25,41 @@ public enum CausalIndirectEffect {
     ///     runs each prompt n times (the native engine keeps n − 1 copies of every prompt's
     ///     cache, made once), so memory grows with it. Results agree across values up to float
     ///     rounding.
+    ///   - cachedTokenBudget: at most this many prompt tokens of cache copies per call: fewer
+    ///     runs of each prompt per call when the prompts are long (see `cachedTokenBudget`).
     /// - Returns: the effects (L, H), and the tokens run (one per row).
     /// - Throws: what the backend throws.
     /// - Precondition: `meanHeadOutputs` is (L, H·Dh) of the model.
     public static func compute(
-        batch: any LastTokenBatch, targets: [Int], meanHeadOutputs: Tensor, shape: BackendModelShape, rowsPerCall: Int = 128
+        batch: any LastTokenBatch, targets: [Int], meanHeadOutputs: Tensor, shape: BackendModelShape, rowsPerCall: Int = 128,
+        cachedTokenBudget: Int = cachedTokenBudget
     ) throws -> (effects: Tensor, tokens: Int) {
         let l = shape.layers, h = shape.attentionHeads
         let heads = (0..<(l * h)).map { AttentionHead(layer: $0 / h, head: $0 % h) }
-        let result = try compute(heads, batch: batch, targets: targets, meanHeadOutputs: meanHeadOutputs, shape: shape, rowsPerCall: rowsPerCall)
+        let result = try compute(heads, batch: batch, targets: targets, meanHeadOutputs: meanHeadOutputs, shape: shape,
+                                 rowsPerCall: rowsPerCall, cachedTokenBudget: cachedTokenBudget)
         return (Tensor(shape: [l, h], scalars: result.effects), result.tokens)
     }
 
-    /// The CIE of `heads` only, in their order; see `compute(batch:targets:meanHeadOutputs:shape:rowsPerCall:)`.
+    /// Prompt tokens of cache copies one call may hold. The 25 corrupted 10-shot squad_val prompts
+    /// (about 53,000 tokens: its 10-shot prompts average about 2,100) run 5 times per 128-row call
+    /// took the process to 15 GB on SmolLM2 (46 KB of keys and values per token) and were killed
+    /// for memory on a 24 GB machine; with this budget they run once per call, while every other
+    /// task's prompts (the longest, ag_news's, about 17,000 tokens) still run 5 times, as before.
+    public static let cachedTokenBudget = 100_000
+
+    /// Rows of one call: `rowsPerCall` rounded down to whole runs of the P prompts when it is at
+    /// least P, and no more runs than `cachedTokenBudget` allows (at least one).
+    static func callSize(rowsPerCall: Int, prompts p: Int, prefilledTokens: Int, cachedTokenBudget: Int) -> Int {
+        guard rowsPerCall >= p else { return rowsPerCall }
+        let runs = min(rowsPerCall / p, cachedTokenBudget / max(1, prefilledTokens))
+        return max(1, runs) * p
+    }
+
+    /// The CIE of `heads` only, in their order; see `compute(batch:targets:meanHeadOutputs:shape:rowsPerCall:cachedTokenBudget:)`.
     public static func compute(
         _ heads: [AttentionHead], batch: any LastTokenBatch, targets: [Int], meanHeadOutputs: Tensor, shape: BackendModelShape,
-        rowsPerCall: Int = 128
+        rowsPerCall: Int = 128, cachedTokenBudget: Int = cachedTokenBudget
     ) throws -> (effects: [Float], tokens: Int) {
         let l = shape.layers, h = shape.attentionHeads, dh = shape.headDimensions, p = batch.count
         precondition(targets.count == p, "CIE needs the prompts' target tokens")
@@ -59,7 +78,8 @@ public enum CausalIndirectEffect {
 
         // Row r patches heads[r / P] in prompt r % P. A row that patches a head of layer l changes
         // nothing before l, so each call starts at the first layer it patches where the backend can.
-        let callSize = rowsPerCall >= p ? (rowsPerCall / p) * p : rowsPerCall
+        let callSize = Self.callSize(rowsPerCall: rowsPerCall, prompts: p, prefilledTokens: batch.prefilledTokens,
+                                     cachedTokenBudget: cachedTokenBudget)
         let rowCount = heads.count * p
         var sums = [Double](repeating: 0, count: heads.count)
         start = 0

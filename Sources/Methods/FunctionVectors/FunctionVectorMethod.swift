@@ -29,7 +29,8 @@ public struct FunctionVectorMethod: TaskMethod {
     public var heads: HeadSelection
     /// Rows of one forward call of the CIE (see `CausalIndirectEffect.compute`): larger calls run
     /// faster (125 rows took 0.7× the time of 50 on SmolLM2) but hold about rowsPerCall prompt
-    /// caches at once; results agree up to float rounding.
+    /// caches at once, so long prompts get fewer (`CausalIndirectEffect.cachedTokenBudget`);
+    /// results agree up to float rounding.
     public var rowsPerCall: Int
 
     public init(
