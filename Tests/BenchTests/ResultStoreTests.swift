@@ -1,5 +1,6 @@
 import Foundation
 import Methods
+import Synchronization
 import Testing
 @testable import Bench
 
@@ -180,7 +181,7 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
         let root = try makeTemporaryDirectory("store")
         defer { try? FileManager.default.removeItem(at: root) }
         let writers = 4, rowsEach = 8
-        let failures = Failures()
+        let failures = Mutex<[String]>([])
         // Each writer opens the file itself: flock(2) locks of separate opens exclude each other
         // as those of separate processes do.
         DispatchQueue.concurrentPerform(iterations: writers) { w in
@@ -188,10 +189,10 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
                 var store = try ResultStore(directory: root, model: "m")
                 for r in 0..<rowsEach { try store.append(sampleRow(task: "w\(w)-r\(r)")) }
             } catch {
-                failures.add("\(error)")
+                failures.withLock { $0.append("\(error)") }
             }
         }
-        #expect(failures.all.isEmpty)
+        #expect(failures.withLock { $0 }.isEmpty)
         let tasks = try ResultStore(directory: root, model: "m").rows.map(\.task)
         #expect(tasks.count == writers * rowsEach)
         #expect(Set(tasks).count == writers * rowsEach)
@@ -234,10 +235,3 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
     }
 }
 
-/// Errors collected from concurrent closures.
-final class Failures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var messages = [String]()
-    func add(_ message: String) { lock.withLock { messages.append(message) } }
-    var all: [String] { lock.withLock { messages } }
-}

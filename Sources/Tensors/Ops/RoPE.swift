@@ -60,11 +60,16 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// `apply(_:rows:heads:positions:inverse:)` with the angles' cos and sin computed once (a
     /// decoder shares one table between the queries and keys of every layer with this embedding).
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: RotaryTable, inverse: Bool = false) {
-        let dh = headDimensions, half = dh / 2
-        precondition(table.rows == rows && table.half == half, "RoPE: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(dh)")
-        ParallelOutputs.forEachPart(units: rows, unitSize: heads * dh) { part in
+        checkTable(table, rows: rows)
+        ParallelOutputs.forEachPart(units: rows, unitSize: heads * headDimensions) { part in
             rotate(x, rows: part, heads: heads, table: table, inverse: inverse)
         }
+    }
+
+    /// Traps unless `table` holds the angles of `rows` rows of this head size.
+    func checkTable(_ table: RotaryTable, rows: Int) {
+        precondition(table.rows == rows && table.half == headDimensions / 2,
+                     "RoPE: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(headDimensions)")
     }
 
     /// Rotates rows `part` of x (N, heads·Dh) in place, with row r's angles from row r of `table`.
@@ -109,7 +114,7 @@ extension Tape {
     public func rotary(_ x: Variable, _ rope: RotaryEmbedding, heads: Int, table: RotaryTable) -> Variable {
         precondition(x.shape.last == heads * rope.headDimensions, "rotary: \(x.shape) is not (N, \(heads)·\(rope.headDimensions))")
         let width = heads * rope.headDimensions, rows = x.value.count / width
-        precondition(table.rows == rows && table.half == rope.headDimensions / 2, "rotary: a table of \(table.rows)×\(table.half) for \(rows) rows of Dh \(rope.headDimensions)")
+        rope.checkTable(table, rows: rows)
         // Each part of the pool copies its rows and rotates them, so the copy is split too.
         let y = uninitializedTensor(x.shape) { yp in
             x.value.scalars.withUnsafeBufferPointer { xp in
