@@ -35,4 +35,15 @@ import Tensors
             #expect(throws: (any Error).self, "\(other)") { try BenchCommand.parseAsRoot(["perf", "--kernels", other]) }
         }
     }
+
+    @Test func workloadOptionChoosesPrefillWorkloads() throws {
+        let plain = try #require(try BenchCommand.parseAsRoot(["perf", "--prefill-only"]) as? PerfCommand)
+        #expect(plain.workloads.isEmpty, "none named: all three")
+        let two = try #require(try BenchCommand.parseAsRoot(["perf", "--prefill-only", "--workload", "1x128", "--workload", "icl"]) as? PerfCommand)
+        #expect(two.workloads == [.single128, .icl])
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["perf", "--workload", "4x128"]) }
+        for other in ["--decode-only", "--kernels", "--regression"] {
+            #expect(throws: (any Error).self, "\(other)") { try BenchCommand.parseAsRoot(["perf", "--workload", "8x128", other]) }
+        }
+    }
 }

@@ -35,6 +35,9 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Precision of the forward weight products: float32 (default, the reference), bfloat16 (AVX512_BF16, float32 sums) or int8 (with --weights quantized: decode-sized products take activations rounded to int8 per 32 elements, AVX512_VNNI, as llama.cpp). With bfloat16 or int8, prefill is measured in both, side by side.")
     var compute: ComputePrecision = .float32
 
+    @Option(name: .customLong("workload"), help: "A prefill workload to measure (repeat the option for several): 1x128, 8x128 or icl (32 real 10-shot prompts). Default: all three.")
+    var workloads: [PrefillWorkload] = []
+
     @Flag(help: "Measure prefill only (with its SGEMM ceiling), not decode or the last-token path.")
     var prefillOnly = false
 
@@ -57,6 +60,9 @@ struct PerfCommand: ParsableCommand {
         }
         if decodeTokens < 1 { throw ValidationError("--decode-tokens must be at least 1") }
         if prefillOnly && decodeOnly { throw ValidationError("--prefill-only and --decode-only exclude each other") }
+        if !workloads.isEmpty && (decodeOnly || kernels || regression) {
+            throw ValidationError("--workload chooses prefill workloads: leave out --decode-only, --kernels and --regression")
+        }
     }
 
     func run() throws {
@@ -156,16 +162,22 @@ extension PerfCommand {
     func measurePrefill(_ lm: LanguageModel, variants: [(compute: ComputePrecision, decoder: Decoder)]) throws {
         let c = lm.decoder.configuration
         func tokens(_ count: Int, seed: Int) -> [Int] { syntheticTokens(count, seed: seed, vocabulary: c.vocabularySize) }
-        var workloads: [(name: String, prompts: [[Int]])] = [1, 8].map { batch in
-            ("\(batch)×128", (0..<batch).map { tokens(128, seed: $0) })
-        }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        let icl = try ICLPerfPrompts.build(model: lm, data: data)
-        workloads.append(("ICL 32 ragged", icl.prompts))
         print(String(format: "prefill FLOP per token: %.1f M in the layer products (+ %.1f M per sequence for its last logits)",
                      Double(c.prefillFlopPerToken) / 1e6, Double(c.logitFlopPerRow) / 1e6))
-        print("ICL 32 ragged: 10-shot test prompts of \(icl.shortest)–\(icl.longest) tokens, \(icl.tokenCount) in all")
+        var workloads = [(name: String, prompts: [[Int]])]()
+        for workload in self.workloads.isEmpty ? PrefillWorkload.allCases : self.workloads {
+            switch workload {
+            case .single128, .eight128:
+                let batch = workload == .single128 ? 1 : 8
+                workloads.append(("\(batch)×128", (0..<batch).map { tokens(128, seed: $0) }))
+            case .icl:
+                let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+                let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+                let icl = try ICLPerfPrompts.build(model: lm, data: data)
+                workloads.append(("ICL 32 ragged", icl.prompts))
+                print("ICL 32 ragged: 10-shot test prompts of \(icl.shortest)–\(icl.longest) tokens, \(icl.tokenCount) in all")
+            }
+        }
         // On a loaded machine wall times stretch with the load; the CPU-second fraction (ceiling
         // CPU-s ÷ prefill CPU-s) shows the work itself.
         print("workload          compute   rows   SGEMM GFLOP/s  ceiling tok/s  prefill tok/s  fraction   CPU-s  fraction (CPU-s)")
@@ -211,6 +223,11 @@ extension PerfCommand {
             }
         }
     }
+}
+
+/// The prefill workloads of `bench perf`.
+enum PrefillWorkload: String, CaseIterable, ExpressibleByArgument {
+    case single128 = "1x128", eight128 = "8x128", icl
 }
 
 /// `count` token ids spread over the vocabulary, different for each seed.

@@ -60,6 +60,8 @@ struct StoredSweep {
                     cache: ArtifactCache(root: artifacts))
                 sweep.backend = modelBackend
                 sweep.jointGroupSize = jointTasks
+                let resultsDirectory = resultsDirectory
+                sweep.journal = { JournalFile(cell: $0, resultsDirectory: resultsDirectory) }
                 // Cells are distinct, so the store as it was before this seed's sweep decides every skip.
                 let finished = store
                 _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
@@ -70,6 +72,7 @@ struct StoredSweep {
                     // stored row without its answers.
                     if let answers { try Self.writeAnswers(of: record, in: answers) }
                     try store.append(row)
+                    try JournalFile(record: record, resultsDirectory: resultsDirectory).remove()
                     progress.finishLine()
                     print(Self.describe(row))
                 }

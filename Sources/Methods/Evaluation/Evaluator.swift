@@ -70,6 +70,17 @@ public struct TaskEvaluation: Sendable, Codable {
     public var outcomes: [ItemOutcome]
 }
 
+extension TaskEvaluation {
+    /// The pass made of `parts` (in test order), after `setupSeconds` of building its prompts
+    /// (and of choosing its items).
+    init(_ parts: [EvaluationPart], setupSeconds: Double) {
+        let outcomes = parts.flatMap(\.outcomes)
+        self.init(correct: outcomes.filter(\.correct).count, count: outcomes.count,
+                  seconds: setupSeconds + parts.reduce(0) { $0 + $1.seconds },
+                  promptTokens: parts.reduce(0) { $0 + $1.promptTokens }, outcomes: outcomes)
+    }
+}
+
 /// Answers test items with a prepared method and scores them.
 public struct Evaluator {
     /// Tokenizes the prompts and decodes the answers.
@@ -87,34 +98,38 @@ public struct Evaluator {
     /// - Parameters:
     ///   - items: the test items.
     ///   - train: the pool k-shot prompts draw demonstrations from.
+    ///   - journal: keeps finished parts of the pass, and gives back those of a pass cut short.
     /// - Throws: `MethodError.invalidSetting` for a batch size or token budget below 1 or a
-    ///   negative item limit; what building the prompts throws.
+    ///   negative item limit; what building the prompts throws; `EvaluationJournalError` for a
+    ///   journal recorded on other test items.
     public func evaluate(
-        _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
+        _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions,
+        journal: (any EvaluationJournal)? = nil
     ) throws -> TaskEvaluation {
         let start = Date()
         let (prompts, ids) = try testPrompts(shots: method.shots, task: task, items: items, train: train, options: options)
-        var outcomes = [ItemOutcome]()
-        var promptTokens = ids.reduce(0) { $0 + $1.count }
+        let indices: [Int]
         switch options.scoring {
-        case .exactMatch:
-            let generated = try backend.generate(ids, options: generationOptions(options, prompts: prompts, scorer: task.answerScorer)) { range in
-                InterventionPlan(constants: method.interventions(batchSize: range.count))
-            }
-            outcomes = exactMatchOutcomes(prompts, generated: generated, scorer: task.answerScorer)
-        case .firstToken:
-            outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: Array(ids.indices), batchSize: options.batchSize,
-                                              interventions: method.interventions)
+        case .exactMatch, .firstToken: indices = Array(ids.indices)
         case .filteredFirstToken:
-            let used = Array(items.prefix(options.maxItems ?? items.count))
-            let kept = try itemsICLAnswers(task: task, items: used, train: train, options: options)
-            outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: kept, batchSize: options.batchSize,
-                                              interventions: method.interventions)
-            promptTokens = kept.reduce(0) { $0 + ids[$1].count }
+            indices = try itemsICLAnswers(task: task, items: Array(items.prefix(options.maxItems ?? items.count)), train: train, options: options)
         }
-        return TaskEvaluation(
-            correct: outcomes.filter(\.correct).count, count: outcomes.count,
-            seconds: Date().timeIntervalSince(start), promptTokens: promptTokens, outcomes: outcomes)
+        let setupSeconds = Date().timeIntervalSince(start)
+        let parts = try partedRun(indices: indices, prompts: prompts, batchSize: options.batchSize, journals: [journal]) { part in
+            let partStart = Date()
+            let outcomes: [ItemOutcome]
+            if options.scoring == .exactMatch {
+                let partPrompts = part.map { prompts[$0] }
+                let generated = try backend.generate(part.map { ids[$0] }, options: generationOptions(options, prompts: partPrompts, scorer: task.answerScorer)) { range in
+                    InterventionPlan(constants: method.interventions(batchSize: range.count))
+                }
+                outcomes = exactMatchOutcomes(partPrompts, indices: part, generated: generated, scorer: task.answerScorer)
+            } else {
+                outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: part, batchSize: options.batchSize, interventions: method.interventions)
+            }
+            return [EvaluationPart(outcomes: outcomes, seconds: Date().timeIntervalSince(partStart), promptTokens: part.reduce(0) { $0 + ids[$1].count })]
+        }
+        return TaskEvaluation(parts[0], setupSeconds: setupSeconds)
     }
 
     /// The test items of `task` under several methods at once, one result per method in order,
@@ -123,32 +138,37 @@ public struct Evaluator {
     /// once and every method continues from there (`ModelBackend.generateBranches`). A method's
     /// seconds and prompt tokens are then its own (last tokens and generation) plus an equal
     /// share of the shared prefill. Otherwise the methods run one after another.
-    /// - Throws: as `evaluate(_:task:items:train:options:)`.
+    /// - Parameter journals: none, or one per method (`evaluate(_:task:items:train:options:journal:)`).
+    /// - Throws: as `evaluate(_:task:items:train:options:journal:)`.
     public func evaluate(
-        _ methods: [any PreparedMethod], task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions
+        _ methods: [any PreparedMethod], task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions,
+        journals: [(any EvaluationJournal)?] = []
     ) throws -> [TaskEvaluation] {
+        precondition(journals.isEmpty || journals.count == methods.count, "Evaluator: \(journals.count) journals for \(methods.count) methods")
+        let journals = journals.isEmpty ? Array(repeating: nil, count: methods.count) : journals
         guard methods.count > 1, options.scoring == .exactMatch, Set(methods.map(\.shots)).count == 1 else {
-            return try methods.map { try evaluate($0, task: task, items: items, train: train, options: options) }
+            return try zip(methods, journals).map { try evaluate($0, task: task, items: items, train: train, options: options, journal: $1) }
         }
         let start = Date()
         let (prompts, ids) = try testPrompts(shots: methods[0].shots, task: task, items: items, train: train, options: options)
-        let promptSeconds = Date().timeIntervalSince(start)
-        let generation = generationOptions(options, prompts: prompts, scorer: task.answerScorer)
-        let run = try backend.generateBranches(ids, options: generation, plans: methods.map { method in
-            { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
-        })
+        let setupSeconds = Date().timeIntervalSince(start)
         let n = Double(methods.count)
-        let lastTokens = ids.count
-        let unshared = ids.reduce(0) { $0 + $1.count } - run.prefixTokens
-        return methods.indices.map { k in
-            let outcomes = exactMatchOutcomes(prompts, generated: run.branches[k], scorer: task.answerScorer)
-            return TaskEvaluation(
-                correct: outcomes.filter(\.correct).count, count: outcomes.count,
-                seconds: run.branchSeconds[k] + (run.prefillSeconds + promptSeconds) / n,
-                // A backend that shares nothing (prefixTokens 0) runs every prompt token per method.
-                promptTokens: run.prefixTokens == 0 ? unshared : lastTokens + Int((Double(run.prefixTokens) / n).rounded()),
-                outcomes: outcomes)
+        let parts = try partedRun(indices: Array(ids.indices), prompts: prompts, batchSize: options.batchSize, journals: journals) { part in
+            let partPrompts = part.map { prompts[$0] }, partIds = part.map { ids[$0] }
+            let generation = generationOptions(options, prompts: partPrompts, scorer: task.answerScorer)
+            let run = try backend.generateBranches(partIds, options: generation, plans: methods.map { method in
+                { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
+            })
+            let unshared = partIds.reduce(0) { $0 + $1.count } - run.prefixTokens
+            return methods.indices.map { k in
+                EvaluationPart(
+                    outcomes: exactMatchOutcomes(partPrompts, indices: part, generated: run.branches[k], scorer: task.answerScorer),
+                    seconds: run.branchSeconds[k] + run.prefillSeconds / n,
+                    // A backend that shares nothing (prefixTokens 0) runs every prompt token per method.
+                    promptTokens: run.prefixTokens == 0 ? unshared : partIds.count + Int((Double(run.prefixTokens) / n).rounded()))
+            }
         }
+        return parts.map { TaskEvaluation($0, setupSeconds: setupSeconds / n) }
     }
 
     /// The test prompts of the first `options.maxItems` items and their token ids.
@@ -179,10 +199,11 @@ public struct Evaluator {
             batchSize: options.batchSize)
     }
 
-    private func exactMatchOutcomes(_ prompts: [TextPrompt], generated: [Generated], scorer: AnswerScorer) -> [ItemOutcome] {
-        generated.enumerated().map { i, g in
-            ItemOutcome(index: i, target: prompts[i].target, prediction: g.text,
-                        correct: scorer.isExactMatch(prediction: g.text, target: prompts[i].target))
+    /// Outcomes of the items at `indices`, whose prompts and generations are `prompts` and `generated`.
+    private func exactMatchOutcomes(_ prompts: [TextPrompt], indices: [Int], generated: [Generated], scorer: AnswerScorer) -> [ItemOutcome] {
+        zip(indices, zip(prompts, generated)).map { index, pair in
+            ItemOutcome(index: index, target: pair.0.target, prediction: pair.1.text,
+                        correct: scorer.isExactMatch(prediction: pair.1.text, target: pair.0.target))
         }
     }
 

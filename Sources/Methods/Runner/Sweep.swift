@@ -136,6 +136,9 @@ public struct Sweep {
     /// tasks (one α for all, `couplesTasks`) always train every pending task together.
     public var jointGroupSize = Sweep.defaultJointGroupSize
     public static let defaultJointGroupSize = 8
+    /// Where each cell's test pass keeps its finished parts, so that a cell cut short resumes
+    /// from them (`EvaluationJournal`); nil for none.
+    public var journal: (SweepCell) -> (any EvaluationJournal)? = { _ in nil }
 
     public init(model: LanguageModel, tasks: [TextTask], methods: [any TaskMethod], data: DataDirectory,
                 seed: UInt64, evaluation: EvaluationOptions, cache: ArtifactCache?) {
@@ -286,7 +289,7 @@ public struct Sweep {
         do {
             results = try evaluator.evaluate(
                 methods.map(\.method), task: first.entry.task, items: first.entry.splits.test, train: first.entry.splits.train,
-                options: options)
+                options: options, journals: methods.map { journal($0.entry.cell) })
         } catch {
             for (entry, _) in methods { try report(.failed(entry.cell, phase: .evaluation, error: error)) }
             return []

@@ -1,0 +1,85 @@
+import Foundation
+import Methods
+
+/// A cell's finished test parts while it runs: <results>/partial/<model>/<task>/<method>-seed<S>-
+/// <settings hash>.csv, a row per answered item. A `bench run` killed in the middle of a large
+/// cell (10-shot ICL on squad_val takes hours on two cores) resumes from its last finished part;
+/// the file goes once the cell's row is stored.
+struct JournalFile: EvaluationJournal {
+    let url: URL
+
+    /// The journal of `cell` under `resultsDirectory` (results/runs).
+    init(cell: SweepCell, resultsDirectory: URL) {
+        self.init(model: cell.model, task: cell.task, method: cell.method, seed: cell.seed, settingsHash: cell.settingsHash,
+                  resultsDirectory: resultsDirectory)
+    }
+
+    /// The journal of the cell `record` finished.
+    init(record: RunRecord, resultsDirectory: URL) {
+        self.init(model: record.model, task: record.task, method: record.method, seed: record.seed, settingsHash: record.settingsHash,
+                  resultsDirectory: resultsDirectory)
+    }
+
+    private init(model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, resultsDirectory: URL) {
+        url = resultsDirectory.appendingPathComponent("partial", isDirectory: true)
+            .appendingPathComponent(model, isDirectory: true).appendingPathComponent(task, isDirectory: true)
+            .appendingPathComponent("\(method)-seed\(seed)-\(settingsHash).csv")
+    }
+
+    var location: String { url.path }
+
+    /// - Throws: `ResultStoreError` for an unreadable file, `CSVError` for a malformed one.
+    func recordedParts() throws -> [EvaluationPart] {
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        var parts = [EvaluationPart]()
+        var current: Int?
+        for row in try CSVStore<Row>(url: url).rows {
+            if row.part != current {
+                current = row.part
+                parts.append(EvaluationPart(outcomes: [], seconds: row.partSeconds, promptTokens: row.partPromptTokens))
+            }
+            parts[parts.count - 1].outcomes.append(ItemOutcome(index: row.index, target: row.target, prediction: row.prediction, correct: row.correct))
+        }
+        return parts
+    }
+
+    /// Appends the part's rows (all or none of them, `CSVStore.append(contentsOf:)`), numbered
+    /// after the parts already in the file.
+    func record(_ part: EvaluationPart) throws {
+        var store = try CSVStore<Row>(url: url)
+        try store.update { rows in
+            let number = (rows.last?.part ?? -1) + 1
+            return rows + part.outcomes.map {
+                Row(part: number, index: $0.index, target: $0.target, prediction: $0.prediction, correct: $0.correct,
+                    partSeconds: part.seconds, partPromptTokens: part.promptTokens)
+            }
+        }
+    }
+
+    /// Deletes the file (its cell's row is stored); a missing file is fine.
+    func remove() throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        do { try FileManager.default.removeItem(at: url) } catch {
+            throw ResultStoreError.io(path: url.path, reason: "cannot delete the finished cell's journal: \(error)")
+        }
+    }
+
+    /// One answered item; a part's seconds and prompt tokens repeat on each of its rows.
+    struct Row: CSVRow, Equatable {
+        var part: Int
+        var index: Int
+        var target: String
+        var prediction: String
+        var correct: Bool
+        var partSeconds: Double
+        var partPromptTokens: Int
+
+        static let header = CodingKeys.allCases.map(\.rawValue)
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case part, index, target, prediction, correct
+            case partSeconds = "part_seconds"
+            case partPromptTokens = "part_prompt_tokens"
+        }
+    }
+}

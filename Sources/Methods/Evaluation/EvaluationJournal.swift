@@ -1,0 +1,98 @@
+import Tasks
+
+/// A finished part of a test pass: the outcomes of some of its items, in test order, and what
+/// running them cost.
+public struct EvaluationPart: Sendable, Equatable {
+    public var outcomes: [ItemOutcome]
+    /// Wall time of the part (its share, when several methods ran it together).
+    public var seconds: Double
+    /// Prompt tokens the part ran (its share, likewise).
+    public var promptTokens: Int
+
+    public init(outcomes: [ItemOutcome], seconds: Double, promptTokens: Int) {
+        self.outcomes = outcomes
+        self.seconds = seconds
+        self.promptTokens = promptTokens
+    }
+
+    /// The test items the part answered.
+    public var indices: [Int] { outcomes.map(\.index) }
+}
+
+/// Keeps the finished parts of one cell's test pass as they end, so that a pass cut short (a
+/// killed process, a machine that goes away) resumes after its last finished part instead of at
+/// the first item. `Evaluator` runs the items in parts of `Evaluator.batchesPerPart` whole
+/// batches, so a resumed pass runs the same batches, and the same numbers, as an uncut one.
+public protocol EvaluationJournal {
+    /// Where the parts are kept, named in errors.
+    var location: String { get }
+    /// The parts recorded so far, in the order they were recorded.
+    func recordedParts() throws -> [EvaluationPart]
+    /// Keeps `part` before returning.
+    func record(_ part: EvaluationPart) throws
+}
+
+/// A journal whose parts do not fit the pass they would resume.
+public struct EvaluationJournalError: Error, CustomStringConvertible, Equatable {
+    public var location: String
+    public var item: Int
+    public var recordedTarget: String
+    public var expectedTarget: String
+
+    public var description: String {
+        "\(location): item \(item) was recorded with the target \"\(recordedTarget)\", but the test item now has "
+            + "\"\(expectedTarget)\" (the task file changed since?); delete the file to run the cell afresh"
+    }
+}
+
+extension Evaluator {
+    /// Test items per journal part, in batches: about 100,000 prompt tokens of 10-shot ICL on a
+    /// large task, a few minutes on one thread.
+    public static let batchesPerPart = 8
+
+    /// Runs the items at `indices` (positions in `prompts`) part by part for `journals.count`
+    /// methods at once: a part every method's journal already holds is read back (its targets
+    /// checked against `prompts`), any other is run by `run`, which gives one part per method,
+    /// and recorded where it was missing. Recorded parts of other boundaries (another batch size)
+    /// are left unused.
+    /// - Returns: each method's parts, in test order.
+    func partedRun(
+        indices: [Int], prompts: [TextPrompt], batchSize: Int, journals: [(any EvaluationJournal)?],
+        run: ([Int]) throws -> [EvaluationPart]
+    ) throws -> [[EvaluationPart]] {
+        let recorded = try journals.map { journal -> [[Int]: EvaluationPart] in
+            guard let journal else { return [:] }
+            var byItems = [[Int]: EvaluationPart]()
+            for part in try journal.recordedParts() where byItems[part.indices] == nil {
+                try Self.checkTargets(part, prompts: prompts, journal: journal)
+                byItems[part.indices] = part
+            }
+            return byItems
+        }
+        let partSize = Self.batchesPerPart * batchSize
+        var parts = [[EvaluationPart]](repeating: [], count: journals.count)
+        for start in stride(from: 0, to: indices.count, by: partSize) {
+            let items = Array(indices[start..<min(indices.count, start + partSize)])
+            let kept = recorded.map { $0[items] }
+            let fresh = kept.contains { $0 == nil } ? try run(items) : []
+            for k in journals.indices {
+                if let part = kept[k] {
+                    parts[k].append(part)
+                } else {
+                    try journals[k]?.record(fresh[k])
+                    parts[k].append(fresh[k])
+                }
+            }
+        }
+        return parts
+    }
+
+    private static func checkTargets(_ part: EvaluationPart, prompts: [TextPrompt], journal: any EvaluationJournal) throws {
+        for outcome in part.outcomes {
+            let expected = prompts.indices.contains(outcome.index) ? prompts[outcome.index].target : "(no such item)"
+            if outcome.target != expected {
+                throw EvaluationJournalError(location: journal.location, item: outcome.index, recordedTarget: outcome.target, expectedTarget: expected)
+            }
+        }
+    }
+}

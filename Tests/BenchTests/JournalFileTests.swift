@@ -1,0 +1,126 @@
+import Foundation
+import Methods
+import Testing
+import TestSupport
+@testable import Bench
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct JournalFileTests {
+    static let cell = SweepCell(model: "m", task: "antonym", method: .icl(shots: 10), seed: 2, settingsHash: "0123456789ab", settings: "shots=10")
+
+    static func part(_ indices: Range<Int>, seconds: Double, tokens: Int) -> EvaluationPart {
+        EvaluationPart(outcomes: indices.map { ItemOutcome(index: $0, target: "t,\($0)", prediction: "p \"\($0)\"\n", correct: $0 % 2 == 0) },
+                       seconds: seconds, promptTokens: tokens)
+    }
+
+    /// Parts come back as recorded, in order (targets and predictions with commas, quotes and
+    /// newlines included); the file sits under partial/<model>/<task>/ and goes on `remove`.
+    @Test func partsRoundTrip() throws {
+        let root = try makeTemporaryDirectory("journal-file")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let journal = JournalFile(cell: Self.cell, resultsDirectory: root)
+        #expect(journal.url.path.hasSuffix("partial/m/antonym/icl-10-seed2-0123456789ab.csv"))
+        #expect(try journal.recordedParts().isEmpty)
+        let parts = [Self.part(0..<3, seconds: 1.5, tokens: 300), Self.part(3..<5, seconds: 0.25, tokens: 20)]
+        for part in parts { try journal.record(part) }
+        #expect(try journal.recordedParts() == parts)
+        #expect(try JournalFile(cell: Self.cell, resultsDirectory: root).recordedParts() == parts, "a new process reads the same parts")
+        try journal.remove()
+        #expect(!FileManager.default.fileExists(atPath: journal.url.path))
+        try journal.remove()  // already gone: fine
+    }
+
+    /// A journal that does not parse is an error naming the file, and the file is left as it was.
+    @Test func malformedJournalNamesItsFile() throws {
+        let root = try makeTemporaryDirectory("journal-file-bad")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let journal = JournalFile(cell: Self.cell, resultsDirectory: root)
+        try FileManager.default.createDirectory(at: journal.url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let text = JournalFile.Row.header.joined(separator: ",") + "\n0,1,a,b,maybe,1.0,3\n"
+        try text.write(to: journal.url, atomically: true, encoding: .utf8)
+        do {
+            _ = try journal.recordedParts()
+            Issue.record("a malformed journal was read")
+        } catch {
+            #expect("\(error)".contains(journal.url.path))
+        }
+        #expect(try String(contentsOf: journal.url, encoding: .utf8) == text)
+    }
+
+    /// `bench run` killed inside a cell's test pass, after some of its parts were recorded, resumes
+    /// from them: the rerun stores the row an uncut run stores and deletes the journal.
+    @Test func killedCellResumesFromItsJournal() throws {
+        try #require(FileManager.default.fileExists(atPath: SharedPaths.smolLM2.path), "model missing: \(SharedPaths.smolLM2.path)")
+        let bench = try KillResumeTests.benchExecutable()
+        let root = try makeTemporaryDirectory("journal-resume")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func arguments(_ folder: URL) -> [String] {
+            // Batch size 1: parts of 8 items, so 16 items make 2 parts.
+            [
+                "run", "--model", SharedPaths.smolLM2.path, "--tasks", "antonym", "--methods", "icl", "--max-items", "16",
+                "--batch-size", "1", "--results", folder.appendingPathComponent("runs").path,
+                "--artifacts", folder.appendingPathComponent("artifacts").path,
+                "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+                "--manifest", SharedPaths.repositoryRoot.appendingPathComponent("datasets/manifest.json").path,
+            ]
+        }
+        func start(_ folder: URL) throws -> Process {
+            let process = Process()
+            process.executableURL = bench
+            process.arguments = arguments(folder)
+            process.currentDirectoryURL = SharedPaths.repositoryRoot
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        func rows(_ folder: URL) throws -> [ResultRow] {
+            let runs = folder.appendingPathComponent("runs")
+            let files = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.hasSuffix(".csv") }
+            return try files.flatMap { try ResultStore(url: runs.appendingPathComponent($0)).rows }
+        }
+        func journals(_ folder: URL) -> [URL] {
+            let partial = folder.appendingPathComponent("runs/partial")
+            guard let walker = FileManager.default.enumerator(at: partial, includingPropertiesForKeys: nil) else { return [] }
+            return walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "csv" && !$0.lastPathComponent.hasPrefix(".") }
+        }
+
+        let uncut = root.appendingPathComponent("uncut"), cut = root.appendingPathComponent("cut")
+        let reference = try start(uncut)
+        reference.waitUntilExit()
+        try #require(reference.terminationStatus == 0)
+        let expected = try #require(try rows(uncut).first)
+        #expect(expected.items == 16 && journals(uncut).isEmpty)
+
+        // Killed once the first part is in the journal and before the row is written.
+        let process = try start(cut)
+        var partsAtKill = 0
+        while process.isRunning {
+            if let file = journals(cut).first, let parts = try? JournalFile.Row.parts(in: file), parts >= 1 {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                partsAtKill = parts
+                break
+            }
+            usleep(5_000)
+        }
+        try #require(partsAtKill == 1, "killed with 1 of 2 parts recorded (got \(partsAtKill))")
+        #expect(try rows(cut).isEmpty)
+        let rerun = try start(cut)
+        rerun.waitUntilExit()
+        try #require(rerun.terminationStatus == 0)
+        let resumed = try #require(try rows(cut).first)
+        #expect(resumed.key == expected.key)
+        #expect(resumed.correct == expected.correct && resumed.items == expected.items && resumed.testPromptTokens == expected.testPromptTokens)
+        #expect(journals(cut).isEmpty, "the finished cell's journal is deleted")
+    }
+}
+
+extension JournalFile.Row {
+    /// The number of parts in the journal at `url` as it is now.
+    static func parts(in url: URL) throws -> Int {
+        Set(try CSVStore<JournalFile.Row>(url: url).rows.map(\.part)).count
+    }
+}
