@@ -124,3 +124,68 @@ extension JournalFile.Row {
         Set(try CSVStore<JournalFile.Row>(url: url).rows.map(\.part)).count
     }
 }
+
+@Suite(.serialized) struct CellClaimsTests {
+    /// A held cell is refused to a second holder (another open file description, as another
+    /// process has), a stored one to anyone; a failed cell's lock goes back, a stored cell's
+    /// lock file goes with it.
+    @Test func claimsExcludeEachOtherUntilReleased() throws {
+        let root = try makeTemporaryDirectory("cell-claims")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cell = JournalFileTests.cell, key = ResultRow.Key(cell)
+        let lock = JournalFile(cell: cell, resultsDirectory: root).lockURL
+        let first = CellClaims(), second = CellClaims()
+        #expect(try first.claim(cell, resultsDirectory: root) { false })
+        #expect(try first.claim(cell, resultsDirectory: root) { false }, "claiming again what this process holds")
+        #expect(FileManager.default.fileExists(atPath: lock.path))
+        #expect(try !second.claim(cell, resultsDirectory: root) { false })
+        first.release(key, stored: false)
+        #expect(FileManager.default.fileExists(atPath: lock.path), "a failed cell's lock file stays for the next taker")
+        #expect(try second.claim(cell, resultsDirectory: root) { false })
+        second.release(key, stored: true)
+        #expect(!FileManager.default.fileExists(atPath: lock.path))
+        #expect(try !first.claim(cell, resultsDirectory: root) { true }, "a cell stored meanwhile is not taken")
+        #expect(first.count == 0 && second.count == 0)
+    }
+
+    /// Two `bench run` processes started together on the same tasks share the cells: each is
+    /// stored once and run by one process only (the two summaries' runs add up to the cells).
+    @Test func twoProcessesShareOneTaskList() throws {
+        try #require(FileManager.default.fileExists(atPath: SharedPaths.smolLM2.path), "model missing: \(SharedPaths.smolLM2.path)")
+        let bench = try KillResumeTests.benchExecutable()
+        let root = try makeTemporaryDirectory("cell-claims-run")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tasks = ["country-capital", "next_item", "antonym", "capitalize"]
+        func start() throws -> (Process, Pipe) {
+            let process = Process(), output = Pipe()
+            process.executableURL = bench
+            process.arguments = [
+                "run", "--model", SharedPaths.smolLM2.path, "--tasks", tasks.joined(separator: ","), "--methods", "icl", "--shots", "3",
+                "--max-items", "4", "--scoring", "first-token", "--results", root.appendingPathComponent("runs").path,
+                "--artifacts", root.appendingPathComponent("artifacts").path,
+                "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+                "--manifest", SharedPaths.repositoryRoot.appendingPathComponent("datasets/manifest.json").path,
+            ]
+            process.currentDirectoryURL = SharedPaths.repositoryRoot
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return (process, output)
+        }
+        let runs = try [start(), start()]
+        var ran = 0
+        for (process, output) in runs {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "bench run failed: \(text)")
+            let summary = try #require(text.split(separator: "\n").first { $0.hasPrefix("cells: ") }, "no summary in \(text)")
+            ran += try #require(Int(summary.dropFirst("cells: ".count).prefix { $0.isNumber }))
+        }
+        let folder = root.appendingPathComponent("runs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }
+        try #require(files.count == 1, "one result file: \(files)")
+        let rows = try ResultStore(url: folder.appendingPathComponent(files[0])).rows
+        #expect(rows.map(\.task).sorted() == tasks.sorted(), "every cell stored once")
+        #expect(ran == tasks.count, "no cell run by both processes")
+    }
+}

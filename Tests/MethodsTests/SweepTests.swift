@@ -86,6 +86,7 @@ extension PromptOnlyMethod {
             case .evaluating(let cell): events.append("evaluate \(cell.method) \(cell.task)")
             case .finished(let r): events.append("finished \(r.method) \(r.task)")
             case .skipped(let cell): events.append("skip \(cell.method) \(cell.task)")
+            case .takenElsewhere(let cell): events.append("elsewhere \(cell.method) \(cell.task)")
             case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
             }
         }
@@ -202,6 +203,7 @@ extension PromptOnlyMethod {
             case .evaluating(let cell): events.append("evaluate \(cell.method) \(cell.task)")
             case .finished(let r): events.append("finished \(r.method) \(r.task)")
             case .skipped(let cell): events.append("skip \(cell.method) \(cell.task)")
+            case .takenElsewhere(let cell): events.append("elsewhere \(cell.method) \(cell.task)")
             case .failed(let cell, let phase, _): events.append("failed \(cell.method) \(cell.task) \(phase)")
             }
         }
@@ -216,6 +218,43 @@ extension PromptOnlyMethod {
         ])
         #expect(log.joint == [["reverse", "upper"], ["first-letter"]])
         #expect(records.count == 7)
+    }
+
+    /// `claim` is asked when a cell's task group comes up, not when the step begins: a cell refused
+    /// then is reported taken elsewhere and neither prepared nor evaluated, and a step of methods
+    /// prepared task by task (ICL, task vectors) goes one task at a time, so its cells are claimed
+    /// one task at a time.
+    @Test func claimsAreAskedGroupByGroup() throws {
+        let log = PreparationLog()
+        var s = try sweep([RecordingMethod(name: .taskVectors, log: log), RecordingJointMethod(name: .site, log: log)])
+        s.jointGroupSize = 2
+        s.evaluation.scoring = .firstToken  // each method its own step
+        var events = [String]()
+        // Another process takes task-vectors' last task, and site's second group, while this one
+        // runs the first task.
+        var othersTook = Set<String>()
+        s.claim = { cell in
+            events.append("claim \(cell.method) \(cell.task)")
+            return !othersTook.contains("\(cell.method) \(cell.task)")
+        }
+        let records = try s.run(skip: { _ in false }) { event in
+            switch event {
+            case .preparing(let method, let tasks): events.append("prepare \(method) \(tasks.joined(separator: "+"))")
+            case .finished(let r):
+                events.append("finished \(r.method) \(r.task)")
+                if r.method == .taskVectors && r.task == "reverse" { othersTook = ["task-vectors first-letter", "site first-letter"] }
+            case .takenElsewhere(let cell): events.append("elsewhere \(cell.method) \(cell.task)")
+            case .evaluating, .skipped, .failed: break
+            }
+        }
+        #expect(events == [
+            "claim task-vectors reverse", "prepare task-vectors reverse", "finished task-vectors reverse",
+            "claim task-vectors upper", "prepare task-vectors upper", "finished task-vectors upper",
+            "claim task-vectors first-letter", "elsewhere task-vectors first-letter",
+            "claim site reverse", "claim site upper", "prepare site reverse+upper", "finished site reverse", "finished site upper",
+            "claim site first-letter", "elsewhere site first-letter",
+        ])
+        #expect(records.map { "\($0.method) \($0.task)" } == ["task-vectors reverse", "task-vectors upper", "site reverse", "site upper"])
     }
 
     /// Real preparations (SITE, zero-shot): the shared step's accuracies and answers equal each

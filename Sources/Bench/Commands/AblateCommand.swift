@@ -103,7 +103,7 @@ struct AblateCommand: ParsableCommand {
                     standardError("  \(cell.method) \(variant.value) \(cell.task): stored")
                 case .failed(let cell, let phase, let error):
                     standardError("  \(cell.method) \(variant.value) \(cell.task): failed in \(phase): \(error)")
-                case .preparing, .evaluating:
+                case .preparing, .evaluating, .takenElsewhere:
                     break
                 }
             }

@@ -28,6 +28,9 @@ struct JournalFile: EvaluationJournal {
 
     var location: String { url.path }
 
+    /// The cell's lock file while a process runs it (`CellClaims`).
+    var lockURL: URL { url.deletingPathExtension().appendingPathExtension("lock") }
+
     /// - Throws: `ResultStoreError` for an unreadable file, `CSVError` for a malformed one.
     func recordedParts() throws -> [EvaluationPart] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }

@@ -53,6 +53,7 @@ struct StoredSweep {
                 continue
             }
             var store = try ResultStore(directory: resultsDirectory, model: lm.name)
+            let claims = CellClaims()
             print("model \(lm.name) → \(store.url.path) (\(store.rows.count) rows stored)")
             for seed in seeds {
                 var sweep = Sweep(
@@ -60,12 +61,16 @@ struct StoredSweep {
                     cache: ArtifactCache(root: artifacts))
                 sweep.backend = modelBackend
                 sweep.jointGroupSize = jointTasks
-                let resultsDirectory = resultsDirectory
+                let resultsDirectory = resultsDirectory, storeURL = store.url
                 sweep.journal = { JournalFile(cell: $0, resultsDirectory: resultsDirectory) }
+                sweep.claim = { cell in
+                    try claims.claim(cell, resultsDirectory: resultsDirectory) { try ResultStore(url: storeURL).contains(ResultRow.Key(cell)) }
+                }
                 // Cells are distinct, so the store as it was before this seed's sweep decides every skip.
                 let finished = store
                 _ = try sweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in
                     progress.observe(event)
+                    if case .failed(let cell, _, _) = event { claims.release(ResultRow.Key(cell), stored: false) }
                     guard case .finished(let record) = event else { return }
                     let row = ResultRow(record, provenance: .now(codeVersion: codeVersion, dataVersion: dataVersions.version(of: record.task)))
                     // The answers first: a kill between the two leaves a cell that reruns, not a
@@ -73,6 +78,7 @@ struct StoredSweep {
                     if let answers { try Self.writeAnswers(of: record, in: answers) }
                     try store.append(row)
                     try JournalFile(record: record, resultsDirectory: resultsDirectory).remove()
+                    claims.release(row.key, stored: true)
                     progress.finishLine()
                     print(Self.describe(row))
                 }

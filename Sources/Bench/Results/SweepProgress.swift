@@ -16,6 +16,8 @@ struct SweepProgress {
     let total: Int
     private(set) var ran = 0
     private(set) var skipped = 0
+    /// Cells another process ran or is running (`SweepEvent.takenElsewhere`).
+    private(set) var takenElsewhere = 0
     private(set) var failures = [Failure]()
     /// Cells failed, counting every cell of a model that did not load.
     private(set) var failedCells = 0
@@ -35,7 +37,7 @@ struct SweepProgress {
         return { text in FileHandle.standardError.write(Data(text.utf8)) }
     }
 
-    var done: Int { ran + skipped + failedCells }
+    var done: Int { ran + skipped + takenElsewhere + failedCells }
 
     mutating func observe(_ event: SweepEvent, now: Date = Date()) {
         switch event {
@@ -48,6 +50,8 @@ struct SweepProgress {
             draw("\(record.model) \(record.task) \(record.method): done", now: now)
         case .skipped:
             skipped += 1
+        case .takenElsewhere:
+            takenElsewhere += 1
         case .failed(let cell, let phase, let error):
             failures.append(Failure(cell: "\(cell.model) \(cell.task) \(cell.method)", reason: "\(phase.rawValue): \(error)"))
             failedCells += 1
@@ -90,7 +94,8 @@ struct SweepProgress {
 
     /// The end-of-run summary, one line per failure.
     var summary: String {
-        var lines = ["cells: \(ran) run, \(skipped) skipped (already stored), \(failedCells) failed"]
+        let elsewhere = takenElsewhere > 0 ? ", \(takenElsewhere) left to other processes" : ""
+        var lines = ["cells: \(ran) run, \(skipped) skipped (already stored)\(elsewhere), \(failedCells) failed"]
         lines += failures.map { "failed: \($0.cell): \($0.reason)" }
         return lines.joined(separator: "\n")
     }

@@ -109,6 +109,9 @@ public enum SweepEvent {
     case finished(RunRecord)
     /// The cell was skipped because the caller already has it.
     case skipped(SweepCell)
+    /// The cell was left out when its task group came up because `Sweep.claim` refused it:
+    /// another process runs it, or has stored it since this sweep began.
+    case takenElsewhere(SweepCell)
     /// The cell could not be run (its files, its preparation or its evaluation threw); the sweep
     /// goes on with the next one.
     case failed(SweepCell, phase: SweepPhase, error: any Error)
@@ -139,6 +142,10 @@ public struct Sweep {
     /// Where each cell's test pass keeps its finished parts, so that a cell cut short resumes
     /// from them (`EvaluationJournal`); nil for none.
     public var journal: (SweepCell) -> (any EvaluationJournal)? = { _ in nil }
+    /// Asked for each cell still to run when its task group comes up, before anything of the
+    /// group is prepared: false leaves the cell to someone else (`SweepEvent.takenElsewhere`).
+    /// Several processes sweeping the same tasks share the cells out this way, group by group.
+    public var claim: (SweepCell) throws -> Bool = { _ in true }
 
     public init(model: LanguageModel, tasks: [TextTask], methods: [any TaskMethod], data: DataDirectory,
                 seed: UInt64, evaluation: EvaluationOptions, cache: ArtifactCache?) {
@@ -205,17 +212,23 @@ public struct Sweep {
                 pending.append(mine)
             }
             // Task groups: jointly prepared methods train a group's tasks together, and the memory
-            // of one group's preparation is released before the next.
+            // of one group's preparation is released before the next. Other steps go task by task,
+            // so that `claim` shares their cells out one task at a time.
             let couples = step.contains { ($0 as? any JointlyPreparableMethod)?.couplesTasks ?? false }
             let stepTasks = tasks.filter { task in pending.contains { $0.contains { $0.task.name == task.name } } }
             let isJoint = step.contains { $0 is any JointlyPreparableMethod }
-            let groupSize = couples || !isJoint ? max(1, stepTasks.count) : max(1, jointGroupSize)
+            let groupSize = couples ? max(1, stepTasks.count) : isJoint ? max(1, jointGroupSize) : 1
             for groupStart in stride(from: 0, to: stepTasks.count, by: groupSize) {
                 let group = Set(stepTasks[groupStart..<min(stepTasks.count, groupStart + groupSize)].map(\.name))
                 // Prepared methods by task, in the step's method order.
                 var ready = [String: [(entry: PendingCell, method: any PreparedMethod)]]()
                 for (m, method) in step.enumerated() {
-                    let entries = pending[m].filter { group.contains($0.task.name) }
+                    let entries = try pending[m].filter { entry in
+                        guard group.contains(entry.task.name) else { return false }
+                        if try claim(entry.cell) { return true }
+                        try report(.takenElsewhere(entry.cell))
+                        return false
+                    }
                     if entries.isEmpty { continue }
                     for (entry, prepared) in zip(entries, try prepare(method, entries: entries, report: report)) {
                         switch prepared {
@@ -318,7 +331,7 @@ public struct Sweep {
             switch event {
             case .finished(let record): progress(record)
             case .failed(_, _, let error): throw error
-            case .preparing, .evaluating, .skipped: break
+            case .preparing, .evaluating, .skipped, .takenElsewhere: break
             }
         }
     }
