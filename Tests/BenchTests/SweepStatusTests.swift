@@ -1,0 +1,69 @@
+import Foundation
+import Methods
+import Testing
+@testable import Bench
+
+@Suite(.serialized) struct SweepStatusTests {
+    /// Stored rows grouped by model, seed and method (tasks, items, mean accuracy); a journal whose
+    /// lock this process holds is running under its pid, one without a holder is interrupted, and a
+    /// free lock without a journal (a failed cell) is not listed.
+    @Test func storedRowsAndCellsUnderWay() throws {
+        let root = try makeTemporaryDirectory("sweep-status")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var store = try ResultStore(directory: root, model: "smollm2-135m")
+        for (task, accuracy) in [("antonym", 0.5), ("synonym", 0.25)] {
+            var row = sampleRow(task: task, method: .site)
+            row.accuracy = accuracy
+            try store.append(row)
+        }
+        try store.append(sampleRow(task: "antonym", method: .site, seed: 1))
+        try store.append(sampleRow(task: "antonym", method: .zeroShot))
+
+        let running = SweepCell(model: "smollm2-135m", task: "squad_val", method: .icl(shots: 10), seed: 0, settingsHash: "aaaaaaaaaaaa", settings: "")
+        let interrupted = SweepCell(model: "smollm2-135m", task: "ag_news", method: .icl(shots: 10), seed: 0, settingsHash: "bbbbbbbbbbbb", settings: "")
+        let failed = SweepCell(model: "smollm2-135m", task: "antonym", method: .ltv, seed: 0, settingsHash: "cccccccccccc", settings: "")
+        let claims = CellClaims()
+        #expect(try claims.claim(running, resultsDirectory: root) { false })
+        try JournalFile(cell: running, resultsDirectory: root).record(JournalFileTests.part(0..<256, seconds: 60, tokens: 600_000))
+        try JournalFile(cell: running, resultsDirectory: root).record(JournalFileTests.part(256..<300, seconds: 10, tokens: 100_000))
+        try JournalFile(cell: interrupted, resultsDirectory: root).record(JournalFileTests.part(0..<256, seconds: 60, tokens: 70_000))
+        #expect(try claims.claim(failed, resultsDirectory: root) { false })
+        claims.release(ResultRow.Key(failed), stored: false)
+
+        let status = try SweepStatus.read(results: root)
+        #expect(status.stored.map { "\($0.method) \($0.seed) \($0.tasks) \($0.items)" } == ["site 0 2 20", "zero-shot 0 1 10", "site 1 1 10"])
+        #expect(abs(status.stored[0].meanAccuracy - 0.375) < 1e-12)
+        #expect(status.open.map(\.task) == ["ag_news", "squad_val"])
+        #expect(status.open[0].runningPid == nil && status.open[0].items == 256 && status.open[0].parts == 1)
+        #expect(status.open[1].runningPid == Int(getpid()) && status.open[1].items == 300 && status.open[1].parts == 2)
+
+        let report = status.render(taskCount: 57, now: Date())
+        #expect(report.contains("  site              0     exact-match           all     2/57      20   37.50%"))
+        #expect(report.contains("smollm2-135m squad_val icl-10-seed0-aaaaaaaaaaaa: running (pid \(getpid())), 300 items answered in 2 parts, last part 0s ago"))
+        #expect(report.contains("smollm2-135m ag_news icl-10-seed0-bbbbbbbbbbbb: interrupted (resumes on the next run), 256 items answered in 1 part"))
+        #expect(!report.contains("ltv"))
+        claims.release(ResultRow.Key(running), stored: false)
+        #expect(try SweepStatus.read(results: root).open.allSatisfy { $0.runningPid == nil }, "released: nothing runs")
+    }
+
+    @Test func heldInodesAreReadFromProcLocks() {
+        let text = """
+            1: FLOCK  ADVISORY  WRITE 4242 fd:01:131 0 EOF
+            2: POSIX  ADVISORY  WRITE 77 08:01:99 0 EOF
+            3: FLOCK  ADVISORY  WRITE 5151 08:01:2049 0 EOF
+            garbage line
+            """
+        #expect(SweepStatus.heldInodes(text) == [131: 4242, 2049: 5151])
+        #expect(SweepStatus.heldInodes(nil).isEmpty)
+    }
+
+    /// A journal that does not parse stops the report with an error naming it.
+    @Test func malformedJournalIsNamed() throws {
+        let root = try makeTemporaryDirectory("sweep-status-bad")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let journal = JournalFile(cell: JournalFileTests.cell, resultsDirectory: root)
+        try FileManager.default.createDirectory(at: journal.url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "part,index\n0,1\n".write(to: journal.url, atomically: true, encoding: .utf8)
+        #expect { try SweepStatus.read(results: root) } throws: { "\($0)".contains(journal.url.path) }
+    }
+}
