@@ -10,9 +10,9 @@ import Glibc
 @Suite(.serialized) struct JournalFileTests {
     static let cell = SweepCell(model: "m", task: "antonym", method: .icl(shots: 10), seed: 2, settingsHash: "0123456789ab", settings: "shots=10")
 
-    static func part(_ indices: Range<Int>, seconds: Double, tokens: Int) -> EvaluationPart {
+    static func part(_ indices: Range<Int>, seconds: Double, cpuSeconds: Double? = 0.5, tokens: Int) -> EvaluationPart {
         EvaluationPart(outcomes: indices.map { ItemOutcome(index: $0, target: "t,\($0)", prediction: "p \"\($0)\"\n", correct: $0 % 2 == 0) },
-                       seconds: seconds, promptTokens: tokens)
+                       seconds: seconds, cpuSeconds: cpuSeconds, promptTokens: tokens)
     }
 
     /// Parts come back as recorded, in order (targets and predictions with commas, quotes and
@@ -23,13 +23,31 @@ import Glibc
         let journal = JournalFile(cell: Self.cell, resultsDirectory: root)
         #expect(journal.url.path.hasSuffix("partial/m/antonym/icl-10-seed2-0123456789ab.csv"))
         #expect(try journal.recordedParts().isEmpty)
-        let parts = [Self.part(0..<3, seconds: 1.5, tokens: 300), Self.part(3..<5, seconds: 0.25, tokens: 20)]
+        let parts = [Self.part(0..<3, seconds: 1.5, tokens: 300), Self.part(3..<5, seconds: 0.25, cpuSeconds: nil, tokens: 20)]
         for part in parts { try journal.record(part) }
         #expect(try journal.recordedParts() == parts)
         #expect(try JournalFile(cell: Self.cell, resultsDirectory: root).recordedParts() == parts, "a new process reads the same parts")
         try journal.remove()
         #expect(!FileManager.default.fileExists(atPath: journal.url.path))
         try journal.remove()  // already gone: fine
+    }
+
+    /// A journal written before CPU seconds were recorded (no part_cpu_seconds column) reads, its
+    /// parts without CPU seconds, and takes new parts with the whole header.
+    @Test func journalWithoutCPUColumnReads() throws {
+        let root = try makeTemporaryDirectory("journal-file-old")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let journal = JournalFile(cell: Self.cell, resultsDirectory: root)
+        try FileManager.default.createDirectory(at: journal.url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "part,index,target,prediction,correct,part_seconds,part_prompt_tokens\n0,0,a,a,true,2.5,40\n0,1,b,c,false,2.5,40\n"
+            .write(to: journal.url, atomically: true, encoding: .utf8)
+        let old = EvaluationPart(outcomes: [ItemOutcome(index: 0, target: "a", prediction: "a", correct: true),
+                                            ItemOutcome(index: 1, target: "b", prediction: "c", correct: false)],
+                                 seconds: 2.5, cpuSeconds: nil, promptTokens: 40)
+        #expect(try journal.recordedParts() == [old])
+        try journal.record(Self.part(2..<4, seconds: 1, cpuSeconds: 0.75, tokens: 10))
+        #expect(try journal.recordedParts() == [old, Self.part(2..<4, seconds: 1, cpuSeconds: 0.75, tokens: 10)])
+        #expect(try String(contentsOf: journal.url, encoding: .utf8).hasPrefix(JournalFile.Row.header.joined(separator: ",") + "\n"))
     }
 
     /// A journal that does not parse is an error naming the file, and the file is left as it was.

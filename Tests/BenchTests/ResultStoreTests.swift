@@ -46,10 +46,13 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
         rows[1].maxItems = 4
         rows[1].preparedFromCache = true
         rows[1].accuracy = 2.0 / 3.0
+        rows[1].preparationCPUSeconds = 1.0 / 7.0
+        rows[1].testCPUSeconds = 0
         let text = CSV.text(rows)
         #expect(text.hasPrefix(ResultRow.header.joined(separator: ",") + "\n"))
         #expect(text.hasPrefix("model,task,method,seed,settings_hash,settings,scoring,shots,max_items,accuracy,correct,items,"
-            + "prep_seconds,prep_tokens,prep_cached,test_seconds,test_prompt_tokens,peak_memory_mib,code_version,data_version,finished_at\n"))
+            + "prep_seconds,prep_tokens,prep_cached,test_seconds,test_prompt_tokens,prep_cpu_seconds,test_cpu_seconds,"
+            + "peak_memory_mib,code_version,data_version,finished_at\n"))
         let back = try CSV.rows(ResultRow.self, from: text, file: "runs.csv")
         #expect(back == rows)
         #expect(back[0].accuracy == 0.1 + 0.2)
@@ -74,7 +77,7 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
             (header + good + "a,\"b", .malformedRow(file: "bad.csv", line: 3, reason: "a quoted field is not closed before the end of the file")),
             (header + good + "a,b\"c\n", .malformedRow(file: "bad.csv", line: 3, reason: "a quote inside an unquoted field")),
             (header + "\"a\"b,c\n", .malformedRow(file: "bad.csv", line: 2, reason: "text after a closing quote")),
-            (header + good + good + "x,y\n", .malformedRow(file: "bad.csv", line: 4, reason: "2 fields, expected 21")),
+            (header + good + good + "x,y\n", .malformedRow(file: "bad.csv", line: 4, reason: "2 fields, expected 23")),
         ]
         for (text, expected) in cases {
             #expect(throws: expected) { try CSV.rows(ResultRow.self, from: text, file: "bad.csv") }
@@ -121,6 +124,32 @@ func sampleRow(task: String = "country-capital", method: MethodName = .site, see
 }
 
 @Suite struct ResultStoreTests {
+    /// A results file stored before the CPU-second columns reads them as empty; the next append
+    /// writes the whole header, the old rows keeping their values and empty CPU fields. A header
+    /// missing any other column is still an error.
+    @Test func filesWithoutTheCPUColumnsReadAndGrowThem() throws {
+        let root = try makeTemporaryDirectory("store-old")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let old = sampleRow()
+        let oldHeader = ResultRow.header.filter { !ResultRow.addedColumns.contains($0) }
+        #expect(oldHeader.count == ResultRow.header.count - 2)
+        let fields = Dictionary(uniqueKeysWithValues: zip(ResultRow.header, old.csvFields))
+        let url = root.appendingPathComponent("smollm2-135m.csv")
+        try (CSV.line(oldHeader) + CSV.line(oldHeader.map { fields[$0]! })).write(to: url, atomically: true, encoding: .utf8)
+        var store = try ResultStore(url: url)
+        #expect(store.rows == [old] && old.preparationCPUSeconds == nil)
+        var new = sampleRow(task: "next_item")
+        new.preparationCPUSeconds = 12.25
+        new.testCPUSeconds = 0.5
+        #expect(try store.append(new))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.hasPrefix(CSV.line(ResultRow.header)))
+        #expect(try ResultStore(url: url).rows == [old, new])
+        var missingOther = oldHeader
+        missingOther.removeAll { $0 == "peak_memory_mib" }
+        #expect(throws: CSVError.self) { try CSV.rows(ResultRow.self, from: CSV.line(missingOther), file: "f.csv") }
+    }
+
     @Test func createsFoldersAppendsAndReopens() throws {
         let root = try makeTemporaryDirectory("store")
         defer { try? FileManager.default.removeItem(at: root) }

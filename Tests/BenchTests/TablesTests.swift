@@ -186,17 +186,34 @@ import Testing
             row("a", .icl(shots: 10), prep: 0, test: 40, items: 40, tokens: 8000),
         ]
         let table = CostTables.table(rows, taskCount: 10)
-        #expect(table.header.last == "hours for 10 tasks")
+        #expect(table.header.suffix(2) == ["hours for 10 tasks", "CPU hours (cells)"])
         // SITE: prep (100 + 60) / 2 timed cells = 80 s; test 60 s / 150 items; per task 80 + 20 = 100 s → 10 tasks 1000 s.
         let site = try! #require(table.rows.first { $0[1] == "SITE" })
         #expect(site == ["smollm2-135m", "SITE", "3", "80.0", "0.400", "14", "1200", String(format: "%.2f", 220.5 / 3600),
-                         String(format: "%.2f", 1000.0 / 3600)])
+                         String(format: "%.2f", 1000.0 / 3600), "–"])
         let icl = try! #require(table.rows.first { $0[1] == "10-shot ICL" })
         #expect(icl[3] == "0.0" && icl[4] == "1.000" && icl[5] == "200")
         let total = try! #require(table.rows.last)
         #expect(total[1] == "all methods" && total[7] == String(format: "%.2f", 260.5 / 3600)
                 && total[8] == String(format: "%.2f", 1400.0 / 3600))
         #expect(table.rows.map { $0[1] } == ["10-shot ICL", "SITE", "all methods"])
+        #expect(total[9] == "–", "no row recorded CPU seconds")
+    }
+
+    /// CPU hours sum the cells that recorded both CPU figures, and say how many those are.
+    @Test func cpuHoursCountTheCellsThatRecordedThem() {
+        var timed = row("a", .site, prep: 100, test: 10, items: 50, tokens: 700)
+        timed.preparationCPUSeconds = 3000
+        timed.testCPUSeconds = 600
+        var alsoTimed = row("b", .site, prep: 100, test: 10, items: 50, tokens: 700)
+        alsoTimed.preparationCPUSeconds = 1800
+        alsoTimed.testCPUSeconds = 1800
+        var halfTimed = row("c", .site, prep: 100, test: 10, items: 50, tokens: 700)
+        halfTimed.testCPUSeconds = 99  // preparation not recorded: left out
+        let table = CostTables.table([timed, alsoTimed, halfTimed, row("a", .icl(shots: 10), prep: 0, test: 40, items: 40, tokens: 8000)], taskCount: 57)
+        #expect(table.rows.first { $0[1] == "SITE" }?.last == "2.00 (2)")
+        #expect(table.rows.first { $0[1] == "10-shot ICL" }?.last == "–")
+        #expect(table.rows.last?.last == "2.00 (2)")
     }
 
     @Test func onlyCachedPreparationIsSaidAndTwoSettingsStayApart() {

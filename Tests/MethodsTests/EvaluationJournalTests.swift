@@ -55,6 +55,7 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         var first = full.parts[0]
         first.outcomes = first.outcomes.map { ItemOutcome(index: $0.index, target: $0.target, prediction: "recorded", correct: true) }
         first.seconds = 1000
+        first.cpuSeconds = 500
         first.promptTokens = 7
         let cut = MemoryJournal([first])
         let resumed = try evaluator.evaluate(method, task: ctx.task, items: test, train: ctx.train, options: Self.options, journal: cut)
@@ -63,6 +64,11 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         #expect(Array(resumed.outcomes.dropFirst(8)) == Array(uncut.outcomes.dropFirst(8)))
         #expect(resumed.correct == 8 + uncut.outcomes.dropFirst(8).filter(\.correct).count)
         #expect(resumed.seconds >= 1000)
+        #expect(try #require(resumed.cpuSeconds) >= 500 && uncut.cpuSeconds ?? 0 > 0)
+        // A part an older journal kept without CPU seconds leaves the pass's CPU seconds unknown.
+        first.cpuSeconds = nil
+        let older = try evaluator.evaluate(method, task: ctx.task, items: test, train: ctx.train, options: Self.options, journal: MemoryJournal([first]))
+        #expect(older.cpuSeconds == nil && older.outcomes == resumed.outcomes)
         #expect(resumed.promptTokens == 7 + full.parts.dropFirst().reduce(0) { $0 + $1.promptTokens })
     }
 
@@ -73,7 +79,7 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         let method = try PromptOnlyMethod(shots: 2).prepare(ctx, cache: nil)
         let test = SyntheticTasks.splits(ctx.task).test
         let fake = EvaluationPart(outcomes: (0..<5).map { ItemOutcome(index: $0, target: "x", prediction: "x", correct: true) },
-                                  seconds: 1, promptTokens: 1)
+                                  seconds: 1, cpuSeconds: 1, promptTokens: 1)
         // Every recorded part's targets are checked, used or not: a wrong one is an error.
         let journal = MemoryJournal([fake])
         #expect(throws: EvaluationJournalError.self) {

@@ -268,6 +268,8 @@ extension PromptOnlyMethod {
             let single = try #require(alone.first { $0.method == record.method && $0.task == record.task })
             #expect(record.correct == single.correct && record.items == single.items && record.settingsHash == single.settingsHash)
             #expect(record.testPromptTokens < single.testPromptTokens, "\(record.method) \(record.task): the prefix is shared by two")
+            // CPU seconds recorded for both phases, a shared pass's split between its methods.
+            #expect(try #require(record.testCPUSeconds) > 0 && record.preparationCPUSeconds ?? -1 >= 0)
         }
     }
 }

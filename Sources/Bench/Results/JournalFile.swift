@@ -39,7 +39,7 @@ struct JournalFile: EvaluationJournal {
         for row in try CSVStore<Row>(url: url).rows {
             if row.part != current {
                 current = row.part
-                parts.append(EvaluationPart(outcomes: [], seconds: row.partSeconds, promptTokens: row.partPromptTokens))
+                parts.append(EvaluationPart(outcomes: [], seconds: row.partSeconds, cpuSeconds: row.partCPUSeconds, promptTokens: row.partPromptTokens))
             }
             parts[parts.count - 1].outcomes.append(ItemOutcome(index: row.index, target: row.target, prediction: row.prediction, correct: row.correct))
         }
@@ -54,7 +54,7 @@ struct JournalFile: EvaluationJournal {
             let number = (rows.last?.part ?? -1) + 1
             return rows + part.outcomes.map {
                 Row(part: number, index: $0.index, target: $0.target, prediction: $0.prediction, correct: $0.correct,
-                    partSeconds: part.seconds, partPromptTokens: part.promptTokens)
+                    partSeconds: part.seconds, partPromptTokens: part.promptTokens, partCPUSeconds: part.cpuSeconds)
             }
         }
     }
@@ -76,13 +76,17 @@ struct JournalFile: EvaluationJournal {
         var correct: Bool
         var partSeconds: Double
         var partPromptTokens: Int
+        var partCPUSeconds: Double?
 
         static let header = CodingKeys.allCases.map(\.rawValue)
+        /// Journals written before CPU seconds were recorded read them as empty.
+        static let addedColumns: Set<String> = [CodingKeys.partCPUSeconds.rawValue]
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case part, index, target, prediction, correct
             case partSeconds = "part_seconds"
             case partPromptTokens = "part_prompt_tokens"
+            case partCPUSeconds = "part_cpu_seconds"
         }
     }
 }

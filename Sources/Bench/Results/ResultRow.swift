@@ -28,7 +28,10 @@ struct ResultRow: CSVRow, Equatable, Sendable {
     static let header = RunRecord.CodingKeys.allCases.map(\.stringValue) + RowProvenance.CodingKeys.allCases.map(\.stringValue)
 
     /// Columns that differ between two runs of the same cell (timings, memory, clock).
-    static let volatileColumns: Set<String> = ["prep_seconds", "test_seconds", "peak_memory_mib", "finished_at"]
+    static let volatileColumns: Set<String> = ["prep_seconds", "test_seconds", "prep_cpu_seconds", "test_cpu_seconds", "peak_memory_mib", "finished_at"]
+
+    /// Files stored before the CPU-second columns read them as empty.
+    static let addedColumns = RunRecord.addedColumns
 
     /// Both parts read their own columns of the one record.
     init(from decoder: any Decoder) throws {

@@ -6,12 +6,16 @@ public struct EvaluationPart: Sendable, Equatable {
     public var outcomes: [ItemOutcome]
     /// Wall time of the part (its share, when several methods ran it together).
     public var seconds: Double
+    /// CPU seconds of the process while it ran (its share, likewise); nil when a journal of an
+    /// earlier version recorded the part without them.
+    public var cpuSeconds: Double?
     /// Prompt tokens the part ran (its share, likewise).
     public var promptTokens: Int
 
-    public init(outcomes: [ItemOutcome], seconds: Double, promptTokens: Int) {
+    public init(outcomes: [ItemOutcome], seconds: Double, cpuSeconds: Double?, promptTokens: Int) {
         self.outcomes = outcomes
         self.seconds = seconds
+        self.cpuSeconds = cpuSeconds
         self.promptTokens = promptTokens
     }
 

@@ -65,18 +65,23 @@ public struct TaskEvaluation: Sendable, Codable {
     public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
     /// Wall time of the test pass.
     public var seconds: Double
+    /// CPU seconds of the process during the test pass (its share, for methods that shared one);
+    /// nil when part of it was read back from a journal that did not record them.
+    public var cpuSeconds: Double?
     /// Prompt tokens run through the model (generated tokens not counted).
     public var promptTokens: Int
     public var outcomes: [ItemOutcome]
 }
 
 extension TaskEvaluation {
-    /// The pass made of `parts` (in test order), after `setupSeconds` of building its prompts
-    /// (and of choosing its items).
-    init(_ parts: [EvaluationPart], setupSeconds: Double) {
+    /// The pass made of `parts` (in test order), after `setup` (wall and CPU seconds) of building
+    /// its prompts and choosing its items.
+    init(_ parts: [EvaluationPart], setup: (seconds: Double, cpuSeconds: Double)) {
         let outcomes = parts.flatMap(\.outcomes)
+        let partCPU = parts.map(\.cpuSeconds)
         self.init(correct: outcomes.filter(\.correct).count, count: outcomes.count,
-                  seconds: setupSeconds + parts.reduce(0) { $0 + $1.seconds },
+                  seconds: setup.seconds + parts.reduce(0) { $0 + $1.seconds },
+                  cpuSeconds: partCPU.contains(nil) ? nil : setup.cpuSeconds + partCPU.reduce(0) { $0 + $1! },
                   promptTokens: parts.reduce(0) { $0 + $1.promptTokens }, outcomes: outcomes)
     }
 }
@@ -106,7 +111,7 @@ public struct Evaluator {
         _ method: any PreparedMethod, task: TextTask, items: [TaskItem], train: [TaskItem], options: EvaluationOptions,
         journal: (any EvaluationJournal)? = nil
     ) throws -> TaskEvaluation {
-        let start = Date()
+        let clock = CostClock()
         let (prompts, ids) = try testPrompts(shots: method.shots, task: task, items: items, train: train, options: options)
         let indices: [Int]
         switch options.scoring {
@@ -114,9 +119,9 @@ public struct Evaluator {
         case .filteredFirstToken:
             indices = try itemsICLAnswers(task: task, items: Array(items.prefix(options.maxItems ?? items.count)), train: train, options: options)
         }
-        let setupSeconds = Date().timeIntervalSince(start)
+        let setup = (clock.seconds, clock.cpuSeconds)
         let parts = try partedRun(indices: indices, prompts: prompts, batchSize: options.batchSize, journals: [journal]) { part in
-            let partStart = Date()
+            let partClock = CostClock()
             let outcomes: [ItemOutcome]
             if options.scoring == .exactMatch {
                 let partPrompts = part.map { prompts[$0] }
@@ -127,9 +132,10 @@ public struct Evaluator {
             } else {
                 outcomes = try firstTokenOutcomes(prompts, ids: ids, indices: part, batchSize: options.batchSize, interventions: method.interventions)
             }
-            return [EvaluationPart(outcomes: outcomes, seconds: Date().timeIntervalSince(partStart), promptTokens: part.reduce(0) { $0 + ids[$1].count })]
+            return [EvaluationPart(outcomes: outcomes, seconds: partClock.seconds, cpuSeconds: partClock.cpuSeconds,
+                                   promptTokens: part.reduce(0) { $0 + ids[$1].count })]
         }
-        return TaskEvaluation(parts[0], setupSeconds: setupSeconds)
+        return TaskEvaluation(parts[0], setup: setup)
     }
 
     /// The test items of `task` under several methods at once, one result per method in order,
@@ -149,26 +155,30 @@ public struct Evaluator {
         guard methods.count > 1, options.scoring == .exactMatch, Set(methods.map(\.shots)).count == 1 else {
             return try zip(methods, journals).map { try evaluate($0, task: task, items: items, train: train, options: options, journal: $1) }
         }
-        let start = Date()
+        let clock = CostClock()
         let (prompts, ids) = try testPrompts(shots: methods[0].shots, task: task, items: items, train: train, options: options)
-        let setupSeconds = Date().timeIntervalSince(start)
         let n = Double(methods.count)
+        let setup = (clock.seconds / n, clock.cpuSeconds / n)
         let parts = try partedRun(indices: Array(ids.indices), prompts: prompts, batchSize: options.batchSize, journals: journals) { part in
+            let partClock = CostClock()
             let partPrompts = part.map { prompts[$0] }, partIds = part.map { ids[$0] }
             let generation = generationOptions(options, prompts: partPrompts, scorer: task.answerScorer)
             let run = try backend.generateBranches(partIds, options: generation, plans: methods.map { method in
                 { range in InterventionPlan(constants: method.interventions(batchSize: range.count)) }
             })
             let unshared = partIds.reduce(0) { $0 + $1.count } - run.prefixTokens
+            let seconds = methods.indices.map { run.branchSeconds[$0] + run.prefillSeconds / n }
+            // The part's CPU seconds go to the methods as their wall seconds do.
+            let cpu = partClock.cpuSeconds, total = seconds.reduce(0, +)
             return methods.indices.map { k in
                 EvaluationPart(
                     outcomes: exactMatchOutcomes(partPrompts, indices: part, generated: run.branches[k], scorer: task.answerScorer),
-                    seconds: run.branchSeconds[k] + run.prefillSeconds / n,
+                    seconds: seconds[k], cpuSeconds: total > 0 ? cpu * seconds[k] / total : cpu / n,
                     // A backend that shares nothing (prefixTokens 0) runs every prompt token per method.
                     promptTokens: run.prefixTokens == 0 ? unshared : partIds.count + Int((Double(run.prefixTokens) / n).rounded()))
             }
         }
-        return parts.map { TaskEvaluation($0, setupSeconds: setupSeconds / n) }
+        return parts.map { TaskEvaluation($0, setup: setup) }
     }
 
     /// The test prompts of the first `options.maxItems` items and their token ids.

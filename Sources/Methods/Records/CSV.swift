@@ -97,9 +97,15 @@ public enum CSV {
 public protocol CSVRow: Codable {
     /// The columns in file order; every key a row encodes is one of them.
     static var header: [String] { get }
+    /// Optional columns added to `header` after files were written without them: a file whose
+    /// header lacks only some of these (the others in order) reads them as empty, and is written
+    /// back with the whole header.
+    static var addedColumns: Set<String> { get }
 }
 
 extension CSVRow {
+    public static var addedColumns: Set<String> { [] }
+
     /// The row's fields in column order; an absent field (a nil optional) is empty.
     /// - Precondition: the row encodes only keys of `header`.
     public var csvFields: [String] {
@@ -132,10 +138,21 @@ extension CSV {
     public static func rows<Row: CSVRow>(_ type: Row.Type, from text: String, file: String) throws -> [Row] {
         let records = try parse(text, file: file)
         guard let first = records.first else { return [] }
-        guard first.fields == Row.header else {
+        if first.fields == Row.header {
+            return try records.dropFirst().map { try Row(csvFields: $0.fields, file: file, line: $0.line) }
+        }
+        // An older file: the header without some added columns, which read as empty.
+        let missing = Set(Row.header).subtracting(first.fields)
+        guard !missing.isEmpty, missing.isSubset(of: Row.addedColumns), Row.header.filter({ !missing.contains($0) }) == first.fields else {
             throw CSVError.unexpectedHeader(file: file, expected: Row.header, found: first.fields)
         }
-        return try records.dropFirst().map { try Row(csvFields: $0.fields, file: file, line: $0.line) }
+        return try records.dropFirst().map { record in
+            guard record.fields.count == first.fields.count else {
+                throw CSVError.malformedRow(file: file, line: record.line, reason: "\(record.fields.count) fields, expected \(first.fields.count)")
+            }
+            let byColumn = Dictionary(uniqueKeysWithValues: zip(first.fields, record.fields))
+            return try Row(csvFields: Row.header.map { byColumn[$0] ?? "" }, file: file, line: record.line)
+        }
     }
 
     /// A whole file's text: the header and the rows.

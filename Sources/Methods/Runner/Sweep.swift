@@ -26,6 +26,11 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var preparedFromCache: Bool
     public var testSeconds: Double
     public var testPromptTokens: Int
+    /// CPU seconds of the process for the preparation (a jointly prepared task's share) and for
+    /// the test pass (its share, when methods shared one): the work itself, whatever the load
+    /// (`CostClock`). Nil in rows stored before they were recorded.
+    public var preparationCPUSeconds: Double?
+    public var testCPUSeconds: Double?
     /// Every evaluated item's outcome, in test order (not a column: `bench run --answers` writes
     /// them to a file of their own).
     public var outcomes: [ItemOutcome] = []
@@ -33,7 +38,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public init(
         model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, settings: String, scoring: ScoringMode,
         shots: Int, maxItems: Int?, accuracy: Double, correct: Int, items: Int, preparationSeconds: Double, preparationTokens: Int,
-        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int, outcomes: [ItemOutcome] = []
+        preparedFromCache: Bool, testSeconds: Double, testPromptTokens: Int, preparationCPUSeconds: Double? = nil,
+        testCPUSeconds: Double? = nil, outcomes: [ItemOutcome] = []
     ) {
         self.model = model
         self.task = task
@@ -52,6 +58,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
         self.preparedFromCache = preparedFromCache
         self.testSeconds = testSeconds
         self.testPromptTokens = testPromptTokens
+        self.preparationCPUSeconds = preparationCPUSeconds
+        self.testCPUSeconds = testCPUSeconds
         self.outcomes = outcomes
     }
 
@@ -66,7 +74,12 @@ public struct RunRecord: Sendable, Codable, Equatable {
         case preparedFromCache = "prep_cached"
         case testSeconds = "test_seconds"
         case testPromptTokens = "test_prompt_tokens"
+        case preparationCPUSeconds = "prep_cpu_seconds"
+        case testCPUSeconds = "test_cpu_seconds"
     }
+
+    /// The columns added after result files were written without them (`CSVRow.addedColumns`).
+    public static let addedColumns: Set<String> = [CodingKeys.preparationCPUSeconds.stringValue, CodingKeys.testCPUSeconds.stringValue]
 }
 
 /// A (task, method) cell of a sweep, named as its result row will be.
@@ -221,7 +234,7 @@ public struct Sweep {
             for groupStart in stride(from: 0, to: stepTasks.count, by: groupSize) {
                 let group = Set(stepTasks[groupStart..<min(stepTasks.count, groupStart + groupSize)].map(\.name))
                 // Prepared methods by task, in the step's method order.
-                var ready = [String: [(entry: PendingCell, method: any PreparedMethod)]]()
+                var ready = [String: [(entry: PendingCell, method: any PreparedMethod, cpuSeconds: Double)]]()
                 for (m, method) in step.enumerated() {
                     let entries = try pending[m].filter { entry in
                         guard group.contains(entry.task.name) else { return false }
@@ -230,9 +243,9 @@ public struct Sweep {
                         return false
                     }
                     if entries.isEmpty { continue }
-                    for (entry, prepared) in zip(entries, try prepare(method, entries: entries, report: report)) {
+                    for (entry, (prepared, cpuSeconds)) in zip(entries, try prepare(method, entries: entries, report: report)) {
                         switch prepared {
-                        case .success(let p): ready[entry.task.name, default: []].append((entry, p))
+                        case .success(let p): ready[entry.task.name, default: []].append((entry, p, cpuSeconds))
                         case .failure(let error): try report(.failed(entry.cell, phase: .preparation, error: error))
                         }
                     }
@@ -271,31 +284,39 @@ public struct Sweep {
         var context: MethodContext
     }
 
-    /// Prepares `method` for `entries` (jointly when it can be), reporting the start of each preparation.
+    /// Prepares `method` for `entries` (jointly when it can be), reporting the start of each
+    /// preparation, with the CPU seconds each took (a joint preparation's split evenly).
     private func prepare(
         _ method: any TaskMethod, entries: [PendingCell], report: (SweepEvent) throws -> Void
-    ) throws -> [Result<any PreparedMethod, Error>] {
+    ) throws -> [(Result<any PreparedMethod, Error>, cpuSeconds: Double)] {
         if let joint = method as? any JointlyPreparableMethod {
             try report(.preparing(method: method.name, tasks: entries.map(\.task.name)))
+            let clock = CostClock()
+            let prepared: [Result<any PreparedMethod, Error>]
             do {
-                return try joint.prepareJointly(entries.map(\.context), cache: cache).map { .success($0) }
+                prepared = try joint.prepareJointly(entries.map(\.context), cache: cache).map { .success($0) }
             } catch {
-                return Array(repeating: .failure(error), count: entries.count)
+                prepared = Array(repeating: .failure(error), count: entries.count)
             }
+            let share = clock.cpuSeconds / Double(entries.count)
+            return prepared.map { ($0, share) }
         }
         return try entries.map { entry in
             try report(.preparing(method: method.name, tasks: [entry.task.name]))
-            return Result { try method.prepare(entry.context, cache: cache) }
+            let clock = CostClock()
+            let prepared = Result { try method.prepare(entry.context, cache: cache) }
+            return (prepared, clock.cpuSeconds)
         }
     }
 
     /// Evaluates one task's prepared methods together (`Evaluator.evaluate` of several methods)
     /// and reports a record per method, in order.
     private func evaluate(
-        _ methods: [(entry: PendingCell, method: any PreparedMethod)], evaluator: Evaluator, report: (SweepEvent) throws -> Void
+        _ methods: [(entry: PendingCell, method: any PreparedMethod, cpuSeconds: Double)], evaluator: Evaluator,
+        report: (SweepEvent) throws -> Void
     ) throws -> [RunRecord] {
         guard let first = methods.first else { return [] }
-        for (entry, _) in methods { try report(.evaluating(entry.cell)) }
+        for (entry, _, _) in methods { try report(.evaluating(entry.cell)) }
         var options = evaluation
         options.seed = seed
         let results: [TaskEvaluation]
@@ -304,11 +325,11 @@ public struct Sweep {
                 methods.map(\.method), task: first.entry.task, items: first.entry.splits.test, train: first.entry.splits.train,
                 options: options, journals: methods.map { journal($0.entry.cell) })
         } catch {
-            for (entry, _) in methods { try report(.failed(entry.cell, phase: .evaluation, error: error)) }
+            for (entry, _, _) in methods { try report(.failed(entry.cell, phase: .evaluation, error: error)) }
             return []
         }
         var records = [RunRecord]()
-        for ((entry, prepared), result) in zip(methods, results) {
+        for ((entry, prepared, preparationCPU), result) in zip(methods, results) {
             let record = RunRecord(
                 model: entry.cell.model, task: entry.cell.task, method: entry.cell.method, seed: seed,
                 settingsHash: entry.cell.settingsHash, settings: entry.cell.settings, scoring: options.scoring,
@@ -317,7 +338,8 @@ public struct Sweep {
                 preparationSeconds: prepared.preparation.seconds,
                 preparationTokens: prepared.preparation.tokensProcessed,
                 preparedFromCache: prepared.preparation.fromCache,
-                testSeconds: result.seconds, testPromptTokens: result.promptTokens, outcomes: result.outcomes)
+                testSeconds: result.seconds, testPromptTokens: result.promptTokens,
+                preparationCPUSeconds: preparationCPU, testCPUSeconds: result.cpuSeconds, outcomes: result.outcomes)
             try report(.finished(record))
             records.append(record)
         }
