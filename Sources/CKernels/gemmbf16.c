@@ -20,7 +20,7 @@ int tvb_cpu_has_avx512bf16(void) {
 }
 
 // Round to nearest even, as PyTorch's and the kernels' float → bfloat16 conversion (NaN kept quiet).
-static uint16_t bf16_from_float(float value) {
+uint16_t tvb_bf16_from_float(float value) {
     uint32_t bits;
     memcpy(&bits, &value, 4);
     if ((bits & 0x7fffffff) > 0x7f800000) return (uint16_t)((bits >> 16) | 0x40);
@@ -28,7 +28,7 @@ static uint16_t bf16_from_float(float value) {
     return (uint16_t)(bits >> 16);
 }
 
-static float float_from_bf16(uint16_t bits) {
+float tvb_float_from_bf16(uint16_t bits) {
     uint32_t wide = (uint32_t)bits << 16;
     float value;
     memcpy(&value, &wide, 4);
@@ -48,7 +48,7 @@ void tvb_bf16_pack(uint16_t *panels, const float *w, long outputs, long inputs) 
                 long o = 16 * p + c;
                 for (long j = 0; j < 2; j++) {
                     long k = 2 * kp + j;
-                    panel[kp * 32 + 2 * c + j] = (o < outputs && k < inputs) ? bf16_from_float(w[o * inputs + k]) : 0;
+                    panel[kp * 32 + 2 * c + j] = (o < outputs && k < inputs) ? tvb_bf16_from_float(w[o * inputs + k]) : 0;
                 }
             }
         }
@@ -66,7 +66,7 @@ TVB_BF16_TARGET void tvb_bf16_round_rows(uint16_t *xb, const float *x, long n, l
             __m512bh pair = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + k + 16), _mm512_loadu_ps(src + k));
             _mm512_storeu_si512(dst + k, (__m512i)pair);
         }
-        for (; k < inputs; k++) dst[k] = bf16_from_float(src[k]);
+        for (; k < inputs; k++) dst[k] = tvb_bf16_from_float(src[k]);
         if (padded != inputs) dst[inputs] = 0;
     }
 }
@@ -137,8 +137,8 @@ void tvb_gemm_bf16_naive(float *y, const float *x, const float *w, long n, long 
         for (long o = 0; o < outputs; o++) {
             float sum = 0;
             for (long k = 0; k < inputs; k++) {
-                sum += float_from_bf16(bf16_from_float(x[r * inputs + k])) *
-                       float_from_bf16(bf16_from_float(w[o * inputs + k]));
+                sum += tvb_float_from_bf16(tvb_bf16_from_float(x[r * inputs + k])) *
+                       tvb_float_from_bf16(tvb_bf16_from_float(w[o * inputs + k]));
             }
             y[r * outputs + o] = sum;
         }

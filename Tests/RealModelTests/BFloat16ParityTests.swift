@@ -10,10 +10,6 @@ import TestSupport
 /// move by less than `bound`. The largest move is printed: it is the figure the README quotes.
 struct BFloat16Parity {
     static func check(model: String, file: URL, bound: Double) throws {
-        guard ComputePrecision.bfloat16.isSupported else {
-            // Refused with a typed error where the CPU lacks AVX512_BF16 (ModelsTests check it).
-            return
-        }
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ModelLoadError.modelNotFound(file.lastPathComponent, searched: [file.path], hint: "run `bench models fetch` (or .ci/run) first")
         }

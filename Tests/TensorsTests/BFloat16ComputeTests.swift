@@ -1,6 +1,7 @@
 // Shapes: x (N, I), weight (O, I) with bfloat16 panels → y (N, O).
 import Foundation
 import Testing
+import CKernels
 @testable import Tensors
 
 @Suite struct BFloat16ComputeTests {
@@ -18,9 +19,6 @@ import Testing
         var rng = SplitMix64(seed: UInt64(700 + shapeIndex))
         let x = rng.normal([n, i]).scalars
         let w = WeightMatrix(rng.normal([o, i]))
-        // Without AVX512_BF16 the path is refused before any kernel runs (`supportFollowsCPUFlags`
-        // and ModelsTests' error test cover such machines).
-        guard ComputePrecision.bfloat16.isSupported else { return }
         let fast = w.withBFloat16Panels()
         #expect(fast.computesInBFloat16 && !w.computesInBFloat16)
         var y = [Float](repeating: .nan, count: n * o)
@@ -35,13 +33,48 @@ import Testing
         #expect(maxAbsDifference(exact, naive) > 1e-4, "(N \(n), I \(i), O \(o))")
     }
 
-    /// Support is what /proc/cpuinfo lists: AVX512_BF16 (and AVX512BW, for the conversions).
-    @Test func supportFollowsCPUFlags() throws {
+    /// bfloat16 runs everywhere; its kernel is `vdpbf16ps` where /proc/cpuinfo lists AVX512_BF16
+    /// (and AVX512BW, for the conversions), else the AVX2 one.
+    @Test func kernelFollowsCPUFlags() throws {
         let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         #expect(!flags.isEmpty)
-        #expect(ComputePrecision.bfloat16.isSupported == (flags.contains("avx512_bf16") && flags.contains("avx512bw")))
-        #expect(ComputePrecision.float32.isSupported)
+        #expect(BFloat16Kernel.current == (flags.contains("avx512_bf16") && flags.contains("avx512bw") ? .avx512bf16 : .avx2))
+        #expect(ComputePrecision.bfloat16.isSupported && ComputePrecision.float32.isSupported)
+    }
+
+    /// The AVX2 kernel equals vdpbf16ps's definition (per output and input pair in order: the odd
+    /// product, then the even, each a float32 fused multiply-add) bit for bit, on the shapes above
+    /// and on row ranges that start and end inside the output range; where the CPU has AVX512_BF16
+    /// the instruction's kernel gives the same bits.
+    @Test(arguments: 0..<shapes.count)
+    func avx2KernelEqualsTheInstructionsDefinition(shapeIndex: Int) throws {
+        let (n, i, o) = Self.shapes[shapeIndex]
+        var rng = SplitMix64(seed: UInt64(900 + shapeIndex))
+        let x = rng.normal([n, i]).scalars, w = rng.normal([o, i]).scalars
+        let pairs = (i + 1) / 2
+        var panels = [UInt16](repeating: 0, count: tvb_bf16_panel_elements(o, i))
+        var xb = [UInt16](repeating: 0, count: n * 2 * pairs)
+        var definition = [Float](repeating: .nan, count: n * o)
+        tvb_bf16_pack(&panels, w, o, i)
+        tvb_bf16_round_rows_scalar(&xb, x, n, i)
+        tvb_gemm_bf16_pairs_naive(&definition, x, w, n, i, o)
+        func run(_ kernel: (UnsafeMutablePointer<Float>?, Int, UnsafePointer<UInt16>?, Int, Int, UnsafePointer<UInt16>?, Int, Int, Int) -> Void) -> [Float] {
+            var y = [Float](repeating: .nan, count: n * o)
+            // Two ranges split at a panel boundary, as the threads take them.
+            let split = min(o, 16 * ((o / 16 + 1) / 2))
+            kernel(&y, o, xb, n, i, panels, o, 0, split)
+            if split < o { kernel(&y, o, xb, n, i, panels, o, split, o) }
+            return y
+        }
+        let avx2 = run(tvb_gemm_bf16_avx2)
+        #expect(avx2.map(\.bitPattern) == definition.map(\.bitPattern), "(N \(n), I \(i), O \(o))")
+        if BFloat16Kernel.current == .avx512bf16 {
+            var xb512 = [UInt16](repeating: 0, count: n * 2 * pairs)
+            tvb_bf16_round_rows(&xb512, x, n, i)
+            #expect(xb512 == xb)
+            #expect(run(tvb_gemm_bf16).map(\.bitPattern) == avx2.map(\.bitPattern), "(N \(n), I \(i), O \(o))")
+        }
     }
 
     /// The naive reference rounds as `bfloat16Bits` does (nearest even) before multiplying.

@@ -32,7 +32,7 @@ struct PerfCommand: ParsableCommand {
     @Option(help: "Store the linear weights and embedding as float32, bfloat16 or float16 (re-encoded after loading), or quantized (GGUF blocks read in place, no Float32 copy). Default: as loaded (GGUF dequantised to float32, products of up to 32 rows reading the blocks).")
     var weights: WeightFormat?
 
-    @Option(help: "Precision of the forward weight products: float32 (default, the reference), bfloat16 (AVX512_BF16, float32 sums) or int8 (with --weights quantized: decode-sized products take activations rounded to int8 per 32 elements, AVX512_VNNI, as llama.cpp). With bfloat16 or int8, prefill is measured in both, side by side.")
+    @Option(help: "Precision of the forward weight products: float32 (default, the reference), bfloat16 (float32 sums; AVX512_BF16 where the CPU has it, else the same sums from AVX2, no faster than float32) or int8 (with --weights quantized: decode-sized products take activations rounded to int8 per 32 elements, AVX512_VNNI, as llama.cpp). With bfloat16 or int8, prefill is measured in both, side by side.")
     var compute: ComputePrecision = .float32
 
     @Option(name: .customLong("workload"), help: "A prefill workload to measure (repeat the option for several): 1x128, 8x128 or icl (32 real 10-shot prompts). Default: all three.")
@@ -75,7 +75,8 @@ struct PerfCommand: ParsableCommand {
         let decoder = lm.decoder
         print("model: \(lm.name)  (\(decoder.configuration.layerCount) layers, D \(decoder.configuration.hiddenSize), V \(decoder.configuration.vocabularySize))")
         print("BLAS core: \(BLAS.coreName), threads: \(BLAS.threadCount)")
-        print("compute: \(compute.rawValue), weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
+        let kernel = compute == .bfloat16 ? " (\(BFloat16Kernel.current.rawValue) kernel)" : ""
+        print("compute: \(compute.rawValue)\(kernel), weights: \(weights?.rawValue ?? "as loaded"), " + String(format: "%.0f MiB of matrices", Double(decoder.weights.matrixByteCount) / 1_048_576))
         print(String(format: "load: %.2f s", Date().timeIntervalSince(loadStart)))
 
         func tokens(_ count: Int, seed: Int) -> [Int] { syntheticTokens(count, seed: seed, vocabulary: decoder.configuration.vocabularySize) }

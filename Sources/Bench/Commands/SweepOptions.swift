@@ -38,7 +38,7 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Also write every new cell's answers (test item, target, prediction, correct) to <answers>/<model>/<task>/<method>-seed<S>-<settings hash>.csv.")
     var answers: String?
 
-    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (AVX512_BF16, float32 sums; recorded in each row's and artifact's settings). int8 needs GGUF block weights, which sweeps do not load: bench perf --weights quantized --compute int8 measures it.")
+    @Option(help: "Precision of the forward weight products: float32 (the reference) or bfloat16 (float32 sums as AVX512_BF16 makes them, with that instruction where the CPU has it, else AVX2 fused multiply-adds giving the same sums; recorded in each row's and artifact's settings). int8 needs GGUF block weights, which sweeps do not load: bench perf --weights quantized --compute int8 measures it.")
     var compute: ComputePrecision = .float32
 
     @Option(help: "Prompts per batch.")

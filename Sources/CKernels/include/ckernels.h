@@ -155,5 +155,16 @@ void tvb_gemm_bf16(float *y, long ldy, const uint16_t *xb, long n, long inputs, 
 // The algorithmic spec: round x and w to bfloat16, multiply in float32, sum in index order;
 // y (n, outputs) from x (n, inputs) and w (outputs, inputs) in float32.
 void tvb_gemm_bf16_naive(float *y, const float *x, const float *w, long n, long inputs, long outputs);
+// The same product for CPUs without AVX512_BF16 (gemmbf16avx2.c; AVX2 + FMA), arguments as
+// tvb_gemm_bf16's: per output, for each input pair in order, fma(odd) then fma(even), as vdpbf16ps.
+void tvb_gemm_bf16_avx2(float *y, long ldy, const uint16_t *xb, long n, long inputs, const uint16_t *panels,
+                        long outputs, long o_begin, long o_end);
+// tvb_bf16_round_rows without AVX-512.
+void tvb_bf16_round_rows_scalar(uint16_t *xb, const float *x, long n, long inputs);
+// vdpbf16ps's definition, scalar: the sums tvb_gemm_bf16_avx2 must equal bit for bit.
+void tvb_gemm_bf16_pairs_naive(float *y, const float *x, const float *w, long n, long inputs, long outputs);
+// Nearest-even float → bfloat16 bits (NaN kept quiet), and back.
+uint16_t tvb_bf16_from_float(float value);
+float tvb_float_from_bf16(uint16_t bits);
 
 #endif

@@ -89,7 +89,6 @@ extension Decoder {
         case .float32:
             return self
         case .bfloat16:
-            guard precision.isSupported else { throw ModelLoadError.computeUnsupported(precision: precision.rawValue, needs: "AVX512_BF16") }
             return try Decoder(configuration: configuration, weights: weights.withBFloat16Panels())
         case .int8:
             guard precision.isSupported else { throw ModelLoadError.computeUnsupported(precision: precision.rawValue, needs: "AVX512_VNNI") }

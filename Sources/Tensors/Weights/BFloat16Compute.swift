@@ -6,9 +6,11 @@ import CKernels
 public enum ComputePrecision: String, Sendable, CaseIterable {
     /// Float32 operands and sums (OpenBLAS sgemm): the default and the reference.
     case float32
-    /// Operands rounded to bfloat16, products summed in float32 (AVX512_BF16's `vdpbf16ps`): twice
-    /// float32's arithmetic rate; logits move by about 1% of their spread. Needs a CPU with
-    /// AVX512_BF16 (`isSupported`).
+    /// Operands rounded to bfloat16, products summed in float32 as AVX512_BF16's `vdpbf16ps` sums
+    /// them: with that instruction twice float32's arithmetic rate; logits move by about 1% of
+    /// their spread. Without it (`BFloat16Kernel`) an AVX2 kernel makes the same fused
+    /// multiply-adds in the same order, so the numbers are the same (but for denormals, which the
+    /// instruction flushes) and the speed is float32's or less: there it serves the numerics.
     case bfloat16
     /// GGUF block weights (`--weights quantized`) multiplied by activations rounded to int8 per 32
     /// elements in decode-sized products (at most 8 rows), integer dot products through
@@ -23,19 +25,26 @@ public enum ComputePrecision: String, Sendable, CaseIterable {
     public var isSupported: Bool {
         switch self {
         case .float32: return true
-        case .bfloat16: return tvb_cpu_has_avx512bf16() != 0
+        case .bfloat16: return true
         case .int8: return tvb_cpu_has_avx512vnni() != 0
         }
     }
+}
+
+/// The kernel bfloat16 products run on: AVX512_BF16's `vdpbf16ps` where the CPU has it, else the
+/// same sums from AVX2 fused multiply-adds.
+public enum BFloat16Kernel: String, Sendable {
+    case avx512bf16, avx2
+
+    /// This CPU's.
+    public static let current: BFloat16Kernel = tvb_cpu_has_avx512bf16() != 0 ? .avx512bf16 : .avx2
 }
 
 extension WeightMatrix {
     /// The same matrix carrying a bfloat16 copy packed for `tvb_gemm_bf16` (2 bytes per element,
     /// beside the stored ones): `weightLinearForward` then multiplies through it; the backward and
     /// every other reader keep the stored elements.
-    /// - Precondition: `ComputePrecision.bfloat16.isSupported` (callers check and throw first).
     public func withBFloat16Panels() -> WeightMatrix {
-        precondition(ComputePrecision.bfloat16.isSupported, "withBFloat16Panels: this CPU has no AVX512_BF16")
         let elements = tvb_bf16_panel_elements(outputs, inputs)
         let panels = WeightBuffer(uninitializedByteCount: 2 * elements)
         let destination = UnsafeMutableRawPointer(mutating: panels.base).assumingMemoryBound(to: UInt16.self)
@@ -69,13 +78,18 @@ func bfloat16LinearForward(
     let i = w.inputs, o = w.outputs, padded = (i + 1) / 2 * 2
     let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: n * padded)
     defer { xb.deallocate() }
-    tvb_bf16_round_rows(xb, x, n, i)
+    let avx512 = BFloat16Kernel.current == .avx512bf16
+    if avx512 { tvb_bf16_round_rows(xb, x, n, i) } else { tvb_bf16_round_rows_scalar(xb, x, n, i) }
     let panelBase = panels.base.assumingMemoryBound(to: UInt16.self)
     let threads = n * i * o < bfloat16ParallelThreshold ? 1 : BLAS.poolThreads
     // Ranges of whole panels (16 outputs each).
     let chunksPerThread = n <= WeightKernels.matrixVectorRowLimit ? ParallelOutputs.matrixVectorChunksPerThread : 1
     ParallelOutputs.forEachRange(outputs: o, threads: threads, chunksPerThread: chunksPerThread) { range in
-        tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, range.lowerBound, range.upperBound)
+        if avx512 {
+            tvb_gemm_bf16(y, o, xb, n, i, panelBase, o, range.lowerBound, range.upperBound)
+        } else {
+            tvb_gemm_bf16_avx2(y, o, xb, n, i, panelBase, o, range.lowerBound, range.upperBound)
+        }
     }
 }
 
