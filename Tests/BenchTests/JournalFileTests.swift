@@ -75,10 +75,10 @@ import Glibc
         let root = try makeTemporaryDirectory("journal-resume")
         defer { try? FileManager.default.removeItem(at: root) }
         func arguments(_ folder: URL) -> [String] {
-            // Batch size 1: parts of 8 items, so 16 items make 2 parts.
+            // A part per batch of 8, so 16 items make 2 parts.
             [
                 "run", "--model", SharedPaths.smolLM2.path, "--tasks", "antonym", "--methods", "icl", "--max-items", "16",
-                "--batch-size", "1", "--results", folder.appendingPathComponent("runs").path,
+                "--batch-size", "8", "--journal-part-tokens", "1", "--results", folder.appendingPathComponent("runs").path,
                 "--artifacts", folder.appendingPathComponent("artifacts").path,
                 "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
                 "--manifest", SharedPaths.repositoryRoot.appendingPathComponent("datasets/manifest.json").path,

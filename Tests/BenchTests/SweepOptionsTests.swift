@@ -58,5 +58,13 @@ import Testing
         #expect(Self.refusal(["--batch-size", "0"])?.contains("--batch-size") == true)
         #expect(Self.refusal(["--max-items", "0"])?.contains("--max-items") == true)
         #expect(Self.refusal(["--joint-tasks", "0"])?.contains("--joint-tasks must be at least 1") == true)
+        #expect(Self.refusal(["--journal-part-tokens", "0"])?.contains("--journal-part-tokens must be at least 1") == true)
+    }
+
+    @Test func journalPartTokensReachTheEvaluation() throws {
+        let run = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym", "--journal-part-tokens", "5000"]) as? RunCommand)
+        #expect(run.sweep.journalPartTokens == 5000)
+        let plain = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
+        #expect(plain.sweep.journalPartTokens == EvaluationOptions.defaultJournalPartTokens)
     }
 }

@@ -20,8 +20,20 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
 }
 
 @Suite(.serialized) struct EvaluationJournalTests {
-    /// Batch size 1, so parts of 8 items: the 20 test items go in parts of 8, 8 and 4.
-    static let options = EvaluationOptions(maxItems: 20, batchSize: 1, seed: 4)
+    /// Batches of 4 and a part budget of one token, so every batch is a part of its own: the 20
+    /// test items go in five parts of 4.
+    static let options = EvaluationOptions(maxItems: 20, batchSize: 4, seed: 4, journalPartTokens: 1)
+
+    /// Parts are whole batches, closed before the batch that would pass the budget; a batch
+    /// larger than the budget is a part alone.
+    @Test func partsCloseBeforeTheBudget() {
+        let tokens = [10, 10, 50, 10, 200, 10, 5]
+        #expect(Evaluator.parts(Array(0..<7), tokens: tokens, batchSize: 2, budget: 60) == [[0, 1], [2, 3], [4, 5], [6]])
+        #expect(Evaluator.parts(Array(0..<7), tokens: tokens, batchSize: 2, budget: 100) == [[0, 1, 2, 3], [4, 5], [6]])
+        #expect(Evaluator.parts(Array(0..<7), tokens: tokens, batchSize: 2, budget: 1_000) == [Array(0..<7)])
+        #expect(Evaluator.parts([4, 6, 1], tokens: tokens, batchSize: 2, budget: 1) == [[4, 6], [1]], "chosen items, in their order")
+        #expect(Evaluator.parts([], tokens: tokens, batchSize: 2, budget: 1).isEmpty)
+    }
 
     /// A journaled pass answers as an unjournaled one and records its items part by part, in test order.
     @Test(arguments: [ScoringMode.exactMatch, .firstToken])
@@ -37,7 +49,7 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
                                                options: options, journal: journal)
         #expect(journaled.outcomes == plain.outcomes)
         #expect(journaled.promptTokens == plain.promptTokens)
-        #expect(journal.parts.map(\.indices) == [Array(0..<8), Array(8..<16), Array(16..<20)])
+        #expect(journal.parts.map(\.indices) == stride(from: 0, to: 20, by: 4).map { Array($0..<($0 + 4)) })
         #expect(journal.parts.flatMap(\.outcomes) == plain.outcomes)
         #expect(journal.parts.reduce(0) { $0 + $1.promptTokens } == plain.promptTokens)
     }
@@ -59,10 +71,10 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         first.promptTokens = 7
         let cut = MemoryJournal([first])
         let resumed = try evaluator.evaluate(method, task: ctx.task, items: test, train: ctx.train, options: Self.options, journal: cut)
-        #expect(cut.recordCount == 2, "only the two missing parts are run and recorded")
-        #expect(resumed.outcomes.prefix(8).allSatisfy { $0.prediction == "recorded" && $0.correct })
-        #expect(Array(resumed.outcomes.dropFirst(8)) == Array(uncut.outcomes.dropFirst(8)))
-        #expect(resumed.correct == 8 + uncut.outcomes.dropFirst(8).filter(\.correct).count)
+        #expect(cut.recordCount == 4, "only the four missing parts are run and recorded")
+        #expect(resumed.outcomes.prefix(4).allSatisfy { $0.prediction == "recorded" && $0.correct })
+        #expect(Array(resumed.outcomes.dropFirst(4)) == Array(uncut.outcomes.dropFirst(4)))
+        #expect(resumed.correct == 4 + uncut.outcomes.dropFirst(4).filter(\.correct).count)
         #expect(resumed.seconds >= 1000)
         #expect(try #require(resumed.cpuSeconds) >= 500 && uncut.cpuSeconds ?? 0 > 0)
         // A part an older journal kept without CPU seconds leaves the pass's CPU seconds unknown.
@@ -85,13 +97,13 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         #expect(throws: EvaluationJournalError.self) {
             _ = try Evaluator(model: model).evaluate(method, task: ctx.task, items: test, train: ctx.train, options: Self.options, journal: journal)
         }
-        // With the right targets the five items, which never form a part of 8, are left unused.
+        // With the right targets the five items, which never form a part of 4, are left unused.
         var matching = fake
         let prompts = try (0..<5).map { try PromptSampler(task: ctx.task, train: ctx.train).prompt(forItem: $0, of: Array(test.prefix(20)), split: .test, shots: 2, seed: 4) }
         matching.outcomes = (0..<5).map { ItemOutcome(index: $0, target: prompts[$0].target, prediction: "x", correct: true) }
         let other = MemoryJournal([matching])
         let result = try Evaluator(model: model).evaluate(method, task: ctx.task, items: test, train: ctx.train, options: Self.options, journal: other)
-        #expect(other.recordCount == 3)
+        #expect(other.recordCount == 5)
         #expect(!result.outcomes.contains { $0.prediction == "x" })
     }
 
@@ -110,9 +122,9 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
                                                      journal: MemoryJournal([part]))
             Issue.record("a journal with another target was used")
         } catch let error as EvaluationJournalError {
-            #expect(error.location == "memory journal" && error.item == 11 && error.recordedTarget == "zzz")
+            #expect(error.location == "memory journal" && error.item == 7 && error.recordedTarget == "zzz")
             #expect(error.expectedTarget == full.parts[1].outcomes[3].target)
-            #expect(error.description.contains("memory journal: item 11"))
+            #expect(error.description.contains("memory journal: item 7"))
         }
     }
 
@@ -131,11 +143,11 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         let journaled = try evaluator.evaluate(methods, task: ctx.task, items: test, train: ctx.train, options: Self.options,
                                                journals: [first, second])
         #expect(journaled.map(\.outcomes) == plain.map(\.outcomes))
-        #expect(first.parts.count == 3 && second.parts.count == 3)
+        #expect(first.parts.count == 5 && second.parts.count == 5)
         let partial = MemoryJournal(Array(first.parts.prefix(2))), empty = MemoryJournal()
         let resumed = try evaluator.evaluate(methods, task: ctx.task, items: test, train: ctx.train, options: Self.options,
                                              journals: [partial, empty])
         #expect(resumed.map(\.outcomes) == plain.map(\.outcomes))
-        #expect(partial.recordCount == 1 && empty.recordCount == 3)
+        #expect(partial.recordCount == 3 && empty.recordCount == 5)
     }
 }

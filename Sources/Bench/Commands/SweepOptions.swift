@@ -44,6 +44,9 @@ struct SweepOptions: ParsableArguments {
     @Option(help: "Prompts per batch.")
     var batchSize: Int = 32
 
+    @Option(help: "Prompt tokens a cell's journal part holds at most (whole batches; one batch may exceed it): a killed run loses at most one part of a cell.")
+    var journalPartTokens: Int = EvaluationOptions.defaultJournalPartTokens
+
     @Option(help: "SITE and LTV: tasks trained together at most (each holds its train and valid prompts' KV caches in memory: on SmolLM2 about 18 GB for all 57 tasks at once; results do not depend on it).")
     var jointTasks: Int = Sweep.defaultJointGroupSize
 
@@ -102,6 +105,7 @@ struct SweepOptions: ParsableArguments {
         if shots < 1 { throw ValidationError("--shots must be at least 1") }
         if let maxItems, maxItems < 1 { throw ValidationError("--max-items must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if journalPartTokens < 1 { throw ValidationError("--journal-part-tokens must be at least 1") }
         if jointTasks < 1 { throw ValidationError("--joint-tasks must be at least 1") }
         // Sweeps load float32 weights, which int8 leaves as they are: refused rather than run as float32.
         if compute == .int8 {
@@ -134,7 +138,7 @@ struct SweepOptions: ParsableArguments {
         let data = DataDirectory.resolve(flag: dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
         return StoredSweep(
             models: models, modelStore: modelStore, tasks: tasks, methods: methods, hyperparameters: hyperparameters,
-            seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize),
+            seeds: try seedList(), evaluation: EvaluationOptions(scoring: scoring, maxItems: maxItems, batchSize: batchSize, journalPartTokens: journalPartTokens),
             data: data, dataVersions: DataVersions(manifest: DataDirectory.absolute(manifest, from: cwd), data: data),
             resultsDirectory: DataDirectory.absolute(results, from: cwd),
             // Artifacts prepared in another precision are named apart from float32's: the native

@@ -25,8 +25,8 @@ public struct EvaluationPart: Sendable, Equatable {
 
 /// Keeps the finished parts of one cell's test pass as they end, so that a pass cut short (a
 /// killed process, a machine that goes away) resumes after its last finished part instead of at
-/// the first item. `Evaluator` runs the items in parts of `Evaluator.batchesPerPart` whole
-/// batches, so a resumed pass runs the same batches, and the same numbers, as an uncut one.
+/// the first item. `Evaluator` runs the items in parts of whole batches (`Evaluator.parts`), so a
+/// resumed pass runs the same batches, and the same numbers, as an uncut one.
 public protocol EvaluationJournal {
     /// Where the parts are kept, named in errors.
     var location: String { get }
@@ -50,18 +50,33 @@ public struct EvaluationJournalError: Error, CustomStringConvertible, Equatable 
 }
 
 extension Evaluator {
-    /// Test items per journal part, in batches: about 100,000 prompt tokens of 10-shot ICL on a
-    /// large task, a few minutes on one thread.
-    public static let batchesPerPart = 8
+    /// The parts `indices` go in: consecutive whole batches of `batchSize`, a part closing before
+    /// the batch that would take it past `budget` prompt tokens (`EvaluationOptions.journalPartTokens`).
+    /// - Parameter tokens: each prompt's token count, by position in the prompts.
+    public static func parts(_ indices: [Int], tokens: [Int], batchSize: Int, budget: Int) -> [[Int]] {
+        var parts = [[Int]](), current = [Int](), currentTokens = 0
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let batch = Array(indices[start..<min(indices.count, start + batchSize)])
+            let batchTokens = batch.reduce(0) { $0 + tokens[$1] }
+            if !current.isEmpty && currentTokens + batchTokens > budget {
+                parts.append(current)
+                (current, currentTokens) = ([], 0)
+            }
+            current += batch
+            currentTokens += batchTokens
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
+    }
 
-    /// Runs the items at `indices` (positions in `prompts`) part by part for `journals.count`
-    /// methods at once: a part every method's journal already holds is read back (its targets
-    /// checked against `prompts`), any other is run by `run`, which gives one part per method,
-    /// and recorded where it was missing. Recorded parts of other boundaries (another batch size)
-    /// are left unused.
+    /// Runs the items at `indices` (positions in `prompts`, whose token counts are `tokens`) part
+    /// by part (`parts`) for `journals.count` methods at once: a part every method's journal
+    /// already holds is read back (its targets checked against `prompts`), any other is run by
+    /// `run`, which gives one part per method, and recorded where it was missing. Recorded parts
+    /// of other boundaries (another batch size or part budget) are left unused.
     /// - Returns: each method's parts, in test order.
     func partedRun(
-        indices: [Int], prompts: [TextPrompt], batchSize: Int, journals: [(any EvaluationJournal)?],
+        indices: [Int], prompts: [TextPrompt], tokens: [Int], options: EvaluationOptions, journals: [(any EvaluationJournal)?],
         run: ([Int]) throws -> [EvaluationPart]
     ) throws -> [[EvaluationPart]] {
         let recorded = try journals.map { journal -> [[Int]: EvaluationPart] in
@@ -73,10 +88,8 @@ extension Evaluator {
             }
             return byItems
         }
-        let partSize = Self.batchesPerPart * batchSize
         var parts = [[EvaluationPart]](repeating: [], count: journals.count)
-        for start in stride(from: 0, to: indices.count, by: partSize) {
-            let items = Array(indices[start..<min(indices.count, start + partSize)])
+        for items in Self.parts(indices, tokens: tokens, batchSize: options.batchSize, budget: options.journalPartTokens) {
             let kept = recorded.map { $0[items] }
             let fresh = kept.contains { $0 == nil } ? try run(items) : []
             for k in journals.indices {

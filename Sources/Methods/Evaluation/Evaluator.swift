@@ -29,13 +29,22 @@ public struct EvaluationOptions: Sendable {
     public var maxNewTokens: Int
     /// Seeds the demonstrations of k-shot test prompts.
     public var seed: UInt64
+    /// Prompt tokens a journal part holds at most, unless its one batch has more
+    /// (`Evaluator.parts`): a few minutes of prefill on one thread, all a killed pass can lose.
+    /// 0-shot prompts make parts of thousands of items, 10-shot squad_val's (about 2,650 tokens
+    /// each) one batch.
+    public var journalPartTokens: Int
 
-    public init(scoring: ScoringMode = .exactMatch, maxItems: Int? = nil, batchSize: Int = 32, maxNewTokens: Int = 20, seed: UInt64 = 0) {
+    public static let defaultJournalPartTokens = 100_000
+
+    public init(scoring: ScoringMode = .exactMatch, maxItems: Int? = nil, batchSize: Int = 32, maxNewTokens: Int = 20, seed: UInt64 = 0,
+                journalPartTokens: Int = defaultJournalPartTokens) {
         self.scoring = scoring
         self.maxItems = maxItems
         self.batchSize = batchSize
         self.maxNewTokens = maxNewTokens
         self.seed = seed
+        self.journalPartTokens = journalPartTokens
     }
 }
 
@@ -120,7 +129,7 @@ public struct Evaluator {
             indices = try itemsICLAnswers(task: task, items: Array(items.prefix(options.maxItems ?? items.count)), train: train, options: options)
         }
         let setup = (clock.seconds, clock.cpuSeconds)
-        let parts = try partedRun(indices: indices, prompts: prompts, batchSize: options.batchSize, journals: [journal]) { part in
+        let parts = try partedRun(indices: indices, prompts: prompts, tokens: ids.map(\.count), options: options, journals: [journal]) { part in
             let partClock = CostClock()
             let outcomes: [ItemOutcome]
             if options.scoring == .exactMatch {
@@ -159,7 +168,7 @@ public struct Evaluator {
         let (prompts, ids) = try testPrompts(shots: methods[0].shots, task: task, items: items, train: train, options: options)
         let n = Double(methods.count)
         let setup = (clock.seconds / n, clock.cpuSeconds / n)
-        let parts = try partedRun(indices: Array(ids.indices), prompts: prompts, batchSize: options.batchSize, journals: journals) { part in
+        let parts = try partedRun(indices: Array(ids.indices), prompts: prompts, tokens: ids.map(\.count), options: options, journals: journals) { part in
             let partClock = CostClock()
             let partPrompts = part.map { prompts[$0] }, partIds = part.map { ids[$0] }
             let generation = generationOptions(options, prompts: partPrompts, scorer: task.answerScorer)
@@ -190,6 +199,7 @@ public struct Evaluator {
         let check = SettingCheck(method: "evaluation")
         try check.atLeast("batch_size", options.batchSize, 1)
         try check.atLeast("max_new_tokens", options.maxNewTokens, 1)
+        try check.atLeast("journal_part_tokens", options.journalPartTokens, 1)
         if let maxItems = options.maxItems { try check.atLeast("max_items", maxItems, 0) }
         let used = Array(items.prefix(options.maxItems ?? items.count))
         let sampler = PromptSampler(task: task, train: train)
