@@ -57,6 +57,15 @@ import Testing
         #expect(SweepStatus.heldInodes(nil).isEmpty)
     }
 
+    /// A results folder that does not exist is an error naming it, not an empty report.
+    @Test func missingFolderIsNamed() throws {
+        let root = try makeTemporaryDirectory("sweep-status-missing").appendingPathComponent("rusn")
+        #expect(throws: ResultStoreError.io(path: root.path, reason: "no such results folder (it holds <model>.csv, written by `bench run`)")) {
+            try SweepStatus.read(results: root)
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.path))
+    }
+
     /// A journal that does not parse stops the report with an error naming it.
     @Test func malformedJournalIsNamed() throws {
         let root = try makeTemporaryDirectory("sweep-status-bad")

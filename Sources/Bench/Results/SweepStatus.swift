@@ -42,8 +42,13 @@ struct SweepStatus: Equatable {
 
     /// Reads `results` (results/runs: <model>.csv files and partial/).
     /// - Parameter locks: the text of /proc/locks (nil where there is none: every lock counts as free).
-    /// - Throws: `ResultStoreError` or `CSVError` for a results file or journal that cannot be read.
+    /// - Throws: `ResultStoreError` for a missing folder or a file that cannot be read, `CSVError`
+    ///   for a results file or journal that does not parse.
     static func read(results: URL, locks: String? = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) throws -> SweepStatus {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: results.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ResultStoreError.io(path: results.path, reason: "no such results folder (it holds <model>.csv, written by `bench run`)")
+        }
         var groups = [String: (stored: Stored, accuracies: [Double])]()
         var order = [String]()
         for row in try ResultTables.readAll(in: results) {
