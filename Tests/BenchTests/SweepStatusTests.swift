@@ -42,6 +42,13 @@ import Testing
         #expect(report.contains("smollm2-135m squad_val icl-10-seed0-aaaaaaaaaaaa: running (pid \(getpid())), 300 items answered in 2 parts, last part 0s ago"))
         #expect(report.contains("smollm2-135m ag_news icl-10-seed0-bbbbbbbbbbbb: interrupted (resumes on the next run), 256 items answered in 1 part"))
         #expect(!report.contains("ltv"))
+        #expect(!status.open.contains { $0.stored })
+        // A journal whose row is stored is left over, whatever its lock says.
+        let leftOver = SweepCell(model: "smollm2-135m", task: "antonym", method: .site, seed: 0, settingsHash: "0123456789ab", settings: "")
+        try JournalFile(cell: leftOver, resultsDirectory: root).record(JournalFileTests.part(0..<10, seconds: 1, tokens: 10))
+        let again = try SweepStatus.read(results: root)
+        #expect(again.open.first { $0.task == "antonym" }?.stored == true)
+        #expect(again.render(taskCount: 57).contains("smollm2-135m antonym site-seed0-0123456789ab: row stored, journal left over (safe to delete), 10 items answered in 1 part"))
         claims.release(ResultRow.Key(running), stored: false)
         #expect(try SweepStatus.read(results: root).open.allSatisfy { $0.runningPid == nil }, "released: nothing runs")
     }

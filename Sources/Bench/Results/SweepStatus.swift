@@ -35,6 +35,9 @@ struct SweepStatus: Equatable {
         var parts: Int
         /// When its journal was last written (nil without one).
         var lastPart: Date?
+        /// Its row is stored: the journal is left over (a process that stopped between storing
+        /// the row and deleting it), and nothing runs it again.
+        var stored = false
     }
 
     var stored: [Stored]
@@ -51,7 +54,8 @@ struct SweepStatus: Equatable {
         }
         var groups = [String: (stored: Stored, accuracies: [Double])]()
         var order = [String]()
-        for row in try ResultTables.readAll(in: results) {
+        let rows = try ResultTables.readAll(in: results)
+        for row in rows {
             let key = "\(row.model)|\(row.method)|\(row.seed)|\(row.scoring.rawValue)|\(row.maxItems.map(String.init) ?? "all")"
             if groups[key] == nil {
                 order.append(key)
@@ -74,7 +78,14 @@ struct SweepStatus: Equatable {
             s.meanAccuracy = accuracies.reduce(0, +) / Double(accuracies.count)
             return s
         }
-        return SweepStatus(stored: stored, open: try openCells(partial: results.appendingPathComponent("partial"), held: heldInodes(locks)))
+        // Journals are named <method>-seed<S>-<hash>, under <model>/<task>/.
+        let storedCells = Set(rows.map { "\($0.model)/\($0.task)/\($0.method)-seed\($0.seed)-\($0.settingsHash)" })
+        let open = try openCells(partial: results.appendingPathComponent("partial"), held: heldInodes(locks)).map { cell in
+            var cell = cell
+            cell.stored = storedCells.contains("\(cell.model)/\(cell.task)/\(cell.cell)")
+            return cell
+        }
+        return SweepStatus(stored: stored, open: open)
     }
 
     /// The cells under <partial>/<model>/<task>/, by model, task and name.
@@ -142,7 +153,8 @@ struct SweepStatus: Equatable {
         }
         lines.append(open.isEmpty ? "no cell under way" : "under way:")
         for cell in open {
-            let state = cell.runningPid.map { "running (pid \($0))" } ?? "interrupted (resumes on the next run)"
+            let state = cell.stored ? "row stored, journal left over (safe to delete)"
+                : cell.runningPid.map { "running (pid \($0))" } ?? "interrupted (resumes on the next run)"
             let last = cell.lastPart.map { ", last part \(SweepProgress.duration(max(0, now.timeIntervalSince($0)))) ago" } ?? ""
             let progress = cell.parts == 0 ? "no part finished yet" : "\(cell.items) items answered in \(cell.parts) part\(cell.parts == 1 ? "" : "s")"
             lines.append("  \(cell.model) \(cell.task) \(cell.cell): \(state), \(progress)\(last)")
