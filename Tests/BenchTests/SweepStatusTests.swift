@@ -24,8 +24,11 @@ import Testing
         let failed = SweepCell(model: "smollm2-135m", task: "antonym", method: .ltv, seed: 0, settingsHash: "cccccccccccc", settings: "")
         let claims = CellClaims()
         #expect(try claims.claim(running, resultsDirectory: root) { false })
-        try JournalFile(cell: running, resultsDirectory: root).record(JournalFileTests.part(0..<256, seconds: 60, tokens: 600_000))
-        try JournalFile(cell: running, resultsDirectory: root).record(JournalFileTests.part(256..<300, seconds: 10, tokens: 100_000))
+        for (items, seconds) in [(0..<256, 60.0), (256..<300, 10.0)] {
+            var part = JournalFileTests.part(items, seconds: seconds, tokens: 100_000)
+            part.passItems = 1000
+            try JournalFile(cell: running, resultsDirectory: root).record(part)
+        }
         try JournalFile(cell: interrupted, resultsDirectory: root).record(JournalFileTests.part(0..<256, seconds: 60, tokens: 70_000))
         #expect(try claims.claim(failed, resultsDirectory: root) { false })
         claims.release(ResultRow.Key(failed), stored: false)
@@ -36,10 +39,12 @@ import Testing
         #expect(status.open.map(\.task) == ["ag_news", "squad_val"])
         #expect(status.open[0].runningPid == nil && status.open[0].items == 256 && status.open[0].parts == 1)
         #expect(status.open[1].runningPid == Int(getpid()) && status.open[1].items == 300 && status.open[1].parts == 2)
+        #expect(status.open[1].passItems == 1000 && status.open[0].passItems == nil)
 
         let report = status.render(taskCount: 57, now: Date())
         #expect(report.contains("  site              0     exact-match           all     2/57      20   37.50%"))
-        #expect(report.contains("smollm2-135m squad_val icl-10-seed0-aaaaaaaaaaaa: running (pid \(getpid())), 300 items answered in 2 parts, last part 0s ago"))
+        // 700 items left at 70 s per 300: 163 s.
+        #expect(report.contains("smollm2-135m squad_val icl-10-seed0-aaaaaaaaaaaa: running (pid \(getpid())), 300 of 1000 items answered in 2 parts, about 2m43s left, last part 0s ago"))
         #expect(report.contains("smollm2-135m ag_news icl-10-seed0-bbbbbbbbbbbb: interrupted (resumes on the next run), 256 items answered in 1 part"))
         #expect(!report.contains("ltv"))
         #expect(!status.open.contains { $0.stored })

@@ -51,6 +51,7 @@ final class MemoryJournal: EvaluationJournal, @unchecked Sendable {
         #expect(journaled.promptTokens == plain.promptTokens)
         #expect(journal.parts.map(\.indices) == stride(from: 0, to: 20, by: 4).map { Array($0..<($0 + 4)) })
         #expect(journal.parts.flatMap(\.outcomes) == plain.outcomes)
+        #expect(journal.parts.allSatisfy { $0.passItems == 20 }, "each part says how many items its pass has")
         #expect(journal.parts.reduce(0) { $0 + $1.promptTokens } == plain.promptTokens)
     }
 

@@ -8,6 +8,11 @@ import Methods
 struct JournalFile: EvaluationJournal {
     let url: URL
 
+    /// The journal at `url`.
+    init(url: URL) {
+        self.url = url
+    }
+
     /// The journal of `cell` under `resultsDirectory` (results/runs).
     init(cell: SweepCell, resultsDirectory: URL) {
         self.init(model: cell.model, task: cell.task, method: cell.method, seed: cell.seed, settingsHash: cell.settingsHash,
@@ -21,7 +26,7 @@ struct JournalFile: EvaluationJournal {
     }
 
     private init(model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, resultsDirectory: URL) {
-        url = resultsDirectory.appendingPathComponent("partial", isDirectory: true)
+        self.url = resultsDirectory.appendingPathComponent("partial", isDirectory: true)
             .appendingPathComponent(model, isDirectory: true).appendingPathComponent(task, isDirectory: true)
             .appendingPathComponent("\(method)-seed\(seed)-\(settingsHash).csv")
     }
@@ -39,7 +44,8 @@ struct JournalFile: EvaluationJournal {
         for row in try CSVStore<Row>(url: url).rows {
             if row.part != current {
                 current = row.part
-                parts.append(EvaluationPart(outcomes: [], seconds: row.partSeconds, cpuSeconds: row.partCPUSeconds, promptTokens: row.partPromptTokens))
+                parts.append(EvaluationPart(outcomes: [], seconds: row.partSeconds, cpuSeconds: row.partCPUSeconds, promptTokens: row.partPromptTokens,
+                                            passItems: row.passItems))
             }
             parts[parts.count - 1].outcomes.append(ItemOutcome(index: row.index, target: row.target, prediction: row.prediction, correct: row.correct))
         }
@@ -54,7 +60,7 @@ struct JournalFile: EvaluationJournal {
             let number = (rows.last?.part ?? -1) + 1
             return rows + part.outcomes.map {
                 Row(part: number, index: $0.index, target: $0.target, prediction: $0.prediction, correct: $0.correct,
-                    partSeconds: part.seconds, partPromptTokens: part.promptTokens, partCPUSeconds: part.cpuSeconds)
+                    partSeconds: part.seconds, partPromptTokens: part.promptTokens, partCPUSeconds: part.cpuSeconds, passItems: part.passItems)
             }
         }
     }
@@ -67,7 +73,7 @@ struct JournalFile: EvaluationJournal {
         }
     }
 
-    /// One answered item; a part's seconds and prompt tokens repeat on each of its rows.
+    /// One answered item; a part's seconds, prompt tokens and pass size repeat on each of its rows.
     struct Row: CSVRow, Equatable {
         var part: Int
         var index: Int
@@ -77,16 +83,18 @@ struct JournalFile: EvaluationJournal {
         var partSeconds: Double
         var partPromptTokens: Int
         var partCPUSeconds: Double?
+        var passItems: Int?
 
         static let header = CodingKeys.allCases.map(\.rawValue)
-        /// Journals written before CPU seconds were recorded read them as empty.
-        static let addedColumns: Set<String> = [CodingKeys.partCPUSeconds.rawValue]
+        /// Journals written before these were recorded read them as empty.
+        static let addedColumns: Set<String> = [CodingKeys.partCPUSeconds.rawValue, CodingKeys.passItems.rawValue]
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case part, index, target, prediction, correct
             case partSeconds = "part_seconds"
             case partPromptTokens = "part_prompt_tokens"
             case partCPUSeconds = "part_cpu_seconds"
+            case passItems = "pass_items"
         }
     }
 }

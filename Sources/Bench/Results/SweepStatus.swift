@@ -32,6 +32,10 @@ struct SweepStatus: Equatable {
         /// The process holding the cell's lock, nil when none does.
         var runningPid: Int?
         var items: Int
+        /// Items of the whole pass, where the journal recorded it.
+        var passItems: Int?
+        /// Wall seconds of the recorded parts.
+        var seconds: Double
         var parts: Int
         /// When its journal was last written (nil without one).
         var lastPart: Date?
@@ -105,17 +109,21 @@ struct SweepStatus: Equatable {
                     let journal = folder.appendingPathComponent(cell + ".csv"), lock = folder.appendingPathComponent(cell + ".lock")
                     var info = stat()
                     let pid = stat(lock.path, &info) == 0 ? held[UInt64(info.st_ino)] : nil
-                    var items = 0, parts = 0
+                    var items = 0, parts = 0, seconds = 0.0
+                    var passItems: Int?
                     var lastPart: Date?
                     if fm.fileExists(atPath: journal.path) {
-                        let rows = try CSVStore<JournalFile.Row>(url: journal).rows
-                        items = rows.count
-                        parts = Set(rows.map(\.part)).count
+                        let recorded = try JournalFile(url: journal).recordedParts()
+                        items = recorded.reduce(0) { $0 + $1.outcomes.count }
+                        parts = recorded.count
+                        seconds = recorded.reduce(0) { $0 + $1.seconds }
+                        passItems = recorded.compactMap(\.passItems).max()
                         lastPart = (try? fm.attributesOfItem(atPath: journal.path))?[.modificationDate] as? Date
                     }
                     // A free lock without a journal is what a failed or killed cell leaves: nothing under way.
                     if pid == nil && lastPart == nil { continue }
-                    open.append(Open(model: model, task: task, cell: cell, runningPid: pid, items: items, parts: parts, lastPart: lastPart))
+                    open.append(Open(model: model, task: task, cell: cell, runningPid: pid, items: items, passItems: passItems,
+                                     seconds: seconds, parts: parts, lastPart: lastPart))
                 }
             }
         }
@@ -156,7 +164,12 @@ struct SweepStatus: Equatable {
             let state = cell.stored ? "row stored, journal left over (safe to delete)"
                 : cell.runningPid.map { "running (pid \($0))" } ?? "interrupted (resumes on the next run)"
             let last = cell.lastPart.map { ", last part \(SweepProgress.duration(max(0, now.timeIntervalSince($0)))) ago" } ?? ""
-            let progress = cell.parts == 0 ? "no part finished yet" : "\(cell.items) items answered in \(cell.parts) part\(cell.parts == 1 ? "" : "s")"
+            let of = cell.passItems.map { " of \($0)" } ?? ""
+            var progress = cell.parts == 0 ? "no part finished yet" : "\(cell.items)\(of) items answered in \(cell.parts) part\(cell.parts == 1 ? "" : "s")"
+            if let total = cell.passItems, cell.items > 0, !cell.stored, total > cell.items {
+                // At the recorded parts' pace (their wall time, under the load they had).
+                progress += ", about \(SweepProgress.duration(cell.seconds / Double(cell.items) * Double(total - cell.items))) left"
+            }
             lines.append("  \(cell.model) \(cell.task) \(cell.cell): \(state), \(progress)\(last)")
         }
         return lines.joined(separator: "\n")

@@ -11,12 +11,16 @@ public struct EvaluationPart: Sendable, Equatable {
     public var cpuSeconds: Double?
     /// Prompt tokens the part ran (its share, likewise).
     public var promptTokens: Int
+    /// Items of the whole pass the part belongs to, so that a journal says how far its pass has
+    /// come (`bench status`); nil where not recorded.
+    public var passItems: Int?
 
-    public init(outcomes: [ItemOutcome], seconds: Double, cpuSeconds: Double?, promptTokens: Int) {
+    public init(outcomes: [ItemOutcome], seconds: Double, cpuSeconds: Double?, promptTokens: Int, passItems: Int? = nil) {
         self.outcomes = outcomes
         self.seconds = seconds
         self.cpuSeconds = cpuSeconds
         self.promptTokens = promptTokens
+        self.passItems = passItems
     }
 
     /// The test items the part answered.
@@ -91,7 +95,11 @@ extension Evaluator {
         var parts = [[EvaluationPart]](repeating: [], count: journals.count)
         for items in Self.parts(indices, tokens: tokens, batchSize: options.batchSize, budget: options.journalPartTokens) {
             let kept = recorded.map { $0[items] }
-            let fresh = kept.contains { $0 == nil } ? try run(items) : []
+            let fresh = (kept.contains { $0 == nil } ? try run(items) : []).map { part in
+                var part = part
+                part.passItems = indices.count
+                return part
+            }
             for k in journals.indices {
                 if let part = kept[k] {
                     parts[k].append(part)
