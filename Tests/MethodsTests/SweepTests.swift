@@ -257,6 +257,29 @@ extension PromptOnlyMethod {
         #expect(records.map { "\($0.method) \($0.task)" } == ["task-vectors reverse", "task-vectors upper", "site reverse", "site upper"])
     }
 
+    /// In a step of several methods a group's cells are claimed, every method's, before any of
+    /// them is prepared: another process cannot take one method's cells of a group mid-way.
+    @Test func aGroupIsClaimedWholeBeforeItsPreparation() throws {
+        let log = PreparationLog()
+        var s = try sweep([RecordingMethod(name: .taskVectors, log: log), RecordingJointMethod(name: .site, log: log)])
+        s.jointGroupSize = 2
+        s.evaluation.scoring = .exactMatch  // one shared step
+        var events = [String]()
+        s.claim = { cell in
+            events.append("claim \(cell.method) \(cell.task)")
+            return true
+        }
+        _ = try s.run(skip: { _ in false }) { event in
+            if case .preparing(let method, let tasks) = event { events.append("prepare \(method) \(tasks.joined(separator: "+"))") }
+        }
+        #expect(Array(events.prefix(6)) == [
+            "claim task-vectors reverse", "claim task-vectors upper", "claim site reverse", "claim site upper",
+            "prepare task-vectors reverse", "prepare task-vectors upper",
+        ])
+        #expect(events.suffix(4) == ["claim task-vectors first-letter", "claim site first-letter", "prepare task-vectors first-letter",
+                                     "prepare site first-letter"])
+    }
+
     /// Real preparations (SITE, zero-shot): the shared step's accuracies and answers equal each
     /// method's sweep alone, and its prompt tokens count the shared prefix once.
     @Test func sharedRecordsEqualEachMethodAlone() throws {

@@ -234,14 +234,18 @@ public struct Sweep {
             for groupStart in stride(from: 0, to: stepTasks.count, by: groupSize) {
                 let group = Set(stepTasks[groupStart..<min(stepTasks.count, groupStart + groupSize)].map(\.name))
                 // Prepared methods by task, in the step's method order.
-                var ready = [String: [(entry: PendingCell, method: any PreparedMethod, cpuSeconds: Double)]]()
-                for (m, method) in step.enumerated() {
-                    let entries = try pending[m].filter { entry in
+                // The group's cells are claimed, every method's, before any is prepared.
+                let claimed = try pending.map { cells in
+                    try cells.filter { entry in
                         guard group.contains(entry.task.name) else { return false }
                         if try claim(entry.cell) { return true }
                         try report(.takenElsewhere(entry.cell))
                         return false
                     }
+                }
+                var ready = [String: [(entry: PendingCell, method: any PreparedMethod, cpuSeconds: Double)]]()
+                for (m, method) in step.enumerated() {
+                    let entries = claimed[m]
                     if entries.isEmpty { continue }
                     for (entry, (prepared, cpuSeconds)) in zip(entries, try prepare(method, entries: entries, report: report)) {
                         switch prepared {
