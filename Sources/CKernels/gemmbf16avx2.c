@@ -14,9 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-// One panel (16 outputs) for R ≤ 5 rows (10 accumulators, 4 weight and 2 broadcast registers: all 16), over every input pair. A 32-bit lane of a panel holds
-// one output's pair: the even element in its low half, the odd in its high half. `xs` holds each
-// row's pairs widened to float32, (odd, even) per pair, so the loop broadcasts them from memory.
+// One panel (16 outputs) for R ≤ 5 rows, over every input pair: 10 accumulators, 4 weight and 2
+// broadcast registers, all 16. A 32-bit lane of a panel holds one output's pair: the even element
+// in its low half, the odd in its high half. `xs` holds each row's pairs widened to float32, (odd,
+// even) per pair, so the loop broadcasts them from memory.
 static inline __attribute__((always_inline)) void
 panel_tile(float out[5][16], const float *xs, long pairs, const uint16_t *panel, int R) {
     __m256 acc[5][2];

@@ -1,4 +1,5 @@
-// What this process has used so far, from getrusage(2) (its CPU seconds: Methods' processCPUSeconds). glibc's spelling of RUSAGE_SELF: the
+// What this process has used so far, from getrusage(2); its CPU seconds are Methods'
+// `processCPUSeconds`. glibc's spelling of RUSAGE_SELF: the
 // project supports Linux only (Package.swift).
 #if canImport(Glibc)
 import Glibc

@@ -13,22 +13,13 @@ struct JournalFile: EvaluationJournal {
         self.url = url
     }
 
-    /// The journal of `cell` under `resultsDirectory` (results/runs).
+    /// The journal of the cell `key` names under `resultsDirectory` (results/runs).
+    init(_ key: ResultRow.Key, resultsDirectory: URL) {
+        url = key.file(in: resultsDirectory.appendingPathComponent("partial", isDirectory: true))
+    }
+
     init(cell: SweepCell, resultsDirectory: URL) {
-        self.init(model: cell.model, task: cell.task, method: cell.method, seed: cell.seed, settingsHash: cell.settingsHash,
-                  resultsDirectory: resultsDirectory)
-    }
-
-    /// The journal of the cell `record` finished.
-    init(record: RunRecord, resultsDirectory: URL) {
-        self.init(model: record.model, task: record.task, method: record.method, seed: record.seed, settingsHash: record.settingsHash,
-                  resultsDirectory: resultsDirectory)
-    }
-
-    private init(model: String, task: String, method: MethodName, seed: UInt64, settingsHash: String, resultsDirectory: URL) {
-        self.url = resultsDirectory.appendingPathComponent("partial", isDirectory: true)
-            .appendingPathComponent(model, isDirectory: true).appendingPathComponent(task, isDirectory: true)
-            .appendingPathComponent("\(method)-seed\(seed)-\(settingsHash).csv")
+        self.init(ResultRow.Key(cell), resultsDirectory: resultsDirectory)
     }
 
     var location: String { url.path }

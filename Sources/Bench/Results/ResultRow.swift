@@ -85,4 +85,18 @@ extension ResultRow.Key {
     init(_ cell: SweepCell) {
         self.init(model: cell.model, task: cell.task, method: cell.method, seed: cell.seed, settingsHash: cell.settingsHash)
     }
+
+    init(_ record: RunRecord) {
+        self.init(model: record.model, task: record.task, method: record.method, seed: record.seed, settingsHash: record.settingsHash)
+    }
+
+    /// "<method>-seed<S>-<settings hash>": the name of the cell's own files under <model>/<task>/.
+    var fileStem: String { "\(method)-seed\(seed)-\(settingsHash)" }
+
+    /// <folder>/<model>/<task>/<fileStem>.csv: one file per cell (its answers, its journal), so that
+    /// cells of other settings or backends, whose hashes differ, sit side by side.
+    func file(in folder: URL) -> URL {
+        folder.appendingPathComponent(model, isDirectory: true).appendingPathComponent(task, isDirectory: true)
+            .appendingPathComponent(fileStem + ".csv")
+    }
 }

@@ -77,7 +77,7 @@ struct StoredSweep {
                     // stored row without its answers.
                     if let answers { try Self.writeAnswers(of: record, in: answers) }
                     try store.append(row)
-                    try JournalFile(record: record, resultsDirectory: resultsDirectory).remove()
+                    try JournalFile(row.key, resultsDirectory: resultsDirectory).remove()
                     claims.release(row.key, stored: true)
                     progress.finishLine()
                     print(Self.describe(row))
@@ -89,11 +89,9 @@ struct StoredSweep {
         return progress
     }
 
-    /// <answers>/<model>/<task>/<method>-seed<S>-<settings hash>.csv: one file per cell, so
-    /// cells of other settings or backends (whose hashes differ) sit side by side.
+    /// <answers>/<model>/<task>/<method>-seed<S>-<settings hash>.csv (`ResultRow.Key.file(in:)`).
     static func answersFile(for record: RunRecord, in answers: URL) -> URL {
-        answers.appendingPathComponent(record.model, isDirectory: true).appendingPathComponent(record.task, isDirectory: true)
-            .appendingPathComponent("\(record.method)-seed\(record.seed)-\(record.settingsHash).csv")
+        ResultRow.Key(record).file(in: answers)
     }
 
     /// Writes the record's item outcomes, replacing a file a killed run left.

@@ -82,8 +82,8 @@ struct SweepStatus: Equatable {
             s.meanAccuracy = accuracies.reduce(0, +) / Double(accuracies.count)
             return s
         }
-        // Journals are named <method>-seed<S>-<hash>, under <model>/<task>/.
-        let storedCells = Set(rows.map { "\($0.model)/\($0.task)/\($0.method)-seed\($0.seed)-\($0.settingsHash)" })
+        // Journals are named by their cell's key (`ResultRow.Key.file(in:)`).
+        let storedCells = Set(rows.map { "\($0.model)/\($0.task)/\($0.key.fileStem)" })
         let open = try openCells(partial: results.appendingPathComponent("partial"), held: heldInodes(locks)).map { cell in
             var cell = cell
             cell.stored = storedCells.contains("\(cell.model)/\(cell.task)/\(cell.cell)")
