@@ -56,8 +56,11 @@ let package = Package(
                 "Methods", "Models", "Tasks", "Tensors", "ModelFormats", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: []
+            swiftSettings: [],
+            plugins: ["BuildVersion"]
         ),
+        // Generates the `bench` binary's code version (`git describe`) before each build.
+        .plugin(name: "BuildVersion", capability: .buildTool()),
 
         // MARK: Tests (one target per module; TestSupport holds shared helpers)
         .target(name: "TestSupport", dependencies: ["Tasks", "Tokenizers"], path: "Tests/TestSupport"),

@@ -76,7 +76,7 @@ struct AblateCommand: ParsableCommand {
         print("model \(lm.name), seed \(seed), scoring \(sweep.scoring.rawValue), \(plan.count) variants × \(chosenTasks.count) tasks")
 
         var store = try ResultStore(directory: DataDirectory.absolute(output, from: cwd), model: lm.name)
-        let codeVersion = RunProvenance.codeVersion()
+        let codeVersion = RunProvenance.codeVersion
         let dataVersions = DataVersions(manifest: DataDirectory.absolute(sweep.manifest, from: cwd), data: data)
         let stored = Dictionary(store.rows.map { ($0.key, $0.accuracy) }, uniquingKeysWith: { first, _ in first })
 

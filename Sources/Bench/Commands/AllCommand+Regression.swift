@@ -63,7 +63,7 @@ struct SteeringRegressionStage: RegressionBenchmarkStage {
             let rows = try RegressionSteeringBenchmark.run(
                 model: model, functionClass: options.functionClass, trainedPoints: options.points, checkpointName: name,
                 methods: todo, prompts: prompts, seed: seed, settings: settings, includeTransformer: withTransformer)
-            let codeVersion = RunProvenance.codeVersion(), finishedAt = RunProvenance.timestamp()
+            let codeVersion = RunProvenance.codeVersion, finishedAt = RunProvenance.timestamp()
             try store.append(contentsOf: rows.map { RegressionResultRow($0, codeVersion: codeVersion, finishedAt: finishedAt) })
             print("regression: \(name): \(rows.count) rows → \(store.url.path)")
         }

@@ -21,7 +21,7 @@ struct PerPromptSteeringRun {
 
     func run() throws {
         let start = Date()
-        let codeVersion = RunProvenance.codeVersion()
+        let codeVersion = RunProvenance.codeVersion
         let file = try SafetensorsFile(contentsOf: checkpoint)
         let model = try RegressionTransformer(checkpoint: file)
         let options = try RegressionCheckpoint.options(in: file)

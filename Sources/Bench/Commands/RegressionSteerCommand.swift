@@ -99,7 +99,7 @@ extension RegressionCommand {
             let prompts = self.prompts ?? 1280
             let start = Date()
             // The code that runs is the code at the start (a build may land during a long run).
-            let codeVersion = RunProvenance.codeVersion()
+            let codeVersion = RunProvenance.codeVersion
             let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: checkpoint))
             let model = try RegressionTransformer(checkpoint: file)
             let options = try RegressionCheckpoint.options(in: file)

@@ -4,22 +4,10 @@ import Tasks
 
 /// Where a result came from: the code, the data, the process's memory and the clock.
 enum RunProvenance {
-    /// `git describe --always --dirty` of the current folder, or "unknown" (no git, not a checkout).
-    static func codeVersion(in directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "describe", "--always", "--dirty"]
-        process.currentDirectoryURL = directory
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "unknown" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0, !text.isEmpty else { return "unknown" }
-        return text
-    }
+    /// The code this binary was built from: `git describe --always --dirty` of its checkout when it
+    /// was compiled (Plugins/BuildVersion), or "unknown" when built outside a git checkout. Not the
+    /// folder it runs in: a copied or older binary names its own code.
+    static let codeVersion = buildCodeVersion
 
     /// Peak resident memory of this process (VmHWM in /proc/self/status) in MiB, or 0 where the
     /// file is absent (not Linux).

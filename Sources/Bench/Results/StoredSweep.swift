@@ -36,7 +36,7 @@ struct StoredSweep {
     /// - Throws: a store that cannot be read or written (a model that cannot be loaded is a failure
     ///   of its cells in the summary).
     func run() throws -> SweepProgress {
-        let codeVersion = RunProvenance.codeVersion()
+        let codeVersion = RunProvenance.codeVersion
         let builtMethods = methods.map { $0.makeMethod(hyperparameters) }
         var progress = SweepProgress(total: models.count * seeds.count * tasks.count * builtMethods.count)
         defer { progress.finishLine() }
