@@ -36,7 +36,7 @@ enum CostTables {
             "Seconds are wall time as the rows recorded them (machine, threads and load as they were then).",
             "prep s/task: mean over the cells that prepared (\"cached\": every cell reused a stored artifact); jointly trained methods record each task's share of the group.",
             "prompt tok/item: the prompt tokens each test item cost the cell; where methods share one prefill of the same prompts (zero-shot, FV, TV, LTV and SITE run together), each counts its own last tokens plus an equal share of it, so a method run alone counts the whole prompt.",
-            "hours for \(taskCount) tasks: (prep s/task + test s/item × items per task) × \(taskCount), at the same cap, one seed; what the sweep would take to finish every task.",
+            "hours for \(taskCount) tasks: (prep s/task + test s/item × items per task) × \(taskCount), at the same cap, one seed; what the sweep would take to finish every task if the tasks not done cost the mean of those done (where the largest are left, as in a sweep run smallest first, less than it will take).",
             "CPU hours (cells): the process's CPU seconds (all threads) for preparation and test pass, summed over the cells that recorded them (rows stored by earlier versions have none), with their count: the work itself, whatever the load.",
         ] + TextTables.capNotes(cells)
         return ResultTable(title: "Where the time goes", header: header, rows: out, notes: notes)
