@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
             LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,
-            TablesCommand.self, StatusCommand.self, AblateCommand.self, HeadsCommand.self, WholeBenchmarkCommand.self,
+            TablesCommand.self, StatusCommand.self, CompareCommand.self, AblateCommand.self, HeadsCommand.self, WholeBenchmarkCommand.self,
         ],
         // `bench --all ...` lands here. The --all options live on this subcommand, never on the
         // root: ArgumentParser gives a root option every same-named flag of any subcommand.
