@@ -90,7 +90,7 @@ import Testing
         let b = try folder("compare-b", [row("antonym", .site, correct: 11, hash: "dddddddddddd"), row("capitalize", .site, correct: 20, hash: "dddddddddddd")])
         let out = try makeTemporaryDirectory("compare-out")
         defer { for u in [a, b, out] { try? FileManager.default.removeItem(at: u) } }
-        let (summary, cells) = try CompareCommand.tables(baseline: a, other: b, names: ("a", "b"))
+        let (summary, cells) = try CompareCommand.tables(baseline: a, named: "a", other: b, named: "b")
         #expect(summary.rows == [["smollm2-135m", "SITE", "exact-match", "50", "2", "30.00", "31.00", "+1.00", "1", "2.00"]])
         #expect(cells.rows.count == 1)
         let command = try #require(try BenchCommand.parseAsRoot(["compare", a.path, b.path, "--out", out.path]) as? CompareCommand)
@@ -106,13 +106,13 @@ import Testing
         defer { for u in [empty, a] { try? FileManager.default.removeItem(at: u) } }
         let missing = empty.appendingPathComponent("absent")
         do {
-            _ = try CompareCommand.tables(baseline: a, other: missing, names: ("a", "absent"))
+            _ = try CompareCommand.tables(baseline: a, named: "a", other: missing, named: "absent")
             Issue.record("a missing folder was read")
         } catch let error as ResultStoreError {
             #expect(error.description.hasPrefix(missing.path) && error.description.contains("no such results folder"))
         }
         do {
-            _ = try CompareCommand.tables(baseline: empty, other: a, names: ("empty", "a"))
+            _ = try CompareCommand.tables(baseline: empty, named: "empty", other: a, named: "a")
             Issue.record("an empty folder was read")
         } catch let error as ResultStoreError {
             #expect(error.description.hasPrefix(empty.path) && error.description.contains("no result rows"))

@@ -32,8 +32,8 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let (summary, cells) = try Self.tables(baseline: DataDirectory.absolute(baseline, from: cwd), other: DataDirectory.absolute(other, from: cwd),
-                                               names: (baseline, other))
+        let (summary, cells) = try Self.tables(baseline: DataDirectory.absolute(baseline, from: cwd), named: baseline,
+                                               other: DataDirectory.absolute(other, from: cwd), named: other)
         print(summary.markdown() + "\n" + cells.markdown(), terminator: "")
         if let out {
             let folder = DataDirectory.absolute(out, from: cwd)
@@ -42,13 +42,13 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    /// The summary and the differing cells of two folders of rows.
+    /// The summary and the differing cells of two folders of rows, each named in the tables as given.
     /// - Throws: `ResultStoreError.io` for a folder that does not exist or holds no result file;
     ///   what reading a result file throws; `ComparisonError.nothingInCommon`.
-    static func tables(baseline: URL, other: URL, names: (String, String)) throws -> (summary: ResultTable, cells: ResultTable) {
+    static func tables(baseline: URL, named baselineName: String, other: URL, named otherName: String) throws -> (summary: ResultTable, cells: ResultTable) {
         let matching = ComparisonTables.match(baseline: try records(in: baseline), other: try records(in: other))
-        return (try ComparisonTables.summary(matching, baseline: names.0, other: names.1),
-                ComparisonTables.differingCells(matching, baseline: names.0, other: names.1))
+        return (try ComparisonTables.summary(matching, baseline: baselineName, other: otherName),
+                ComparisonTables.differingCells(matching, baseline: baselineName, other: otherName))
     }
 
     static func records(in folder: URL) throws -> [RunRecord] {
