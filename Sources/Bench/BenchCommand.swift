@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
             regression benchmark, then the tables. `bench all --help` lists \
             its options (models, item cap, results folder and every sweep option of `bench run`).
             """,
-        version: "0.1.0",
+        // The release, then the code the binary was built from (what result rows record).
+        version: "0.1.0 (\(RunProvenance.codeVersion))",
         subcommands: [
             ModelsCommand.self, DoctorCommand.self, DatasetsCommand.self, TasksCommand.self, PromptCommand.self,
             LogitsCommand.self, GenerateCommand.self, TokenizeCommand.self, PerfCommand.self, RunCommand.self, RegressionCommand.self,

@@ -5,6 +5,15 @@ import Testing
 @testable import Bench
 
 @Suite struct CommandParsingTests {
+    @Test func versionNamesTheCodeTheBinaryWasBuiltFrom() {
+        do {
+            _ = try BenchCommand.parseAsRoot(["--version"])
+            Issue.record("--version parsed as a command")
+        } catch {
+            #expect(BenchCommand.message(for: error) == "0.1.0 (\(RunProvenance.codeVersion))")
+        }
+    }
+
     @Test func modelsDefaultsToList() throws {
         let command = try BenchCommand.parseAsRoot(["models"])
         #expect(command is ModelsCommand.List)
