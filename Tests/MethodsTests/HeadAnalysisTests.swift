@@ -13,11 +13,11 @@ private final class TemporaryFolder {
 
 /// Writes a SITE-like artifact of (L, H) = (2, 3), Dh 2, under `root/<task>` through ArtifactCache.
 private func writeArtifact(root: URL, task: String, logits: [Float] = [0, 1, -1, 2, -2, 0.5],
-                           tensors: [String: Tensor]? = nil) throws -> URL {
+                           tensors: [String: Tensor]? = nil, settings: SettingsText = SettingsText(["steps": "4"])) throws -> URL {
     let cache = ArtifactCache(root: root)
     let standard = ["alpha_logits": Tensor(shape: [2, 3], scalars: logits),
                     "task_embedding": Tensor(shape: [2, 6], scalars: (0..<12).map(Float.init))]
-    try cache.save(model: "m", method: .site, task: task, settings: SettingsText(["steps": "4"]),
+    try cache.save(model: "m", method: .site, task: task, settings: settings,
                    artifact: ArtifactCache.Artifact(tensors: tensors ?? standard, facts: ["best_step": "4"]))
     return cache.folder(model: "m", method: .site, task: task)
 }
@@ -142,5 +142,22 @@ private func writeArtifact(root: URL, task: String, logits: [Float] = [0, 1, -1,
         }
         #expect(try SITEArtifact.loadAll(in: site, tasks: ["b"]).map(\.task) == ["b"])
         #expect("\(HeadAnalysisError.noArtifacts(folder: "/x"))".contains("/x"))
+    }
+
+    /// The cache keeps one artifact per task: a run under another precision replaces some tasks'
+    /// artifacts, and an analysis over all of them would mix two experiments without saying so.
+    @Test func artifactsOfDifferentSettingsAreRefusedTogether() throws {
+        let temp = try TemporaryFolder()
+        let float32 = SettingsText(["steps": "4"]), bfloat16 = SettingsText(["steps": "4", "compute": "bfloat16"])
+        for task in ["a", "b", "c"] { _ = try writeArtifact(root: temp.url, task: task, settings: float32) }
+        _ = try writeArtifact(root: temp.url, task: "d", settings: bfloat16)
+        let site = temp.url.appendingPathComponent("m").appendingPathComponent("site")
+        let expected = HeadAnalysisError.mixedSettings(folder: site.path, tasksBySettings: [float32: ["a", "b", "c"], bfloat16: ["d"]])
+        #expect(throws: expected) { try SITEArtifact.loadAll(in: site) }
+        #expect("\(expected)" == "SITE artifacts under \(site.path) were prepared with 2 different settings, which one analysis must not "
+            + "mix: compute=(unset) in 3 task(s) (a, b, c); compute=bfloat16 in 1 task(s) (d). Analyse one setting at a time "
+            + "(each setting's artifacts under its own --artifacts folder).")
+        // Tasks of one setting still load together.
+        #expect(try SITEArtifact.loadAll(in: site, tasks: ["a", "c"]).map(\.task) == ["a", "c"])
     }
 }

@@ -69,8 +69,10 @@ public struct SITEArtifact: Sendable {
 
     /// The artifacts of `tasks` (every task folder when nil, sorted by name) under `folder`,
     /// e.g. results/artifacts/<model>/site.
-    /// - Throws: `HeadAnalysisError.noArtifacts` when there is none, what `load` throws, and
-    ///   `.mismatchedShapes` when two disagree in shape.
+    /// - Throws: `HeadAnalysisError.noArtifacts` when there is none, what `load` throws,
+    ///   `.mismatchedShapes` when two disagree in shape, and `.mixedSettings` when they were not
+    ///   all prepared with the same settings (the cache keeps one artifact per task, so a run
+    ///   under another precision or seed replaces some of them).
     public static func loadAll(in folder: URL, tasks: [String]? = nil) throws -> [SITEArtifact] {
         let names: [String]
         if let tasks {
@@ -88,6 +90,8 @@ public struct SITEArtifact: Sendable {
             throw HeadAnalysisError.mismatchedShapes(task: artifacts[0].task, shape: artifacts[0].taskEmbedding.shape,
                                                      otherTask: a.task, otherShape: a.taskEmbedding.shape)
         }
+        let bySettings = Dictionary(grouping: artifacts, by: \.settings).mapValues { $0.map(\.task) }
+        if bySettings.count > 1 { throw HeadAnalysisError.mixedSettings(folder: folder.path, tasksBySettings: bySettings) }
         return artifacts
     }
 }
