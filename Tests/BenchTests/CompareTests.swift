@@ -41,7 +41,7 @@ import Testing
         ].map(\.record)
         let m = ComparisonTables.match(baseline: baseline, other: other)
         // In table order: TV before SITE, then by task.
-        #expect(m.matched.map(\.key.method) == [.taskVectors, .site, .site])
+        #expect(m.matched.map(\.key.group.method) == [.taskVectors, .site, .site])
         #expect(m.matched.map(\.key.task) == ["antonym", "antonym", "capitalize"])
         #expect(m.matched.map(\.other.correct) == [5, 12, 19])
         #expect(m.baselineOnly == 2)  // only-here, and the filtered-scoring antonym

@@ -52,10 +52,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     static func records(in folder: URL) throws -> [RunRecord] {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ResultStoreError.io(path: folder.path, reason: "no such results folder (it holds <model>.csv, written by `bench run`)")
-        }
+        try ResultStoreError.requireFolder(folder, holds: "<model>.csv")
         let rows = try ResultTables.readAll(in: folder)
         guard !rows.isEmpty else {
             throw ResultStoreError.io(path: folder.path, reason: "no result rows here (<model>.csv files, written by `bench run --results`)")

@@ -1,6 +1,6 @@
 // What this process has used so far, from getrusage(2); its CPU seconds are Methods'
-// `processCPUSeconds`. glibc's spelling of RUSAGE_SELF: the
-// project supports Linux only (Package.swift).
+// `processCPUSeconds`. glibc's spelling of RUSAGE_SELF: the project supports Linux only
+// (Package.swift).
 #if canImport(Glibc)
 import Glibc
 #endif

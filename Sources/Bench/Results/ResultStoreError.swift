@@ -13,3 +13,14 @@ enum ResultStoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension ResultStoreError {
+    /// Throws `.io` naming `folder` unless it is an existing folder, so that a mistyped results
+    /// path is an error instead of an empty result. `holds` says what such a folder holds.
+    static func requireFolder(_ folder: URL, holds: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ResultStoreError.io(path: folder.path, reason: "no such results folder (it holds \(holds), written by `bench run`)")
+        }
+    }
+}

@@ -52,10 +52,7 @@ struct SweepStatus: Equatable {
     /// - Throws: `ResultStoreError` for a missing folder or a file that cannot be read, `CSVError`
     ///   for a results file or journal that does not parse.
     static func read(results: URL, locks: String? = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) throws -> SweepStatus {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: results.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ResultStoreError.io(path: results.path, reason: "no such results folder (it holds <model>.csv, written by `bench run`)")
-        }
+        try ResultStoreError.requireFolder(results, holds: "<model>.csv")
         var groups = [String: (stored: Stored, accuracies: [Double])]()
         var order = [String]()
         let rows = try ResultTables.readAll(in: results)

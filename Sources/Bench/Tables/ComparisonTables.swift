@@ -7,19 +7,15 @@ enum ComparisonTables {
     /// What makes a row of one folder the same cell as a row of the other: everything but the
     /// settings, since the settings (precision, backend) are what a comparison sets apart.
     struct CellKey: Hashable, Comparable {
-        var model: String
+        /// The table's group of the cell: everything but the task and the seed.
+        var group: Group
         var task: String
-        var method: MethodName
         var seed: UInt64
-        var scoring: ScoringMode
-        var maxItems: Int?
 
         init(_ r: RunRecord) {
-            (model, task, method, seed, scoring, maxItems) = (r.model, r.task, r.method, r.seed, r.scoring, r.maxItems)
+            group = Group(model: r.model, method: r.method, scoring: r.scoring, maxItems: r.maxItems)
+            (task, seed) = (r.task, r.seed)
         }
-
-        /// The table's group of a cell: everything but the task and the seed.
-        var group: Group { Group(model: model, method: method, scoring: scoring, maxItems: maxItems) }
 
         static func < (a: CellKey, b: CellKey) -> Bool {
             if a.group != b.group { return a.group < b.group }
@@ -115,8 +111,8 @@ enum ComparisonTables {
     /// The cells whose correct counts differ, one row each.
     static func differingCells(_ m: Matching, baseline: String, other: String) -> ResultTable {
         let rows = m.matched.filter { $0.baseline.correct != $0.other.correct }.map { cell -> [String] in
-            let k = cell.key
-            return [k.model, k.task, k.method.tableName, "\(k.seed)", k.scoring.rawValue, k.group.cap,
+            let k = cell.key, g = k.group
+            return [g.model, k.task, g.method.tableName, "\(k.seed)", g.scoring.rawValue, g.cap,
                     "\(cell.baseline.correct)/\(cell.baseline.items)", "\(cell.other.correct)/\(cell.other.items)",
                     String(format: "%+.2f", 100 * (cell.other.accuracy - cell.baseline.accuracy))]
         }

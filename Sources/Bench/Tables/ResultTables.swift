@@ -24,10 +24,7 @@ struct ResultTables: TablesStage {
     /// - Throws: `ResultStoreError.io` when `root` is not a folder (a mistyped `--results` would
     ///   otherwise get a new folder of empty tables); what reading a result file throws.
     static func write(resultsDirectory root: URL, runs runsFolder: URL? = nil) throws -> (main: ResultTable, common: ResultTable, files: [URL]) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ResultStoreError.io(path: root.path, reason: "no such results folder (it holds runs/, written by `bench run`)")
-        }
+        try ResultStoreError.requireFolder(root, holds: "runs/")
         let runs = try readAll(in: runsFolder ?? root.appendingPathComponent("runs"))
         let ablations = try readAll(in: root.appendingPathComponent("ablations"))
         let steeringFile = root.appendingPathComponent("regression").appendingPathComponent("steering.csv")
