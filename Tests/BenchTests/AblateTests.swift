@@ -56,21 +56,19 @@ import Testing
         #expect(site.allSatisfy { $0.method is SoftInjectionMethod })
     }
 
-    @Test func variantsCacheTheirArtifactsApartFromTheDefaults() {
-        let base = URL(fileURLWithPath: "/r/artifacts")
+    /// The cache keeps a folder per settings: every variant's artifact is apart from the defaults'
+    /// by its settings, except FV's layer variants, which share the default's (the FV artifact
+    /// does not depend on the layer).
+    @Test func variantsKeepTheirArtifactsApartByTheirSettings() throws {
         let plan = grid.plan(Ablation.allCases)
-        for variant in plan {
-            let root = variant.artifactRoot(base: base).path
-            if variant.ablation == nil || variant.ablation == .functionVectorLayer {
-                #expect(root == "/r/artifacts")
-            } else {
-                #expect(root.hasPrefix("/r/artifacts/ablations/"))
-            }
+        func artifactName(_ variant: AblationVariant) -> String {
+            "\(variant.method.name)/\(variant.method.artifactSettings(seed: 0, model: "m").hash)"
         }
-        // Every non-default variant outside fv-layer has a folder of its own.
-        let separate = plan.filter { $0.ablation != nil && $0.ablation != .functionVectorLayer }.map { $0.artifactRoot(base: base).path }
+        let fvDefault = try #require(plan.first { $0.ablation == nil && $0.method is FunctionVectorMethod })
+        let layers = plan.filter { $0.ablation == .functionVectorLayer }
+        #expect(!layers.isEmpty && layers.allSatisfy { artifactName($0) == artifactName(fvDefault) })
+        let separate = plan.filter { $0.ablation != .functionVectorLayer }.map(artifactName)
         #expect(Set(separate).count == separate.count)
-        #expect(grid.variants(.siteLearningRate)[0].artifactRoot(base: base).lastPathComponent == "site-lr-0.05")
     }
 
     @Test func smallModelsDropLayersThatCollideWithTheDefault() {

@@ -65,5 +65,18 @@ import Testing
         #expect(command.topK == 5 && command.sweep.maxItems == 8 && command.noEvaluation)
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--top-k", "0"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--cross-tasks", "-1"]) }
+        // One seed's artifacts at a time (the default is seed 0).
+        #expect(try (BenchCommand.parseAsRoot(["heads", "--seed", "2"]) as? HeadsCommand)?.sweep.seedList() == [2])
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--seeds", "0,1"]) }
+    }
+
+    /// The settings `bench heads` asks the cache for are those `bench run` prepared SITE with on
+    /// the same options: the method's defaults, the seed, the model, the backend's settings.
+    @Test func headsAsksForTheSettingsARunPreparedWith() throws {
+        let native = try #require(try BenchCommand.parseAsRoot(["heads", "--compute", "bfloat16"]) as? HeadsCommand)
+        #expect(native.backend.settings(compute: native.sweep.compute) == ["compute": "bfloat16"])
+        #expect(native.backend.settings(compute: .float32) == [:], "float32 adds nothing, as NativeBackend.settings")
+        let torch = try #require(try BenchCommand.parseAsRoot(["heads", "--backend", "torch", "--dtype", "bfloat16"]) as? HeadsCommand)
+        #expect(torch.backend.settings(compute: torch.sweep.compute) == ["backend": "torch", "device": "cpu", "dtype": "bfloat16"])
     }
 }

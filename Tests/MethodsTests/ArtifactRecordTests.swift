@@ -15,8 +15,9 @@ import Testing
         try cache.save(model: "smollm2-135m", method: method.name, task: "antonym",
                        settings: method.artifactSettings(seed: 0, model: "smollm2-135m"),
                        artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [2], scalars: [1, 2])], facts: facts))
-        let folder = cache.folder(model: "smollm2-135m", method: .functionVectors, task: "antonym")
-        #expect(folder.path.hasSuffix("smollm2-135m/function-vectors/antonym"))
+        let folder = cache.folder(model: "smollm2-135m", method: .functionVectors, task: "antonym",
+                                  settings: method.artifactSettings(seed: 0, model: "smollm2-135m"))
+        #expect(folder.path.hasSuffix("smollm2-135m/function-vectors/antonym/f86f804c1da6e963"), "a folder per settings, named by their hash")
         let data = try Data(contentsOf: folder.appendingPathComponent("artifact.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(json.keys) == ["model", "method", "task", "settings", "settings_hash", "facts"])

@@ -19,7 +19,8 @@ import Testing
         let options = EvaluationOptions(scoring: .exactMatch, maxItems: 6, batchSize: 6)
         let expected = try Evaluator(model: model).evaluate(site, task: ctx.task, items: splits.test, train: splits.train, options: options)
 
-        let artifact = try SITEArtifact.load(folder: cache.folder(model: model.name, method: method.name, task: ctx.task.name))
+        let artifact = try SITEArtifact.load(folder: cache.folder(model: model.name, method: method.name, task: ctx.task.name,
+                                                                  settings: method.artifactSettings(ctx)), task: ctx.task.name)
         #expect(artifact.alphaLogits == site.alphaLogits && artifact.taskEmbedding == site.embedding)
         let analysis = HeadAnalysis(model: model, artifacts: [artifact], tasks: [ctx.task], splits: [splits], options: options)
         let matrix = try analysis.crossTaskMatrix()

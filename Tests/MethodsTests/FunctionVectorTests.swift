@@ -201,7 +201,7 @@ func referenceProbability(_ logits: [Float], _ index: Int) -> Double {
         // An artifact of wrong shapes under the same settings is an error naming the tensor.
         try cache.save(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context),
                        artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [3], repeating: 1)], facts: ["layer": "10"]))
-        let stale = cache.folder(model: f.model.name, method: fixed.name, task: f.task.name)
+        let stale = cache.folder(model: f.model.name, method: fixed.name, task: f.task.name, settings: fixed.artifactSettings(context))
         #expect(throws: MethodError.artifactShape(method: fixed.name, path: stale.path, tensor: "mean_head_outputs",
                                                   expected: [3, 64], found: nil)) {
             try fixed.prepareFunctionVector(context, cache: cache)

@@ -229,7 +229,9 @@ struct LTVTrainingTests {
         // Another seed is another artifact; a corrupted one is an error, neither trusted nor overwritten.
         let reseeded = try method.prepareJointly([LTVFixtures.context(SyntheticTasks.reverse, seed: 8)], cache: cache)[0]
         #expect(!reseeded.preparation.fromCache)
-        let jsonURL = cache.folder(model: context.model.name, method: method.name, task: "reverse").appendingPathComponent("artifact.json")
+        let reseededSettings = method.artifactSettings(try LTVFixtures.context(SyntheticTasks.reverse, seed: 8))
+        let jsonURL = cache.folder(model: context.model.name, method: method.name, task: "reverse", settings: reseededSettings)
+            .appendingPathComponent("artifact.json")
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
         var facts = json["facts"] as! [String: String]
         facts["best_step"] = "not a number"

@@ -148,7 +148,7 @@ import TestSupport
                       cache: ArtifactCache, f: FVTVFixture) throws -> URL {
         try cache.save(model: f.model.name, method: method, task: f.task.name, settings: settings,
                        artifact: ArtifactCache.Artifact(tensors: tensors, facts: facts))
-        return cache.folder(model: f.model.name, method: method, task: f.task.name)
+        return cache.folder(model: f.model.name, method: method, task: f.task.name, settings: settings)
     }
 
     @Test func truncatedOrGarbledArtifactsThrow() throws {

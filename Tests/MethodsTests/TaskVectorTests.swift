@@ -120,7 +120,7 @@ import TestSupport
                        settings: method.artifactSettings(f.context()),
                        artifact: ArtifactCache.Artifact(tensors: ["residual_means": Tensor(shape: [2, 2])], facts: ["layer": "1"]))
         let c = f.model.decoder.configuration
-        let path = cache.folder(model: f.model.name, method: method.name, task: f.task.name).path
+        let path = cache.folder(model: f.model.name, method: method.name, task: f.task.name, settings: method.artifactSettings(f.context())).path
         #expect(throws: MethodError.artifactShape(method: "task-vectors", path: path, tensor: "residual_means",
                                                   expected: [c.layerCount, c.hiddenSize], found: [2, 2])) {
             try method.prepareTaskVector(f.context(), cache: cache)

@@ -47,16 +47,6 @@ struct AblationVariant {
 
     /// Method name and canonical settings: what tells two variants' rows apart.
     var key: String { "\(method.name)|\(method.settings.canonical)" }
-
-    /// Where the variant's artifacts are cached. The cache keeps one artifact per (model, method,
-    /// task), so a variant stored beside its default would overwrite it: variants go under
-    /// `<base>/ablations/<ablation>-<value>/`. The default, and FV layer variants (whose artifact
-    /// is the default's: the FV artifact does not depend on the layer), use `base`.
-    func artifactRoot(base: URL) -> URL {
-        guard let ablation, ablation != .functionVectorLayer else { return base }
-        let slug = String("\(ablation.rawValue)-\(value)".map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
-        return base.appendingPathComponent("ablations").appendingPathComponent(slug)
-    }
 }
 
 /// The variants of `bench ablate` for a model of `layerCount` layers: SITE with M ∈ {1, 5, 10, 50}

@@ -86,7 +86,7 @@ struct AblateCommand: ParsableCommand {
             var variantSweep = Sweep(
                 model: lm, tasks: chosenTasks, methods: [variant.method], data: data, seed: seed,
                 evaluation: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize),
-                cache: ArtifactCache(root: variant.artifactRoot(base: artifactsRoot)))
+                cache: ArtifactCache(root: artifactsRoot))
             variantSweep.backend = runner
             let finished = store
             _ = try variantSweep.run(skip: { finished.contains(ResultRow.Key($0)) }) { event in

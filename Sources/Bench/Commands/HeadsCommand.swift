@@ -10,7 +10,9 @@ struct HeadsCommand: ParsableCommand {
         commandName: "heads",
         abstract: "Analyse SITE's learned head weights α: heatmaps, top-k overlap, cross-task injection, top vs bottom heads.",
         discussion: """
-            Reads results/artifacts/<model>/site/<task> (written by `bench run --methods site`) and writes under \
+            Reads the SITE artifacts of --seed (one seed) and --compute (or the torch backend's options) with the \
+            method's default settings from results/artifacts/<model>/site/<task> (written by `bench run --methods site`), \
+            and writes under \
             results/heads/<model>/: alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
             (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
             embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
@@ -20,8 +22,9 @@ struct HeadsCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var backend: BackendOptions
-    /// Test-item cap, scoring, data, artifacts and batch size, shared with `bench run` (the root
-    /// command declares the same group); seeds and method settings do not apply here.
+    /// Test-item cap, scoring, data, artifacts, batch size, compute and the one seed whose
+    /// artifacts are analysed, shared with `bench run` (the root command declares the same group);
+    /// method settings do not apply here.
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated tasks (default: every task with a SITE artifact).")
@@ -43,15 +46,21 @@ struct HeadsCommand: ParsableCommand {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
         try backend.check(compute: sweep.compute)
+        if try sweep.seedList().count != 1 { throw ValidationError("--seed: bench heads analyses the artifacts of one seed") }
     }
 
     func run() throws {
         threads.apply()
-        let (lm, location) = try model.loadWithLocation()
+        let (lm, location) = try model.loadWithLocation(compute: sweep.compute)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
-        let siteFolder = cache.root.appendingPathComponent(lm.name).appendingPathComponent(SoftInjectionMethod().name.description)
-        let found = try SITEArtifact.loadAll(in: siteFolder, tasks: tasks?.items)
+        let settings = SoftInjectionMethod().artifactSettings(seed: try sweep.seedList()[0], model: lm.name)
+            .merging(backend.settings(compute: sweep.compute))
+        let found = try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: tasks?.items)
+        let otherSettingsOnly = SITEArtifact.tasks(in: cache, model: lm.name).subtracting(found.map(\.task)).sorted()
+        if tasks == nil && !otherSettingsOnly.isEmpty {
+            standardError("left out: \(otherSettingsOnly.count) task(s) with SITE artifacts of other settings only (\(otherSettingsOnly.joined(separator: ", ")))")
+        }
         if topK > found[0].layerCount * found[0].headCount {
             throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")
         }
@@ -65,7 +74,7 @@ struct HeadsCommand: ParsableCommand {
         // Heatmaps: one per task and the mean over tasks; those of tasks no longer analysed go.
         for stale in try Self.staleHeatmaps(in: folder, tasks: found.map(\.task)) {
             try FileManager.default.removeItem(at: stale)
-            print("removed \(stale.path) (no SITE artifact of its task)")
+            print("removed \(stale.path) (its task has no SITE artifact of these settings)")
         }
         for artifact in found {
             try write(HeadHeatmap(values: table(artifact.alphas.scalars, heads: artifact.headCount),

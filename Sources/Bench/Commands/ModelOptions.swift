@@ -25,8 +25,9 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The model and where its files were found (what a torch worker loads).
-    func loadWithLocation() throws -> (model: LanguageModel, location: ModelLocation) {
-        try location.store().loadModelAndLocation(model)
+    /// - Parameter compute: the precision of the native engine's forward weight products.
+    func loadWithLocation(compute: ComputePrecision = .float32) throws -> (model: LanguageModel, location: ModelLocation) {
+        try location.store().loadModelAndLocation(model, compute: compute)
     }
 }
 

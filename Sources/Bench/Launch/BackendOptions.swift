@@ -73,6 +73,12 @@ struct BackendOptions: ParsableArguments {
             maxMemory: (try? memoryLimits()) ?? [:], threads: workerThreads)
     }
 
+    /// The settings the backend adds to result rows and artifacts, known before it starts: the
+    /// native engine's for `compute`, else the worker's load options'.
+    func settings(compute: ComputePrecision) -> [String: String] {
+        backend == .native ? NativeBackend.settings(compute: compute) : loadOptions.settings
+    }
+
     /// `--compute` is the native engine's; the worker's precision is `--dtype`.
     func check(compute: ComputePrecision) throws {
         if backend != .native && compute != .float32 {

@@ -16,9 +16,9 @@ public enum HeadAnalysisError: Error, CustomStringConvertible, Equatable {
     case noArtifacts(folder: String)
     /// Two tasks' artifacts come from models of different shape.
     case mismatchedShapes(task: String, shape: [Int], otherTask: String, otherShape: [Int])
-    /// The artifacts were prepared under different settings (another precision or seed
-    /// overwrote some tasks' in the shared cache): the tasks of each setting.
-    case mixedSettings(folder: String, tasksBySettings: [SettingsText: [String]])
+    /// No artifact prepared with the settings the analysis asks for: the settings stored
+    /// instead, with their tasks.
+    case settingsNotFound(folder: String, wanted: SettingsText, stored: [SettingsText: [String]])
 
     public var description: String {
         switch self {
@@ -34,18 +34,18 @@ public enum HeadAnalysisError: Error, CustomStringConvertible, Equatable {
             return "no SITE artifacts (task folders with artifact.json) under \(folder)"
         case .mismatchedShapes(let task, let shape, let otherTask, let otherShape):
             return "SITE artifacts of '\(task)' \(shape) and '\(otherTask)' \(otherShape) do not come from the same model shape"
-        case .mixedSettings(let folder, let tasksBySettings):
-            let variants = tasksBySettings.sorted { ($0.value.count, $0.key.canonical) > ($1.value.count, $1.key.canonical) }
-            let keys = Set(variants.flatMap { $0.key.values.keys }).sorted()
-            let differing = keys.filter { key in Set(variants.map { $0.key[key] ?? "" }).count > 1 }
+        case .settingsNotFound(let folder, let wanted, let stored):
+            // Each stored setting by what differs from the one asked for.
+            let variants = stored.sorted { ($0.value.count, $0.key.canonical) > ($1.value.count, $1.key.canonical) }
             let described = variants.map { settings, tasks in
-                let values = differing.map { "\($0)=\(settings[$0] ?? "(unset)")" }.joined(separator: ", ")
+                let keys = Set(settings.values.keys).union(wanted.values.keys).sorted().filter { settings[$0] != wanted[$0] }
+                let values = keys.map { "\($0)=\(settings[$0] ?? "(unset)") (asked \(wanted[$0] ?? "(unset)"))" }.joined(separator: ", ")
                 let shown = tasks.sorted().prefix(4).joined(separator: ", ") + (tasks.count > 4 ? ", …" : "")
                 return "\(values) in \(tasks.count) task(s) (\(shown))"
             }
-            return "SITE artifacts under \(folder) were prepared with \(variants.count) different settings, which one analysis "
-                + "must not mix: " + described.joined(separator: "; ")
-                + ". Analyse one setting at a time (each setting's artifacts under its own --artifacts folder)."
+            return "no SITE artifact under \(folder) was prepared with the settings asked for; stored instead: "
+                + described.joined(separator: "; ")
+                + ". Give the --seed and --compute they were run with, or prepare them with `bench run --methods site`."
         }
     }
 }

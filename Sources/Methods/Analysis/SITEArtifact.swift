@@ -2,8 +2,8 @@
 import Foundation
 import Tensors
 
-/// A SITE artifact read back from `<root>/<model>/site/<task>/` (see `ArtifactCache`) for
-/// analysis, whatever settings produced it.
+/// A SITE artifact read back from the artifact cache (`<root>/<model>/site/<task>/…`, see
+/// `ArtifactCache`) for analysis.
 public struct SITEArtifact: Sendable {
     public var task: String
     /// (L, H); α = sigmoid(logits).
@@ -28,10 +28,10 @@ public struct SITEArtifact: Sendable {
     /// (L, H) mixing weights in (0, 1).
     public var alphas: Tensor { alphaLogits.map(sigmoidScalar) }
 
-    /// Reads the artifact in `folder` (its task name is the folder's name).
+    /// Reads the artifact in `folder` of `task` (by default the folder's name: the legacy layout).
     /// - Throws: `HeadAnalysisError` when a file is missing or unreadable, a tensor is missing,
     ///   or the shapes disagree (alpha_logits (L, H), task_embedding (L, H·Dh)).
-    public static func load(folder: URL) throws -> SITEArtifact {
+    public static func load(folder: URL, task: String? = nil) throws -> SITEArtifact {
         let jsonURL = folder.appendingPathComponent("artifact.json")
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         for url in [jsonURL, tensorsURL] where !FileManager.default.fileExists(atPath: url.path) {
@@ -63,35 +63,66 @@ public struct SITEArtifact: Sendable {
             throw HeadAnalysisError.badShape(name: "task_embedding", path: tensorsURL.path, expected: "(\(l), \(h)·Dh)", found: embedding.shape)
         }
         return SITEArtifact(
-            task: folder.lastPathComponent, alphaLogits: logits, taskEmbedding: embedding,
+            task: task ?? folder.lastPathComponent, alphaLogits: logits, taskEmbedding: embedding,
             settings: SettingsText(record.settings ?? [:]), facts: record.facts ?? [:])
     }
 
-    /// The artifacts of `tasks` (every task folder when nil, sorted by name) under `folder`,
-    /// e.g. results/artifacts/<model>/site.
-    /// - Throws: `HeadAnalysisError.noArtifacts` when there is none, what `load` throws,
-    ///   `.mismatchedShapes` when two disagree in shape, and `.mixedSettings` when they were not
-    ///   all prepared with the same settings (the cache keeps one artifact per task, so a run
-    ///   under another precision or seed replaces some of them).
-    public static func loadAll(in folder: URL, tasks: [String]? = nil) throws -> [SITEArtifact] {
-        let names: [String]
-        if let tasks {
-            names = tasks
-        } else {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            names = entries.filter {
-                FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).appendingPathComponent("artifact.json").path)
-            }.sorted()
+    /// The artifacts of `tasks` prepared with `settings` (by default every task that has one, sorted
+    /// by name) for `model` in `cache`. The cache keeps every setting's artifact apart, so one
+    /// analysis reads one experiment's artifacts and never mixes precisions or seeds.
+    /// - Throws: `HeadAnalysisError.noArtifacts` when the model has no SITE artifact at all,
+    ///   `.settingsNotFound` when no task (or a task asked for) has one of `settings` (it names
+    ///   the settings stored instead), what `load` throws, and `.mismatchedShapes` when two
+    ///   disagree in shape.
+    public static func loadAll(from cache: ArtifactCache, model: String, settings: SettingsText,
+                               tasks: [String]? = nil) throws -> [SITEArtifact] {
+        let siteFolder = cache.root.appendingPathComponent(model).appendingPathComponent(MethodName.site.description)
+        let names = tasks ?? Self.tasks(in: cache, model: model).sorted()
+        var chosen = [(task: String, folder: URL)]()
+        var stored = [SettingsText: [String]]()
+        for task in names {
+            var found: URL?
+            for folder in cache.storedFolders(model: model, method: .site, task: task) {
+                let record = try storedSettings(folder)
+                if record == settings { found = folder } else { stored[record, default: []].append(task) }
+            }
+            if let found {
+                chosen.append((task, found))
+            } else if tasks != nil {
+                let folder = cache.taskFolder(model: model, method: .site, task: task).path
+                let own = stored.filter { $0.value.contains(task) }.mapValues { _ in [task] }
+                throw own.isEmpty ? HeadAnalysisError.missingArtifact(path: folder)
+                    : HeadAnalysisError.settingsNotFound(folder: folder, wanted: settings, stored: own)
+            }
         }
-        guard !names.isEmpty else { throw HeadAnalysisError.noArtifacts(folder: folder.path) }
-        let artifacts = try names.map { try load(folder: folder.appendingPathComponent($0)) }
+        if chosen.isEmpty {
+            throw stored.isEmpty ? HeadAnalysisError.noArtifacts(folder: siteFolder.path)
+                : HeadAnalysisError.settingsNotFound(folder: siteFolder.path, wanted: settings, stored: stored)
+        }
+        let artifacts = try chosen.map { try load(folder: $0.folder, task: $0.task) }
         for a in artifacts.dropFirst() where a.alphaLogits.shape != artifacts[0].alphaLogits.shape
             || a.taskEmbedding.shape != artifacts[0].taskEmbedding.shape {
             throw HeadAnalysisError.mismatchedShapes(task: artifacts[0].task, shape: artifacts[0].taskEmbedding.shape,
                                                      otherTask: a.task, otherShape: a.taskEmbedding.shape)
         }
-        let bySettings = Dictionary(grouping: artifacts, by: \.settings).mapValues { $0.map(\.task) }
-        if bySettings.count > 1 { throw HeadAnalysisError.mixedSettings(folder: folder.path, tasksBySettings: bySettings) }
         return artifacts
+    }
+
+    /// The tasks with at least one SITE artifact for `model` in `cache`, whatever its settings.
+    public static func tasks(in cache: ArtifactCache, model: String) -> Set<String> {
+        let siteFolder = cache.root.appendingPathComponent(model).appendingPathComponent(MethodName.site.description)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: siteFolder.path)) ?? []
+        return Set(names.filter { !cache.storedFolders(model: model, method: .site, task: $0).isEmpty })
+    }
+
+    /// The settings recorded in `folder`'s artifact.json.
+    /// - Throws: `HeadAnalysisError.unreadableArtifact` when it is not an artifact record.
+    private static func storedSettings(_ folder: URL) throws -> SettingsText {
+        let url = folder.appendingPathComponent("artifact.json")
+        do {
+            return SettingsText(try ArtifactCache.StoredRecord.decode(Data(contentsOf: url)).settings ?? [:])
+        } catch {
+            throw HeadAnalysisError.unreadableArtifact(path: url.path, reason: "\(error)")
+        }
     }
 }

@@ -5,9 +5,14 @@ import Tensors
 import Glibc
 #endif
 
-/// Prepared-method artifacts under `<root>/<model>/<method>/<task>/`: `artifact.safetensors` with
-/// the tensors and `artifact.json` with the settings, their hash and free-form facts. An artifact
-/// is reused only when the hash of the settings matches.
+/// Prepared-method artifacts under `<root>/<model>/<method>/<task>/<settings key>/`:
+/// `artifact.safetensors` with the tensors and `artifact.json` with the settings, their hash and
+/// free-form facts. An artifact is reused only when the hash of the settings matches; each setting
+/// (precision, seed, method options) has a folder of its own, so a run under other settings never
+/// replaces another's artifact.
+///
+/// Artifacts written before settings had folders sit in the task's folder itself (the legacy
+/// layout): they are still read, when their settings match, and never written.
 public struct ArtifactCache: Sendable {
     public let root: URL
 
@@ -46,17 +51,32 @@ public struct ArtifactCache: Sendable {
         }
     }
 
-    public func folder(model: String, method: MethodName, task: String) -> URL {
+    /// The folder of one task's artifacts: the legacy artifact, if any, and one folder per setting.
+    public func taskFolder(model: String, method: MethodName, task: String) -> URL {
         root.appendingPathComponent(model).appendingPathComponent(method.description).appendingPathComponent(task)
     }
 
-    /// The artifact when present and prepared with exactly `settings`; nil when there is none
-    /// or it was prepared with other settings (it is then prepared again and overwritten).
+    /// The folder of the artifact prepared with `settings`: named by the first 16 hex digits of
+    /// their hash (64 bits: no two settings of one task collide in practice).
+    public func folder(model: String, method: MethodName, task: String, settings: SettingsText) -> URL {
+        taskFolder(model: model, method: method, task: task).appendingPathComponent(Self.settingsKey(settings))
+    }
+
+    static func settingsKey(_ settings: SettingsText) -> String { String(settings.hash.prefix(16)) }
+
+    /// The artifact when present and prepared with exactly `settings` (in its own folder, else in
+    /// the legacy layout); nil when there is none, and it is then prepared and saved.
     /// - Throws: `MethodError.corruptArtifact` when the settings match but the JSON or the
-    ///   tensors cannot be read (truncated, not safetensors): such a file is never silently
-    ///   replaced, since it means something else wrote or damaged it.
+    ///   tensors cannot be read (truncated, not safetensors), or when the JSON has no settings
+    ///   hash: such a file is never silently replaced, since something else wrote or damaged it.
     public func load(model: String, method: MethodName, task: String, settings: SettingsText) throws -> Artifact? {
-        let folder = folder(model: model, method: method, task: task)
+        let keyed = folder(model: model, method: method, task: task, settings: settings)
+        if let artifact = try load(folder: keyed, method: method, settings: settings) { return artifact }
+        return try load(folder: taskFolder(model: model, method: method, task: task), method: method, settings: settings)
+    }
+
+    /// The artifact in `folder` when its settings hash is that of `settings`.
+    private func load(folder: URL, method: MethodName, settings: SettingsText) throws -> Artifact? {
         let jsonURL = folder.appendingPathComponent("artifact.json")
         guard let data = try? Data(contentsOf: jsonURL) else { return nil }
         guard let record = try? StoredRecord.decode(data), let hash = record.settingsHash
@@ -72,12 +92,21 @@ public struct ArtifactCache: Sendable {
         return Artifact(tensors: tensors, facts: record.facts ?? [:], path: folder.path)
     }
 
-    /// Writes the artifact; each file goes to a temporary name first and is renamed into place,
-    /// the JSON (which makes it valid) last.
+    /// The folders of every artifact stored for one task, whatever its settings: the legacy one
+    /// first when present, then the settings' folders by name.
+    public func storedFolders(model: String, method: MethodName, task: String) -> [URL] {
+        let task = taskFolder(model: model, method: method, task: task)
+        let keyed = ((try? FileManager.default.contentsOfDirectory(atPath: task.path)) ?? []).sorted()
+            .map { task.appendingPathComponent($0) }
+        return ([task] + keyed).filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("artifact.json").path) }
+    }
+
+    /// Writes the artifact into the folder of its settings; each file goes to a temporary name
+    /// first and is renamed into place, the JSON (which makes it valid) last.
     public func save(
         model: String, method: MethodName, task: String, settings: SettingsText, artifact: Artifact
     ) throws {
-        let folder = folder(model: model, method: method, task: task)
+        let folder = folder(model: model, method: method, task: task, settings: settings)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         let temporary = folder.appendingPathComponent(".artifact.safetensors.tmp")

@@ -24,10 +24,12 @@ public final class NativeBackend: ModelBackend {
             hiddenSize: c.hiddenSize, vocabularySize: c.vocabularySize)
     }
 
+    public var settings: [String: String] { Self.settings(compute: decoder.computePrecision) }
+
     /// Empty in float32 (the reference), so results stored before other precisions existed keep
     /// their names; another compute precision is named.
-    public var settings: [String: String] {
-        decoder.computePrecision == .float32 ? [:] : ["compute": decoder.computePrecision.rawValue]
+    public static func settings(compute: ComputePrecision) -> [String: String] {
+        compute == .float32 ? [:] : ["compute": compute.rawValue]
     }
 
     public func forward(_ sequences: [[Int]], plan: InterventionPlan, logits: Decoder.LogitRows) throws -> BackendForward {
