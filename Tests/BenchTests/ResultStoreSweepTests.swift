@@ -73,6 +73,38 @@ import TestSupport
         #expect(!RunProvenance.codeVersion.isEmpty && !RunProvenance.codeVersion.contains("\n"))
     }
 
+    /// scripts/build-version, which the BuildVersion plugin runs before each build: "unknown"
+    /// outside a checkout, the checkout's describe inside one, and the file left alone (not even
+    /// rewritten) when the version is unchanged.
+    @Test func buildVersionScriptNamesTheCheckoutOrUnknown() throws {
+        let script = SharedPaths.repositoryRoot.appendingPathComponent("scripts/build-version").path
+        func run(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [script] + arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let outside = try makeTemporaryDirectory("build-version-outside")
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let output = outside.appendingPathComponent("Generated")
+        let file = output.appendingPathComponent("BuildVersion.swift")
+        #expect(try run([outside.path, output.path]) == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8)
+                == "// Generated before each build by Plugins/BuildVersion.\nlet buildCodeVersion = \"unknown\"\n")
+        // Unchanged: not rewritten (an old modification date survives).
+        let old = Date(timeIntervalSince1970: 1_000_000)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: file.path)
+        #expect(try run([outside.path, output.path]) == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date == old)
+        // The checkout: the version this binary was built with.
+        #expect(try run([SharedPaths.repositoryRoot.path, output.path]) == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8).contains("let buildCodeVersion = \"\(RunProvenance.codeVersion)\""))
+        #expect(try run([outside.path]) == 2, "a usage error, not a file written somewhere")
+    }
+
     @Test func dataVersionComesFromTheManifestElseTheFile() throws {
         let data = DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets"))
         let manifestURL = SharedPaths.repositoryRoot.appendingPathComponent("datasets/manifest.json")
