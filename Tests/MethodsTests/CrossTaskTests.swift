@@ -23,9 +23,8 @@ import Testing
                                                                   settings: method.artifactSettings(ctx)), task: ctx.task.name)
         #expect(artifact.alphaLogits == site.alphaLogits && artifact.taskEmbedding == site.embedding)
         let analysis = HeadAnalysis(model: model, artifacts: [artifact], tasks: [ctx.task], splits: [splits], options: options)
-        let matrix = try analysis.crossTaskMatrix()
-        #expect(matrix.count == 1 && matrix[0].count == 1)
-        let same = matrix[0][0]
+        #expect(analysis.crossTask(alphaOf: 0, embeddingOf: 0) == .site)
+        let same = try analysis.evaluate(.site, on: 0)
         #expect(same.count == 6)
         #expect(same.correct == expected.correct)
         #expect(same.outcomes.map(\.prediction) == expected.outcomes.map(\.prediction))

@@ -16,7 +16,8 @@ struct HeadsCommand: ParsableCommand {
             results/heads/<model>/: alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
             (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
             embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
-            embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads).
+            embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads). Each evaluation is stored \
+            in cells.csv as it finishes, so a stopped or widened analysis evaluates only what it lacks.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -97,30 +98,40 @@ struct HeadsCommand: ParsableCommand {
         let splits = try textTasks.map { try $0.loadSplits(from: data) }
         let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
 
+        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: runner)
+        // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused.
+        var cells = try CSVStore<HeadEvaluationCell>(url: folder.appendingPathComponent("cells.csv"))
+        func cell(_ experiment: HeadExperiment, on t: Int) throws -> HeadEvaluationCell {
+            let key = HeadEvaluationCell.Key(task: found[t].task, experiment: experiment, scoring: options.scoring,
+                                             maxItems: options.maxItems, settingsHash: settings.hash)
+            if let stored = cells.rows.last(where: { $0.key == key }) { return stored }
+            let clock = Date()
+            let result = try analysis.evaluate(experiment, on: t)
+            let new = HeadEvaluationCell(
+                task: key.task, experiment: experiment, scoring: key.scoring, maxItems: key.maxItems, settingsHash: key.settingsHash,
+                items: result.count, correct: result.correct, seconds: Date().timeIntervalSince(clock),
+                codeVersion: RunProvenance.codeVersion, finishedAt: RunProvenance.timestamp())
+            try cells.append(new)
+            standardError("  \(key.task), \(experiment): " + String(format: "%.3f", new.accuracy))
+            return new
+        }
+
         let crossCount = min(crossTasks, found.count)
-        var siteAccuracy = [Int: TaskEvaluation]()
         if crossCount > 0 {
-            let analysis = HeadAnalysis(model: lm, artifacts: Array(found.prefix(crossCount)), tasks: Array(textTasks.prefix(crossCount)),
-                                        splits: Array(splits.prefix(crossCount)), options: options, backend: runner)
-            let matrix = try analysis.crossTaskMatrix { a, b, r in
-                standardError("  cross-task α \(found[a].task) × embedding \(found[b].task): " + String(format: "%.3f", r.accuracy))
+            let matrix = try (0..<crossCount).map { a in
+                try (0..<crossCount).map { b in try cell(analysis.crossTask(alphaOf: a, embeddingOf: b), on: a) }
             }
-            for t in 0..<crossCount { siteAccuracy[t] = matrix[t][t] }
             let report = CrossTaskReport(tasks: found.prefix(crossCount).map(\.task), accuracy: matrix.map { $0.map(\.accuracy) },
-                                         items: matrix.map { $0[0].count })
+                                         items: matrix.map { $0[0].items })
             try write(report.csv(), "cross-task.csv")
             try write(report.markdown(), "cross-task.md")
             print(report.markdown())
         }
 
-        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: runner)
         var patching = PatchingReport(k: topK)
         for t in found.indices {
-            let site = try siteAccuracy[t] ?? analysis.crossTask(alphaOf: t, embeddingOf: t)
-            let (highest, lowest) = try analysis.patching(task: t, heads: topK)
-            patching.rows.append(.init(task: found[t].task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.count))
-            standardError("  patching \(found[t].task): SITE " + String(format: "%.3f", site.accuracy)
-                          + ", top-\(topK) " + String(format: "%.3f", highest.accuracy) + ", bottom-\(topK) " + String(format: "%.3f", lowest.accuracy))
+            let site = try cell(.site, on: t), highest = try cell(.highest(topK), on: t), lowest = try cell(.lowest(topK), on: t)
+            patching.rows.append(.init(task: found[t].task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
         }
         try write(patching.csv(), "patching.csv")
         try write(patching.markdown(), "patching.md")

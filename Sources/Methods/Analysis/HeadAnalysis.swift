@@ -29,29 +29,28 @@ public struct HeadAnalysis {
         self.backend = backend
     }
 
-    /// Accuracy on task `a`'s test items with α of `a` and the task embedding of `b`.
-    public func crossTask(alphaOf a: Int, embeddingOf b: Int) throws -> TaskEvaluation {
-        try evaluate(HeadInjection.crossTask(alphaFrom: artifacts[a], embeddingFrom: artifacts[b]), on: a)
-    }
-
-    /// `matrix[a][b]`: `crossTask(alphaOf: a, embeddingOf: b)` for every pair; the diagonal is SITE itself.
-    public func crossTaskMatrix(progress: (Int, Int, TaskEvaluation) -> Void = { _, _, _ in }) throws -> [[TaskEvaluation]] {
-        try tasks.indices.map { a in
-            try tasks.indices.map { b in
-                let result = try crossTask(alphaOf: a, embeddingOf: b)
-                progress(a, b, result)
-                return result
-            }
+    /// `experiment` on task `t`'s test items.
+    /// - Throws: `HeadAnalysisError.missingArtifact` for an embedding of a task not analysed;
+    ///   what the evaluation throws.
+    public func evaluate(_ experiment: HeadExperiment, on t: Int) throws -> TaskEvaluation {
+        let artifact = artifacts[t]
+        switch experiment {
+        case .site:
+            return try evaluate(HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: artifact), on: t)
+        case .embedding(let task):
+            guard let other = artifacts.first(where: { $0.task == task }) else { throw HeadAnalysisError.missingArtifact(path: task) }
+            return try evaluate(HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: other), on: t)
+        case .highest(let k):
+            return try evaluate(HeadInjection.patching(artifact.topHeads(k), of: artifact), on: t)
+        case .lowest(let k):
+            return try evaluate(HeadInjection.patching(artifact.bottomHeads(k), of: artifact), on: t)
         }
     }
 
-    /// Task `t`'s embedding patched fully into only its `k` highest-α heads, and into only its `k`
-    /// lowest-α heads.
-    public func patching(task t: Int, heads k: Int) throws -> (highest: TaskEvaluation, lowest: TaskEvaluation) {
-        let artifact = artifacts[t]
-        let highest = try evaluate(HeadInjection.patching(artifact.topHeads(k), of: artifact), on: t)
-        let lowest = try evaluate(HeadInjection.patching(artifact.bottomHeads(k), of: artifact), on: t)
-        return (highest, lowest)
+    /// The cross-task experiment with α of task `a` and the embedding of task `b`: SITE itself
+    /// on the diagonal.
+    public func crossTask(alphaOf a: Int, embeddingOf b: Int) -> HeadExperiment {
+        a == b ? .site : .embedding(of: artifacts[b].task)
     }
 
     func evaluate(_ injection: HeadInjection, on t: Int) throws -> TaskEvaluation {

@@ -1,0 +1,90 @@
+import Foundation
+import Methods
+import Tensors
+import Testing
+import TestSupport
+@testable import Bench
+
+/// `bench heads` on SmolLM2-135M with hand-made SITE artifacts of its shapes: every evaluation is
+/// a stored cell, a rerun evaluates nothing again, and a rerun over one more task evaluates only
+/// that task's cells.
+@Suite struct HeadsResumeTests {
+    /// Writes a SITE artifact of SmolLM2's shapes (30 layers, 9 heads of 64) with seeded values
+    /// under the settings `bench heads` asks for by default.
+    func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        let logits = (0..<(30 * 9)).map { _ in Float.random(in: -3...3, using: &random) }
+        let embedding = (0..<(30 * 576)).map { _ in Float.random(in: -0.5...0.5, using: &random) }
+        try cache.save(model: "smollm2-135m", method: .site, task: task,
+                       settings: SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m"),
+                       artifact: ArtifactCache.Artifact(tensors: ["alpha_logits": Tensor(shape: [30, 9], scalars: logits),
+                                                                  "task_embedding": Tensor(shape: [30, 576], scalars: embedding)],
+                                                        facts: [:]))
+    }
+
+    func heads(_ tasks: String, root: URL) throws {
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "heads", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
+            "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+            "--artifacts", root.appendingPathComponent("artifacts").path, "--output", root.appendingPathComponent("heads").path,
+            "--tasks", tasks, "--max-items", "3", "--top-k", "2", "--cross-tasks", "2", "--batch-size", "3", "--threads", "1",
+        ]) as? HeadsCommand)
+        try command.run()
+    }
+
+    @Test func evaluationsAreStoredAndReused() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-resume")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
+        for (i, task) in ["antonym", "capitalize", "country-capital"].enumerated() { try writeArtifact(task, cache: cache, seed: UInt64(i + 1)) }
+        let folder = root.appendingPathComponent("heads/smollm2-135m")
+        let cellsURL = folder.appendingPathComponent("cells.csv")
+
+        try heads("antonym,capitalize", root: root)
+        let first = try CSVStore<HeadEvaluationCell>(url: cellsURL).rows
+        // Cross-task 2 × 2 (its diagonal is SITE), then top-2 and bottom-2 per task.
+        #expect(first.map { "\($0.task) \($0.experiment)" } == [
+            "antonym site", "antonym embedding-of:capitalize", "capitalize embedding-of:antonym", "capitalize site",
+            "antonym top-2", "antonym bottom-2", "capitalize top-2", "capitalize bottom-2",
+        ])
+        #expect(first.allSatisfy { $0.items == 3 && $0.maxItems == 3 && $0.scoring == .exactMatch && $0.correct <= 3 })
+        let settingsHash = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m").hash
+        #expect(first.allSatisfy { $0.settingsHash == settingsHash })
+        let patching = try String(contentsOf: folder.appendingPathComponent("patching.csv"), encoding: .utf8)
+        let cross = try String(contentsOf: folder.appendingPathComponent("cross-task.csv"), encoding: .utf8)
+
+        // Again: nothing evaluated, the same tables.
+        try heads("antonym,capitalize", root: root)
+        #expect(try CSVStore<HeadEvaluationCell>(url: cellsURL).rows == first)
+        #expect(try String(contentsOf: folder.appendingPathComponent("patching.csv"), encoding: .utf8) == patching)
+        #expect(try String(contentsOf: folder.appendingPathComponent("cross-task.csv"), encoding: .utf8) == cross)
+
+        // One more task: only its three cells are new (the cross-task matrix stays on the first two).
+        try heads("antonym,capitalize,country-capital", root: root)
+        let third = try CSVStore<HeadEvaluationCell>(url: cellsURL).rows
+        #expect(Array(third.prefix(first.count)) == first)
+        #expect(third.dropFirst(first.count).map { "\($0.task) \($0.experiment)" }
+                == ["country-capital site", "country-capital top-2", "country-capital bottom-2"])
+        let table = try String(contentsOf: folder.appendingPathComponent("patching.csv"), encoding: .utf8)
+        #expect(table.hasPrefix(patching) && table.split(separator: "\n").count == 4)
+    }
+
+    @Test func experimentsReadBackFromTheirText() throws {
+        let all: [HeadExperiment] = [.site, .embedding(of: "country-capital"), .highest(10), .lowest(3)]
+        #expect(all.map(\.description) == ["site", "embedding-of:country-capital", "top-10", "bottom-3"])
+        #expect(all.map { HeadExperiment($0.description) } == all)
+        for bad in ["", "Site", "top-0", "bottom-x", "embedding-of:", "top10"] { #expect(HeadExperiment(bad) == nil, "\(bad)") }
+        // A stored cell with an unknown experiment is an error naming the file and the line.
+        let root = try makeTemporaryDirectory("heads-cells")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let url = root.appendingPathComponent("cells.csv")
+        try Data((CSV.line(HeadEvaluationCell.header) + "antonym,top-zero,exact-match,3,abc,3,1,0.5,v,t\n").utf8).write(to: url)
+        do {
+            _ = try CSVStore<HeadEvaluationCell>(url: url)
+            Issue.record("a cell with experiment 'top-zero' was read")
+        } catch {
+            #expect("\(error)".contains(url.path) && "\(error)".contains("experiment"), "\(error)")
+        }
+    }
+}
