@@ -28,10 +28,10 @@ public struct SITEArtifact: Sendable {
     /// (L, H) mixing weights in (0, 1).
     public var alphas: Tensor { alphaLogits.map(sigmoidScalar) }
 
-    /// Reads the artifact in `folder` of `task` (by default the folder's name: the legacy layout).
+    /// Reads the artifact of `task` in `folder` (one of `ArtifactCache.storedFolders`).
     /// - Throws: `HeadAnalysisError` when a file is missing or unreadable, a tensor is missing,
     ///   or the shapes disagree (alpha_logits (L, H), task_embedding (L, H·Dh)).
-    public static func load(folder: URL, task: String? = nil) throws -> SITEArtifact {
+    public static func load(folder: URL, task: String) throws -> SITEArtifact {
         let jsonURL = folder.appendingPathComponent("artifact.json")
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         for url in [jsonURL, tensorsURL] where !FileManager.default.fileExists(atPath: url.path) {
@@ -63,7 +63,7 @@ public struct SITEArtifact: Sendable {
             throw HeadAnalysisError.badShape(name: "task_embedding", path: tensorsURL.path, expected: "(\(l), \(h)·Dh)", found: embedding.shape)
         }
         return SITEArtifact(
-            task: task ?? folder.lastPathComponent, alphaLogits: logits, taskEmbedding: embedding,
+            task: task, alphaLogits: logits, taskEmbedding: embedding,
             settings: SettingsText(record.settings ?? [:]), facts: record.facts ?? [:])
     }
 
