@@ -43,10 +43,10 @@ import TestSupport
 
         try heads("antonym,capitalize", root: root)
         let first = try CSVStore<HeadEvaluationCell>(url: cellsURL).rows
-        // Cross-task 2 × 2 (its diagonal is SITE), then top-2 and bottom-2 per task.
+        // Per task, its row of the 2 × 2 cross-task matrix (the diagonal is SITE), then top-2 and bottom-2.
         #expect(first.map { "\($0.task) \($0.experiment)" } == [
-            "antonym site", "antonym embedding-of:capitalize", "capitalize embedding-of:antonym", "capitalize site",
-            "antonym top-2", "antonym bottom-2", "capitalize top-2", "capitalize bottom-2",
+            "antonym site", "antonym embedding-of:capitalize", "antonym top-2", "antonym bottom-2",
+            "capitalize embedding-of:antonym", "capitalize site", "capitalize top-2", "capitalize bottom-2",
         ])
         #expect(first.allSatisfy { $0.items == 3 && $0.maxItems == 3 && $0.scoring == .exactMatch && $0.correct <= 3 })
         let settingsHash = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m").hash

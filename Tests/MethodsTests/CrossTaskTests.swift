@@ -34,5 +34,11 @@ import Testing
                                                             items: splits.test, train: splits.train, options: options)
         let none = try analysis.evaluate(HeadInjection.patching([], of: artifact), on: 0)
         #expect(none.outcomes.map(\.prediction) == zeroShot.outcomes.map(\.prediction))
+
+        // Several experiments at once (one prefill per prompt) answer as each alone.
+        let together = try analysis.evaluate([.site, .highest(3), .lowest(3)], on: 0)
+        let alone = try [HeadExperiment.site, .highest(3), .lowest(3)].map { try analysis.evaluate([$0], on: 0)[0] }
+        #expect(together.map { $0.outcomes.map(\.prediction) } == alone.map { $0.outcomes.map(\.prediction) })
+        #expect(together[0].outcomes.map(\.prediction) == expected.outcomes.map(\.prediction))
     }
 }

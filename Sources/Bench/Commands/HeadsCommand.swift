@@ -99,28 +99,44 @@ struct HeadsCommand: ParsableCommand {
         let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
 
         let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: runner)
-        // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused.
+        // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused; a task's
+        // missing ones run together, sharing each prompt's prefill.
         var cells = try CSVStore<HeadEvaluationCell>(url: folder.appendingPathComponent("cells.csv"))
-        func cell(_ experiment: HeadExperiment, on t: Int) throws -> HeadEvaluationCell {
-            let key = HeadEvaluationCell.Key(task: found[t].task, experiment: experiment, scoring: options.scoring,
-                                             maxItems: options.maxItems, settingsHash: settings.hash)
-            if let stored = cells.rows.last(where: { $0.key == key }) { return stored }
-            let clock = Date()
-            let result = try analysis.evaluate(experiment, on: t)
-            let new = HeadEvaluationCell(
-                task: key.task, experiment: experiment, scoring: key.scoring, maxItems: key.maxItems, settingsHash: key.settingsHash,
-                items: result.count, correct: result.correct, seconds: Date().timeIntervalSince(clock),
-                codeVersion: RunProvenance.codeVersion, finishedAt: RunProvenance.timestamp())
-            try cells.append(new)
-            standardError("  \(key.task), \(experiment): " + String(format: "%.3f", new.accuracy))
-            return new
+        var stored = Dictionary(cells.rows.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        func key(_ experiment: HeadExperiment, on t: Int) -> HeadEvaluationCell.Key {
+            HeadEvaluationCell.Key(task: found[t].task, experiment: experiment, scoring: options.scoring,
+                                   maxItems: options.maxItems, settingsHash: settings.hash)
+        }
+        let crossCount = min(crossTasks, found.count)
+        for t in found.indices {
+            var wanted = t < crossCount ? (0..<crossCount).map { analysis.crossTask(alphaOf: t, embeddingOf: $0) } : []
+            for experiment in [HeadExperiment.site, .highest(topK), .lowest(topK)] where !wanted.contains(experiment) {
+                wanted.append(experiment)
+            }
+            let missing = wanted.filter { stored[key($0, on: t)] == nil }
+            if missing.isEmpty { continue }
+            let results = try analysis.evaluate(missing, on: t)
+            let new = zip(missing, results).map { experiment, result in
+                let k = key(experiment, on: t)
+                return HeadEvaluationCell(
+                    task: k.task, experiment: experiment, scoring: k.scoring, maxItems: k.maxItems, settingsHash: k.settingsHash,
+                    items: result.count, correct: result.correct, seconds: result.seconds,
+                    codeVersion: RunProvenance.codeVersion, finishedAt: RunProvenance.timestamp())
+            }
+            try cells.append(contentsOf: new)
+            for cell in new {
+                stored[cell.key] = cell
+                standardError("  \(cell.task), \(cell.experiment): " + String(format: "%.3f", cell.accuracy))
+            }
+        }
+        // Every cell is stored now.
+        func cell(_ experiment: HeadExperiment, on t: Int) -> HeadEvaluationCell {
+            guard let cell = stored[key(experiment, on: t)] else { preconditionFailure("heads: no cell \(experiment) of \(found[t].task)") }
+            return cell
         }
 
-        let crossCount = min(crossTasks, found.count)
         if crossCount > 0 {
-            let matrix = try (0..<crossCount).map { a in
-                try (0..<crossCount).map { b in try cell(analysis.crossTask(alphaOf: a, embeddingOf: b), on: a) }
-            }
+            let matrix = (0..<crossCount).map { a in (0..<crossCount).map { b in cell(analysis.crossTask(alphaOf: a, embeddingOf: b), on: a) } }
             let report = CrossTaskReport(tasks: found.prefix(crossCount).map(\.task), accuracy: matrix.map { $0.map(\.accuracy) },
                                          items: matrix.map { $0[0].items })
             try write(report.csv(), "cross-task.csv")
@@ -130,7 +146,7 @@ struct HeadsCommand: ParsableCommand {
 
         var patching = PatchingReport(k: topK)
         for t in found.indices {
-            let site = try cell(.site, on: t), highest = try cell(.highest(topK), on: t), lowest = try cell(.lowest(topK), on: t)
+            let site = cell(.site, on: t), highest = cell(.highest(topK), on: t), lowest = cell(.lowest(topK), on: t)
             patching.rows.append(.init(task: found[t].task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
         }
         try write(patching.csv(), "patching.csv")

@@ -17,7 +17,7 @@ struct HeadEvaluationCell: Codable, Equatable, Sendable, CSVRow {
     var settingsHash: String
     var items: Int
     var correct: Int
-    /// Wall seconds of the evaluation.
+    /// Wall seconds of the evaluation (its share of a prefill it shared with the task's other cells).
     var seconds: Double
     var codeVersion: String
     var finishedAt: String

@@ -33,17 +33,33 @@ public struct HeadAnalysis {
     /// - Throws: `HeadAnalysisError.missingArtifact` for an embedding of a task not analysed;
     ///   what the evaluation throws.
     public func evaluate(_ experiment: HeadExperiment, on t: Int) throws -> TaskEvaluation {
+        try evaluate([experiment], on: t)[0]
+    }
+
+    /// Several experiments on task `t`'s test items, one result each, in order: they answer the
+    /// same prompts and differ only at the last token, so under exact match each prompt is
+    /// prefilled once for all of them (`Evaluator.evaluate(_:task:items:train:options:journals:)`);
+    /// each result equals evaluating its experiment alone.
+    /// - Throws: as `evaluate(_:on:)`.
+    public func evaluate(_ experiments: [HeadExperiment], on t: Int) throws -> [TaskEvaluation] {
+        let injections = try experiments.map { try injection($0, on: t) }
+        return try Evaluator(model: model, backend: backend)
+            .evaluate(injections, task: tasks[t], items: splits[t].test, train: splits[t].train, options: options)
+    }
+
+    /// What `experiment` mixes into task `t`'s heads.
+    private func injection(_ experiment: HeadExperiment, on t: Int) throws -> HeadInjection {
         let artifact = artifacts[t]
         switch experiment {
         case .site:
-            return try evaluate(HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: artifact), on: t)
+            return HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: artifact)
         case .embedding(let task):
             guard let other = artifacts.first(where: { $0.task == task }) else { throw HeadAnalysisError.missingArtifact(path: task) }
-            return try evaluate(HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: other), on: t)
+            return HeadInjection.crossTask(alphaFrom: artifact, embeddingFrom: other)
         case .highest(let k):
-            return try evaluate(HeadInjection.patching(artifact.topHeads(k), of: artifact), on: t)
+            return HeadInjection.patching(artifact.topHeads(k), of: artifact)
         case .lowest(let k):
-            return try evaluate(HeadInjection.patching(artifact.bottomHeads(k), of: artifact), on: t)
+            return HeadInjection.patching(artifact.bottomHeads(k), of: artifact)
         }
     }
 
