@@ -32,7 +32,8 @@ import Testing
         // Patching no head at all (α = 0 everywhere) answers like the plain zero-shot model.
         let zeroShot = try Evaluator(model: model).evaluate(PromptOnlyMethod.zeroShot.prepare(ctx, cache: nil), task: ctx.task,
                                                             items: splits.test, train: splits.train, options: options)
-        let none = try analysis.evaluate(HeadInjection.patching([], of: artifact), on: 0)
+        let none = try Evaluator(model: model).evaluate(HeadInjection.patching([], of: artifact), task: ctx.task,
+                                                        items: splits.test, train: splits.train, options: options)
         #expect(none.outcomes.map(\.prediction) == zeroShot.outcomes.map(\.prediction))
 
         // Several experiments at once (one prefill per prompt) answer as each alone.

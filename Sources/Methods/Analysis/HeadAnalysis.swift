@@ -68,8 +68,4 @@ public struct HeadAnalysis {
     public func crossTask(alphaOf a: Int, embeddingOf b: Int) -> HeadExperiment {
         a == b ? .site : .embedding(of: artifacts[b].task)
     }
-
-    func evaluate(_ injection: HeadInjection, on t: Int) throws -> TaskEvaluation {
-        try Evaluator(model: model, backend: backend).evaluate(injection, task: tasks[t], items: splits[t].test, train: splits[t].train, options: options)
-    }
 }

@@ -77,7 +77,8 @@ public struct SITEArtifact: Sendable {
     public static func loadAll(from cache: ArtifactCache, model: String, settings: SettingsText,
                                tasks: [String]? = nil) throws -> [SITEArtifact] {
         let siteFolder = cache.root.appendingPathComponent(model).appendingPathComponent(MethodName.site.description)
-        let names = tasks ?? Self.tasks(in: cache, model: model).sorted()
+        // Every task folder when none are named: one without an artifact is passed over below.
+        let names = tasks ?? ((try? FileManager.default.contentsOfDirectory(atPath: siteFolder.path)) ?? []).sorted()
         var chosen = [(task: String, folder: URL)]()
         var stored = [SettingsText: [String]]()
         for task in names {
