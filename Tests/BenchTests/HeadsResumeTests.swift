@@ -70,6 +70,36 @@ import TestSupport
         #expect(table.hasPrefix(patching) && table.split(separator: "\n").count == 4)
     }
 
+    /// `--prepare` on a machine without artifacts trains the asked task's SITE artifact under the
+    /// settings the analysis reads, analyses it, and trains nothing when run again.
+    @Test func prepareTrainsMissingArtifactsOnce() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-prepare")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func heads() throws {
+            let command = try #require(try BenchCommand.parseAsRoot([
+                "heads", "--prepare", "--no-evaluation", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
+                "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+                "--artifacts", root.appendingPathComponent("artifacts").path, "--output", root.appendingPathComponent("heads").path,
+                "--tasks", "antonym", "--top-k", "2", "--threads", "1",
+            ]) as? HeadsCommand)
+            try command.run()
+        }
+        try heads()
+        let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
+        let settings = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m")
+        let artifact = try #require(try SITEArtifact.loadAll(from: cache, model: "smollm2-135m", settings: settings).first)
+        #expect(artifact.task == "antonym" && artifact.alphaLogits.shape == [30, 9] && artifact.taskEmbedding.shape == [30, 576])
+        #expect(artifact.alphas.scalars.allSatisfy { $0 > 0 && $0 < 1 } && artifact.alphaLogits.scalars.contains { $0 != 0 })
+        let tensors = cache.folder(model: "smollm2-135m", method: .site, task: "antonym", settings: settings)
+            .appendingPathComponent("artifact.safetensors")
+        let written = try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("heads/smollm2-135m/top2-overlap.csv").path))
+
+        try heads()
+        #expect(try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date == written)
+    }
+
     @Test func experimentsReadBackFromTheirText() throws {
         let all: [HeadExperiment] = [.site, .embedding(of: "country-capital"), .highest(10), .lowest(3)]
         #expect(all.map(\.description) == ["site", "embedding-of:country-capital", "top-10", "bottom-3"])

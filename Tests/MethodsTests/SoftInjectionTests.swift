@@ -104,4 +104,30 @@ import TestSupport
         let other = try SoftInjectionMethod(settings: smallSITESettings(steps: 3)).prepare(ctx, cache: cache)
         #expect(!other.preparation.fromCache)
     }
+
+    /// `prepareMissing` trains only the tasks the cache lacks, in groups of the given size, stores
+    /// what `prepareJointly` gives for them, and trains nothing on a second call.
+    @Test func prepareMissingTrainsOnlyWhatTheCacheLacks() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tvb-missing-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root)
+        let method = SoftInjectionMethod(settings: smallSITESettings(steps: 2))
+        let contexts = try [SyntheticTasks.reverse, SyntheticTasks.upper, SyntheticTasks.first].map { try SyntheticTasks.context($0) }
+        _ = try method.prepare(contexts[1], cache: cache)
+
+        var groups = [[String]]()
+        let prepared = try method.prepareMissing(contexts, cache: cache, groupSize: 1) { groups.append($0) }
+        #expect(prepared == ["reverse", "first-letter"])
+        #expect(groups == [["reverse"], ["first-letter"]])
+        for context in contexts {
+            let stored = try #require(try method.prepare(context, cache: cache) as? SoftInjectionMethod.Prepared)
+            #expect(stored.preparation.fromCache, "\(context.task.name) was stored")
+            let alone = try method.prepareJointly([context], cache: nil)[0]
+            #expect(stored.alphaLogits == alone.alphaLogits && stored.embedding == alone.embedding, "\(context.task.name)")
+        }
+
+        groups = []
+        #expect(try method.prepareMissing(contexts, cache: cache, groupSize: 2) { groups.append($0) }.isEmpty)
+        #expect(groups.isEmpty)
+    }
 }

@@ -17,7 +17,9 @@ struct HeadsCommand: ParsableCommand {
             (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
             embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
             embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads). Each evaluation is stored \
-            in cells.csv as it finishes, so a stopped or widened analysis evaluates only what it lacks.
+            in cells.csv as it finishes, so a stopped or widened analysis evaluates only what it lacks. \
+            --prepare first trains the SITE artifacts the tasks lack (as `bench run --methods site` would, \
+            --joint-tasks at a time), so the analysis runs on a machine that has the result rows but no artifacts.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -28,8 +30,11 @@ struct HeadsCommand: ParsableCommand {
     /// method settings do not apply here.
     @OptionGroup var sweep: SweepOptions
 
-    @Option(help: "Comma-separated tasks (default: every task with a SITE artifact).")
+    @Option(help: "Comma-separated tasks, or all (default: every task with a SITE artifact; with --prepare, all).")
     var tasks: CommaList?
+
+    @Flag(help: "Prepare the SITE artifacts the tasks lack before analysing (stored artifacts are reused).")
+    var prepare = false
 
     @Option(help: "Folder the analysis is written under (a subfolder per model).")
     var output: String = "results/heads"
@@ -57,9 +62,34 @@ struct HeadsCommand: ParsableCommand {
         let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
         let settings = SoftInjectionMethod().artifactSettings(seed: try sweep.seedList()[0], model: lm.name)
             .merging(backend.settings(compute: sweep.compute))
-        let found = try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: tasks?.items)
+        let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
+        let registry = TaskRegistry.site57
+        // The backend starts only when something runs the model (the heatmaps read the artifacts alone).
+        var started: (any ModelBackend)?
+        func runner() throws -> any ModelBackend {
+            if let started { return started }
+            let made = try backend.resolved(model: lm, location: location)
+            started = made
+            return made
+        }
+        var asked = tasks.map { $0.isAll ? TaskRegistry.site57Names : $0.items }
+        if prepare {
+            let names = asked ?? TaskRegistry.site57Names
+            let seed = try sweep.seedList()[0]
+            let contexts = try names.map { name -> MethodContext in
+                let task = try registry.task(named: name)
+                let splits = try task.loadSplits(from: data)
+                return MethodContext(model: lm, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: try runner())
+            }
+            let prepared = try SoftInjectionMethod().prepareMissing(contexts, cache: cache, groupSize: sweep.jointTasks) {
+                standardError("preparing SITE on \($0.joined(separator: ", "))")
+            }
+            standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")
+            asked = names
+        }
+        let found = try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: asked)
         let otherSettingsOnly = SITEArtifact.tasks(in: cache, model: lm.name).subtracting(found.map(\.task)).sorted()
-        if tasks == nil && !otherSettingsOnly.isEmpty {
+        if asked == nil && !otherSettingsOnly.isEmpty {
             standardError("left out: \(otherSettingsOnly.count) task(s) with SITE artifacts of other settings only (\(otherSettingsOnly.joined(separator: ", ")))")
         }
         if topK > found[0].layerCount * found[0].headCount {
@@ -89,16 +119,12 @@ struct HeadsCommand: ParsableCommand {
         try write(overlap.markdown(), "top\(topK)-overlap.md")
         print(overlap.markdown())
         if noEvaluation { return }
-        // The worker starts only for the evaluations (the heatmaps read the artifacts alone).
-        let runner = try backend.resolved(model: lm, location: location)
 
-        let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        let registry = TaskRegistry.site57
         let textTasks = try found.map { try registry.task(named: $0.task) }
         let splits = try textTasks.map { try $0.loadSplits(from: data) }
         let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
 
-        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: runner)
+        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: try runner())
         // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused; a task's
         // missing ones run together, sharing each prompt's prefill.
         var cells = try CSVStore<HeadEvaluationCell>(url: folder.appendingPathComponent("cells.csv"))
