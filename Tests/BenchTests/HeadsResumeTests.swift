@@ -11,12 +11,12 @@ import TestSupport
 @Suite struct HeadsResumeTests {
     /// Writes a SITE artifact of SmolLM2's shapes (30 layers, 9 heads of 64) with seeded values
     /// under the settings `bench heads` asks for by default.
-    func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64) throws {
+    func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64, artifactSeed: UInt64 = 0) throws {
         var random = SeededGenerator(seed: seed)
         let logits = (0..<(30 * 9)).map { _ in Float.random(in: -3...3, using: &random) }
         let embedding = (0..<(30 * 576)).map { _ in Float.random(in: -0.5...0.5, using: &random) }
         try cache.save(model: "smollm2-135m", method: .site, task: task,
-                       settings: SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m"),
+                       settings: SoftInjectionMethod().artifactSettings(seed: artifactSeed, model: "smollm2-135m"),
                        artifact: ArtifactCache.Artifact(tensors: ["alpha_logits": Tensor(shape: [30, 9], scalars: logits),
                                                                   "task_embedding": Tensor(shape: [30, 576], scalars: embedding)],
                                                         facts: [:]))
@@ -98,6 +98,38 @@ import TestSupport
 
         try heads()
         #expect(try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date == written)
+    }
+
+    /// An analysis of other settings (here seed 1) writes its tables in a folder of its own and
+    /// leaves the default tables as they were.
+    @Test func otherSettingsKeepTheirOwnTables() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-settings")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
+        for (i, task) in ["antonym", "capitalize"].enumerated() {
+            try writeArtifact(task, cache: cache, seed: UInt64(i + 1))
+            try writeArtifact(task, cache: cache, seed: UInt64(i + 7), artifactSeed: 1)
+        }
+        func heads(seed: String) throws {
+            let command = try #require(try BenchCommand.parseAsRoot([
+                "heads", "--no-evaluation", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
+                "--artifacts", root.appendingPathComponent("artifacts").path, "--output", root.appendingPathComponent("heads").path,
+                "--seed", seed, "--top-k", "2", "--threads", "1",
+            ]) as? HeadsCommand)
+            try command.run()
+        }
+        let folder = root.appendingPathComponent("heads/smollm2-135m")
+        try heads(seed: "0")
+        let defaultTable = try String(contentsOf: folder.appendingPathComponent("top2-overlap.csv"), encoding: .utf8)
+        try heads(seed: "1")
+        let hash = SoftInjectionMethod().artifactSettings(seed: 1, model: "smollm2-135m").hash
+        let own = folder.appendingPathComponent(String(hash.prefix(16)))
+        #expect(FileManager.default.fileExists(atPath: own.appendingPathComponent("top2-overlap.csv").path))
+        #expect(try String(contentsOf: folder.appendingPathComponent("top2-overlap.csv"), encoding: .utf8) == defaultTable)
+        let heatmap = "alpha-antonym.svg"
+        #expect(try Data(contentsOf: own.appendingPathComponent(heatmap)) != Data(contentsOf: folder.appendingPathComponent(heatmap)),
+                "seed 1's heatmap shows its own α")
     }
 
     @Test func experimentsReadBackFromTheirText() throws {

@@ -13,7 +13,8 @@ struct HeadsCommand: ParsableCommand {
             Reads the SITE artifacts of --seed (one seed) and --compute (or the torch backend's options) with the \
             method's default settings from results/artifacts/<model>/site/<task> (written by `bench run --methods site`), \
             and writes under \
-            results/heads/<model>/: alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
+            results/heads/<model>/ (under a subfolder named by the settings hash for any settings but the \
+            default seed 0 in float32): alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
             (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
             embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
             embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads). Each evaluation is stored \
@@ -95,7 +96,8 @@ struct HeadsCommand: ParsableCommand {
         if topK > found[0].layerCount * found[0].headCount {
             throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")
         }
-        let folder = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent(lm.name)
+        let modelFolder = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent(lm.name)
+        let folder = Self.tablesFolder(modelFolder, settings: settings, model: lm.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func write(_ text: String, _ name: String) throws {
             try Data(text.utf8).write(to: folder.appendingPathComponent(name))
@@ -127,7 +129,7 @@ struct HeadsCommand: ParsableCommand {
         let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: try runner())
         // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused; a task's
         // missing ones run together, sharing each prompt's prefill.
-        var cells = try CSVStore<HeadEvaluationCell>(url: folder.appendingPathComponent("cells.csv"))
+        var cells = try CSVStore<HeadEvaluationCell>(url: modelFolder.appendingPathComponent("cells.csv"))
         var stored = Dictionary(cells.rows.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         func key(_ experiment: HeadExperiment, on t: Int) -> HeadEvaluationCell.Key {
             HeadEvaluationCell.Key(task: found[t].task, experiment: experiment, scoring: options.scoring,
@@ -178,6 +180,15 @@ struct HeadsCommand: ParsableCommand {
         try write(patching.csv(), "patching.csv")
         try write(patching.markdown(), "patching.md")
         print(patching.markdown())
+    }
+
+    /// Where the heatmaps and tables of artifacts of `settings` go: `modelFolder` itself for SITE's
+    /// default settings on the native engine in float32 with seed 0, else its subfolder named by the
+    /// first 16 hex digits of the settings hash, so that a bfloat16 or another seed's analysis
+    /// replaces none of the default tables. `cells.csv` stays in `modelFolder` (its rows carry the hash).
+    static func tablesFolder(_ modelFolder: URL, settings: SettingsText, model: String) -> URL {
+        if settings == SoftInjectionMethod().artifactSettings(seed: 0, model: model) { return modelFolder }
+        return modelFolder.appendingPathComponent(String(settings.hash.prefix(16)))
     }
 
     /// The task heatmaps (`alpha-<task>.svg`) in `folder` of tasks not in `tasks`: left from an
