@@ -103,6 +103,38 @@ import TestSupport
         #expect(try run([SharedPaths.repositoryRoot.path, output.path]) == 0)
         #expect(try String(contentsOf: file, encoding: .utf8).contains("let buildCodeVersion = \"\(RunProvenance.codeVersion)\""))
         #expect(try run([outside.path]) == 2, "a usage error, not a file written somewhere")
+
+        // A checkout of its own: rows appended under results/ leave the version clean, a changed
+        // source file makes it "-dirty".
+        let repo = try makeTemporaryDirectory("build-version-repo")
+        defer { try? FileManager.default.removeItem(at: repo) }
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", repo.path, "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "git \(arguments)")
+        }
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("results"), withIntermediateDirectories: true)
+        try Data("a\n".utf8).write(to: repo.appendingPathComponent("code.swift"))
+        try Data("row\n".utf8).write(to: repo.appendingPathComponent("results/runs.csv"))
+        try git("init", "-q")
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "c")
+        func version() throws -> String {
+            #expect(try run([repo.path, output.path]) == 0)
+            let text = try String(contentsOf: file, encoding: .utf8)
+            return String(text.split(separator: "\"")[1])
+        }
+        let clean = try version()
+        #expect(clean.count >= 7 && !clean.hasSuffix("-dirty") && clean != "unknown", "\(clean)")
+        try Data("row\nrow\n".utf8).write(to: repo.appendingPathComponent("results/runs.csv"))
+        #expect(try version() == clean)
+        try Data("b\n".utf8).write(to: repo.appendingPathComponent("code.swift"))
+        #expect(try version() == clean + "-dirty")
     }
 
     @Test func dataVersionComesFromTheManifestElseTheFile() throws {
