@@ -121,6 +121,8 @@ import Testing
         #expect(measurement.size == 64)
         #expect(measurement.seconds > 0 && measurement.seconds < 1)
         #expect(measurement.gflops.isFinite)
+        let bfloat16 = SGEMMMeasurement.measureBFloat16(size: 64, repeats: 2)
+        #expect(bfloat16.size == 64 && bfloat16.seconds > 0 && bfloat16.seconds < 1 && bfloat16.gflops.isFinite)
     }
 
     @Test(arguments: [(0, "0 B"), (999, "999 B"), (1_500, "1.5 kB"), (98_362_432, "98.4 MB"), (2_530_000_000, "2.53 GB")]

@@ -7,7 +7,7 @@ import Tensors
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Report the OpenBLAS core, threads, CPU features, models present, and measured SGEMM speed.")
+        abstract: "Report the OpenBLAS core, threads, CPU features, models present, and measured SGEMM and bfloat16 product speed.")
 
     @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var location: ModelsDirectoryOptions
@@ -79,6 +79,14 @@ struct DoctorCommand: ParsableCommand {
         }
         let large = SGEMMMeasurement.measure(size: 1024, repeats: 3)
         print("  1024^3 with \(core): \(rate(large.gflops))")
+
+        // Whether --compute bfloat16 pays here: its kernel against SGEMM on the same product. Some
+        // CPUs with AVX512_BF16 issue vdpbf16ps at half the rate of float32 FMAs.
+        print("bfloat16 products (--compute bfloat16, \(BFloat16Kernel.current.rawValue) kernel, best of 3)")
+        let bfloat16 = SGEMMMeasurement.measureBFloat16(size: 1024, repeats: 3)
+        let ratio = bfloat16.gflops / large.gflops
+        print("  1024^3: \(rate(bfloat16.gflops)), " + String(format: "%.2fx", ratio) + " float32's SGEMM: "
+              + (ratio < 1 ? "bfloat16 prefill is slower than float32 on this CPU" : "bfloat16 prefill can be faster than float32"))
     }
 
     private func rate(_ gflops: Double) -> String { String(format: "%.1f GFLOP/s", gflops) }

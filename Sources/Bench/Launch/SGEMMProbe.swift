@@ -27,4 +27,29 @@ struct SGEMMMeasurement: Equatable {
         }
         return SGEMMMeasurement(size: size, seconds: best)
     }
+
+    /// Times the same product as `measure` through `--compute bfloat16`'s path (A rounded to
+    /// bfloat16 per call, B packed into bfloat16 panels once, float32 sums) on this CPU's kernel.
+    /// - Precondition: `size >= 1`, `repeats >= 1`.
+    static func measureBFloat16(size: Int, repeats: Int) -> SGEMMMeasurement {
+        precondition(size >= 1 && repeats >= 1, "size \(size) and repeats \(repeats) must be positive")
+        let count = size * size
+        let a: [Float] = (0..<count).map { i in Float((i * 7 + 3) % 101) / 101 - 0.5 }
+        let b: [Float] = (0..<count).map { i in Float((i * 13 + 5) % 97) / 97 - 0.5 }
+        let weight = WeightMatrix(Tensor(shape: [size, size], scalars: b)).withBFloat16Panels()
+        var c = [Float](repeating: 0, count: count)
+        var best = Double.infinity
+        for run in 0...repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            c.withUnsafeMutableBufferPointer { cp in
+                a.withUnsafeBufferPointer { ap in
+                    guard let cBase = cp.baseAddress, let aBase = ap.baseAddress else { return }
+                    weightLinearForward(cBase, aBase, weight, rows: size)
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { best = min(best, seconds) }
+        }
+        return SGEMMMeasurement(size: size, seconds: best)
+    }
 }
