@@ -64,7 +64,6 @@ struct HeadsCommand: ParsableCommand {
         let settings = SoftInjectionMethod().artifactSettings(seed: try sweep.seedList()[0], model: lm.name)
             .merging(backend.settings(compute: sweep.compute))
         let data = DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd)
-        let registry = TaskRegistry.site57
         // The backend starts only when something runs the model (the heatmaps read the artifacts alone).
         var started: (any ModelBackend)?
         func runner() throws -> any ModelBackend {
@@ -76,16 +75,7 @@ struct HeadsCommand: ParsableCommand {
         var asked = tasks.map { $0.isAll ? TaskRegistry.site57Names : $0.items }
         if prepare {
             let names = asked ?? TaskRegistry.site57Names
-            let seed = try sweep.seedList()[0]
-            let contexts = try names.map { name -> MethodContext in
-                let task = try registry.task(named: name)
-                let splits = try task.loadSplits(from: data)
-                return MethodContext(model: lm, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: try runner())
-            }
-            let prepared = try SoftInjectionMethod().prepareMissing(contexts, cache: cache, groupSize: sweep.jointTasks) {
-                standardError("preparing SITE on \($0.joined(separator: ", "))")
-            }
-            standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")
+            try prepareArtifacts(names, model: lm, backend: try runner(), data: data, cache: cache)
             asked = names
         }
         let found = try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: asked)
@@ -122,7 +112,7 @@ struct HeadsCommand: ParsableCommand {
         print(overlap.markdown())
         if noEvaluation { return }
 
-        let textTasks = try found.map { try registry.task(named: $0.task) }
+        let textTasks = try found.map { try TaskRegistry.site57.task(named: $0.task) }
         let splits = try textTasks.map { try $0.loadSplits(from: data) }
         let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
 
@@ -180,6 +170,22 @@ struct HeadsCommand: ParsableCommand {
         try write(patching.csv(), "patching.csv")
         try write(patching.markdown(), "patching.md")
         print(patching.markdown())
+    }
+
+    /// Trains into `cache` the SITE artifacts (default settings, this seed) that the tasks `names` lack.
+    private func prepareArtifacts(
+        _ names: [String], model lm: LanguageModel, backend: any ModelBackend, data: DataDirectory, cache: ArtifactCache
+    ) throws {
+        let seed = try sweep.seedList()[0]
+        let contexts = try names.map { name -> MethodContext in
+            let task = try TaskRegistry.site57.task(named: name)
+            let splits = try task.loadSplits(from: data)
+            return MethodContext(model: lm, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: backend)
+        }
+        let prepared = try SoftInjectionMethod().prepareMissing(contexts, cache: cache, groupSize: sweep.jointTasks) {
+            standardError("preparing SITE on \($0.joined(separator: ", "))")
+        }
+        standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")
     }
 
     /// Where the heatmaps and tables of artifacts of `settings` go: `modelFolder` itself for SITE's
