@@ -3,8 +3,8 @@ import PackagePlugin
 
 /// Runs `scripts/build-version` before every build of the target that uses it: it writes
 /// `BuildVersion.swift` (`let buildCodeVersion = "<git describe --always>"`, "-dirty" added when
-/// a tracked file outside results/ has changed, "unknown" outside a git checkout), so a result row names the code the binary was built from, not
-/// whatever checkout the binary happens to run in. The script is a file of its own so the tests
+/// a tracked file outside results/ has changed, "unknown" outside a git checkout), so a result
+/// row names the code the binary was built from, not whatever checkout the binary happens to run in. The script is a file of its own so the tests
 /// can run it.
 @main
 struct BuildVersion: BuildToolPlugin {
