@@ -1,5 +1,7 @@
 import Foundation
 import Methods
+import Models
+import Tasks
 import Tensors
 import Testing
 import TestSupport
@@ -70,22 +72,61 @@ import TestSupport
         #expect(table.hasPrefix(patching) && table.split(separator: "\n").count == 4)
     }
 
+    /// Cells are evaluated for the tasks at hand; the cross-task rows wait until every task of the
+    /// matrix has its artifact, and then only they and the new task's cells run.
+    @Test func crossTaskRowsWaitForEveryTaskOfTheMatrix() throws {
+        let file = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-cells")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
+        for (i, task) in ["antonym", "capitalize"].enumerated() { try writeArtifact(task, cache: cache, seed: UInt64(i + 1)) }
+        let settings = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m")
+        let artifacts = try SITEArtifact.loadAll(from: cache, model: "smollm2-135m", settings: settings, tasks: ["antonym", "capitalize"])
+        let lm = try LanguageModel.load(.ggufFile(file), name: "smollm2-135m")
+        let url = root.appendingPathComponent("cells.csv")
+        var cells = try HeadCells(url: url, model: lm, backend: NativeBackend(model: lm),
+                                  data: DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets")),
+                                  options: EvaluationOptions(maxItems: 2, batchSize: 2), settingsHash: settings.hash, topK: 2)
+        let matrix = ["antonym", "capitalize"]
+        try cells.evaluateMissing([artifacts[0]], crossTasks: matrix)
+        #expect(try CSVStore<HeadEvaluationCell>(url: url).rows.map { "\($0.task) \($0.experiment)" }
+                == ["antonym site", "antonym top-2", "antonym bottom-2"])
+        try cells.evaluateMissing(artifacts, crossTasks: matrix)
+        let rows = try CSVStore<HeadEvaluationCell>(url: url).rows
+        #expect(rows.dropFirst(3).map { "\($0.task) \($0.experiment)" } == [
+            "antonym embedding-of:capitalize",
+            "capitalize embedding-of:antonym", "capitalize site", "capitalize top-2", "capitalize bottom-2",
+        ])
+        #expect(rows.allSatisfy { $0.items == 2 && $0.maxItems == 2 && $0.settingsHash == settings.hash })
+        // A fresh reader of the same file has every cell and evaluates nothing.
+        var again = try HeadCells(url: url, model: lm, backend: NativeBackend(model: lm),
+                                  data: DataDirectory(root: SharedPaths.shared.appendingPathComponent("datasets")),
+                                  options: EvaluationOptions(maxItems: 2, batchSize: 2), settingsHash: settings.hash, topK: 2)
+        try again.evaluateMissing(artifacts, crossTasks: matrix)
+        #expect(try CSVStore<HeadEvaluationCell>(url: url).rows == rows)
+        #expect(again.cell(HeadExperiment.crossTask(alphaOf: "capitalize", embeddingOf: "antonym"), task: "capitalize") == rows[4])
+    }
+
     /// `--prepare` on a machine without artifacts trains the asked task's SITE artifact under the
-    /// settings the analysis reads, analyses it, and trains nothing when run again.
+    /// settings the analysis reads, evaluates its cells as soon as it is stored, and trains and
+    /// evaluates nothing when run again.
     @Test func prepareTrainsMissingArtifactsOnce() throws {
         _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
         let root = try makeTemporaryDirectory("heads-prepare")
         defer { try? FileManager.default.removeItem(at: root) }
         func heads() throws {
             let command = try #require(try BenchCommand.parseAsRoot([
-                "heads", "--prepare", "--no-evaluation", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
+                "heads", "--prepare", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
                 "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
                 "--artifacts", root.appendingPathComponent("artifacts").path, "--output", root.appendingPathComponent("heads").path,
-                "--tasks", "antonym", "--top-k", "2", "--threads", "1",
+                "--tasks", "antonym", "--top-k", "2", "--max-items", "2", "--batch-size", "2", "--threads", "1",
             ]) as? HeadsCommand)
             try command.run()
         }
         try heads()
+        let cellsURL = root.appendingPathComponent("heads/smollm2-135m/cells.csv")
+        let cells = try CSVStore<HeadEvaluationCell>(url: cellsURL).rows
+        #expect(cells.map { "\($0.task) \($0.experiment)" } == ["antonym site", "antonym top-2", "antonym bottom-2"])
         let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
         let settings = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m")
         let artifact = try #require(try SITEArtifact.loadAll(from: cache, model: "smollm2-135m", settings: settings).first)
@@ -98,6 +139,7 @@ import TestSupport
 
         try heads()
         #expect(try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date == written)
+        #expect(try CSVStore<HeadEvaluationCell>(url: cellsURL).rows == cells)
     }
 
     /// An analysis of other settings (here seed 1) writes its tables in a folder of its own and

@@ -34,4 +34,32 @@ import Testing
         #expect(try cache.load(model: "smollm2-135m", method: method.name, task: "antonym",
                                settings: method.artifactSettings(seed: 1, model: "smollm2-135m")) == nil)
     }
+
+    /// `contains` answers from the JSON record alone: true for the stored settings (even when the
+    /// tensors file is damaged, which `load` then reports), false for others or an empty cache,
+    /// and a clear error for a record without a settings hash.
+    @Test func containsReadsTheRecordOnly() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-contains-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root)
+        let method = FunctionVectorMethod()
+        let seed0 = method.artifactSettings(seed: 0, model: "smollm2-135m"), seed1 = method.artifactSettings(seed: 1, model: "smollm2-135m")
+        #expect(try !cache.contains(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0))
+        try cache.save(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0,
+                       artifact: ArtifactCache.Artifact(tensors: ["function_vector": Tensor(shape: [2], scalars: [1, 2])], facts: [:]))
+        #expect(try cache.contains(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0))
+        #expect(try !cache.contains(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed1))
+        #expect(try !cache.contains(model: "smollm2-135m", method: .functionVectors, task: "synonym", settings: seed0))
+
+        let folder = cache.folder(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0)
+        try Data("not safetensors".utf8).write(to: folder.appendingPathComponent("artifact.safetensors"))
+        #expect(try cache.contains(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0))
+        #expect(throws: MethodError.self) { try cache.load(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0) }
+
+        try Data("{\"model\": \"smollm2-135m\"}".utf8).write(to: folder.appendingPathComponent("artifact.json"))
+        let error = #expect(throws: MethodError.self) {
+            try cache.contains(model: "smollm2-135m", method: .functionVectors, task: "antonym", settings: seed0)
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(folder.appendingPathComponent("artifact.json").path))
+    }
 }

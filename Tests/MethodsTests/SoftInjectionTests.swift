@@ -116,9 +116,16 @@ import TestSupport
         _ = try method.prepare(contexts[1], cache: cache)
 
         var groups = [[String]]()
-        let prepared = try method.prepareMissing(contexts, cache: cache, groupSize: 1) { groups.append($0) }
+        var storedWhenFinished = [[String]]()
+        let prepared = try method.prepareMissing(contexts, cache: cache, groupSize: 1, starting: { groups.append($0) }, finished: { _ in
+            storedWhenFinished.append(try contexts.map(\.task.name).filter {
+                try cache.contains(model: contexts[0].model.name, method: .site, task: $0, settings: method.artifactSettings(contexts[0]))
+            })
+        })
         #expect(prepared == ["reverse", "first-letter"])
         #expect(groups == [["reverse"], ["first-letter"]])
+        // Each group is stored before `finished` hears of it, and the next is not yet.
+        #expect(storedWhenFinished == [["reverse", "upper"], ["reverse", "upper", "first-letter"]])
         for context in contexts {
             let stored = try #require(try method.prepare(context, cache: cache) as? SoftInjectionMethod.Prepared)
             #expect(stored.preparation.fromCache, "\(context.task.name) was stored")

@@ -72,10 +72,30 @@ struct HeadsCommand: ParsableCommand {
             started = made
             return made
         }
+        let heads = lm.decoder.configuration.layerCount * lm.decoder.configuration.attentionHeads
+        if topK > heads { throw ValidationError("--top-k \(topK) exceeds the model's \(heads) heads") }
+        let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
+        let modelFolder = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent(lm.name)
+        var cells: HeadCells?
+        func evaluator() throws -> HeadCells {
+            if let cells { return cells }
+            return try HeadCells(url: modelFolder.appendingPathComponent("cells.csv"), model: lm, backend: try runner(), data: data,
+                                 options: options, settingsHash: settings.hash, topK: topK)
+        }
+
         var asked = tasks.map { $0.isAll ? TaskRegistry.site57Names : $0.items }
         if prepare {
             let names = asked ?? TaskRegistry.site57Names
-            try prepareArtifacts(names, model: lm, backend: try runner(), data: data, cache: cache)
+            // Each group's cells are evaluated and stored as soon as its artifacts are, so that a
+            // long preparation that stops keeps the cells of every group it finished.
+            try prepareArtifacts(names, model: lm, backend: try runner(), data: data, cache: cache) { _ in
+                if noEvaluation { return }
+                let present = try names.filter { try cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
+                var evaluation = try evaluator()
+                try evaluation.evaluateMissing(try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: present),
+                                               crossTasks: Array(names.prefix(crossTasks)))
+                cells = evaluation
+            }
             asked = names
         }
         let found = try SITEArtifact.loadAll(from: cache, model: lm.name, settings: settings, tasks: asked)
@@ -83,10 +103,6 @@ struct HeadsCommand: ParsableCommand {
         if asked == nil && !otherSettingsOnly.isEmpty {
             standardError("left out: \(otherSettingsOnly.count) task(s) with SITE artifacts of other settings only (\(otherSettingsOnly.joined(separator: ", ")))")
         }
-        if topK > found[0].layerCount * found[0].headCount {
-            throw ValidationError("--top-k \(topK) exceeds the model's \(found[0].layerCount * found[0].headCount) heads")
-        }
-        let modelFolder = URL(fileURLWithPath: output, relativeTo: cwd).appendingPathComponent(lm.name)
         let folder = Self.tablesFolder(modelFolder, settings: settings, model: lm.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func write(_ text: String, _ name: String) throws {
@@ -112,60 +128,28 @@ struct HeadsCommand: ParsableCommand {
         print(overlap.markdown())
         if noEvaluation { return }
 
-        let textTasks = try found.map { try TaskRegistry.site57.task(named: $0.task) }
-        let splits = try textTasks.map { try $0.loadSplits(from: data) }
-        let options = EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
-
-        let analysis = HeadAnalysis(model: lm, artifacts: found, tasks: textTasks, splits: splits, options: options, backend: try runner())
-        // Evaluations stored by an earlier run (stopped, or over fewer tasks) are reused; a task's
-        // missing ones run together, sharing each prompt's prefill.
-        var cells = try CSVStore<HeadEvaluationCell>(url: modelFolder.appendingPathComponent("cells.csv"))
-        var stored = Dictionary(cells.rows.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
-        func key(_ experiment: HeadExperiment, on t: Int) -> HeadEvaluationCell.Key {
-            HeadEvaluationCell.Key(task: found[t].task, experiment: experiment, scoring: options.scoring,
-                                   maxItems: options.maxItems, settingsHash: settings.hash)
-        }
-        let crossCount = min(crossTasks, found.count)
-        for t in found.indices {
-            var wanted = t < crossCount ? (0..<crossCount).map { analysis.crossTask(alphaOf: t, embeddingOf: $0) } : []
-            for experiment in [HeadExperiment.site, .highest(topK), .lowest(topK)] where !wanted.contains(experiment) {
-                wanted.append(experiment)
-            }
-            let missing = wanted.filter { stored[key($0, on: t)] == nil }
-            if missing.isEmpty { continue }
-            let results = try analysis.evaluate(missing, on: t)
-            let new = zip(missing, results).map { experiment, result in
-                let k = key(experiment, on: t)
-                return HeadEvaluationCell(
-                    task: k.task, experiment: experiment, scoring: k.scoring, maxItems: k.maxItems, settingsHash: k.settingsHash,
-                    items: result.count, correct: result.correct, seconds: result.seconds,
-                    codeVersion: RunProvenance.codeVersion, finishedAt: RunProvenance.timestamp())
-            }
-            try cells.append(contentsOf: new)
-            for cell in new {
-                stored[cell.key] = cell
-                standardError("  \(cell.task), \(cell.experiment): " + String(format: "%.3f", cell.accuracy))
-            }
-        }
+        var evaluation = try evaluator()
+        let crossNames = found.prefix(crossTasks).map(\.task)
+        try evaluation.evaluateMissing(found, crossTasks: crossNames)
         // Every cell is stored now.
-        func cell(_ experiment: HeadExperiment, on t: Int) -> HeadEvaluationCell {
-            guard let cell = stored[key(experiment, on: t)] else { preconditionFailure("heads: no cell \(experiment) of \(found[t].task)") }
+        func cell(_ experiment: HeadExperiment, on task: String) -> HeadEvaluationCell {
+            guard let cell = evaluation.cell(experiment, task: task) else { preconditionFailure("heads: no cell \(experiment) of \(task)") }
             return cell
         }
 
-        if crossCount > 0 {
-            let matrix = (0..<crossCount).map { a in (0..<crossCount).map { b in cell(analysis.crossTask(alphaOf: a, embeddingOf: b), on: a) } }
-            let report = CrossTaskReport(tasks: found.prefix(crossCount).map(\.task), accuracy: matrix.map { $0.map(\.accuracy) },
-                                         items: matrix.map { $0[0].items })
+        if !crossNames.isEmpty {
+            let matrix = crossNames.map { a in crossNames.map { b in cell(.crossTask(alphaOf: a, embeddingOf: b), on: a) } }
+            let report = CrossTaskReport(tasks: crossNames, accuracy: matrix.map { $0.map(\.accuracy) }, items: matrix.map { $0[0].items })
             try write(report.csv(), "cross-task.csv")
             try write(report.markdown(), "cross-task.md")
             print(report.markdown())
         }
 
         var patching = PatchingReport(k: topK)
-        for t in found.indices {
-            let site = cell(.site, on: t), highest = cell(.highest(topK), on: t), lowest = cell(.lowest(topK), on: t)
-            patching.rows.append(.init(task: found[t].task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
+        for artifact in found {
+            let site = cell(.site, on: artifact.task), highest = cell(.highest(topK), on: artifact.task)
+            let lowest = cell(.lowest(topK), on: artifact.task)
+            patching.rows.append(.init(task: artifact.task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
         }
         try write(patching.csv(), "patching.csv")
         try write(patching.markdown(), "patching.md")
@@ -173,8 +157,10 @@ struct HeadsCommand: ParsableCommand {
     }
 
     /// Trains into `cache` the SITE artifacts (default settings, this seed) that the tasks `names` lack.
+    /// - Parameter finished: called after each group is stored (`prepareMissing`).
     private func prepareArtifacts(
-        _ names: [String], model lm: LanguageModel, backend: any ModelBackend, data: DataDirectory, cache: ArtifactCache
+        _ names: [String], model lm: LanguageModel, backend: any ModelBackend, data: DataDirectory, cache: ArtifactCache,
+        finished: ([String]) throws -> Void
     ) throws {
         let seed = try sweep.seedList()[0]
         let contexts = try names.map { name -> MethodContext in
@@ -182,9 +168,9 @@ struct HeadsCommand: ParsableCommand {
             let splits = try task.loadSplits(from: data)
             return MethodContext(model: lm, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: backend)
         }
-        let prepared = try SoftInjectionMethod().prepareMissing(contexts, cache: cache, groupSize: sweep.jointTasks) {
-            standardError("preparing SITE on \($0.joined(separator: ", "))")
-        }
+        let prepared = try SoftInjectionMethod().prepareMissing(
+            contexts, cache: cache, groupSize: sweep.jointTasks, starting: { standardError("preparing SITE on \($0.joined(separator: ", "))") },
+            finished: finished)
         standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")
     }
 

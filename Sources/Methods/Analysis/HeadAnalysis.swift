@@ -66,6 +66,6 @@ public struct HeadAnalysis {
     /// The cross-task experiment with α of task `a` and the embedding of task `b`: SITE itself
     /// on the diagonal.
     public func crossTask(alphaOf a: Int, embeddingOf b: Int) -> HeadExperiment {
-        a == b ? .site : .embedding(of: artifacts[b].task)
+        .crossTask(alphaOf: artifacts[a].task, embeddingOf: artifacts[b].task)
     }
 }

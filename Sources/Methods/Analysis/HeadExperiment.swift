@@ -10,6 +10,12 @@ public enum HeadExperiment: Hashable, Sendable, LosslessStringConvertible, Codab
     /// t's embedding with α = 1 in its k lowest-α heads only.
     case lowest(Int)
 
+    /// The cross-task experiment on task `a` with the task embedding of task `b`: SITE itself when
+    /// they are the same task.
+    public static func crossTask(alphaOf a: String, embeddingOf b: String) -> HeadExperiment {
+        a == b ? .site : .embedding(of: b)
+    }
+
     public var description: String {
         switch self {
         case .site: return "site"

@@ -75,13 +75,28 @@ public struct ArtifactCache: Sendable {
         return try load(folder: taskFolder(model: model, method: method, task: task), method: method, settings: settings)
     }
 
-    /// The artifact in `folder` when its settings hash is that of `settings`.
-    private func load(folder: URL, method: MethodName, settings: SettingsText) throws -> Artifact? {
+    /// Whether an artifact prepared with exactly `settings` is stored, from its JSON record alone
+    /// (its tensors are not read: `load` reads and checks them).
+    /// - Throws: `MethodError.corruptArtifact` when a JSON record has no settings hash.
+    public func contains(model: String, method: MethodName, task: String, settings: SettingsText) throws -> Bool {
+        try record(in: folder(model: model, method: method, task: task, settings: settings), method: method, settings: settings) != nil
+            || record(in: taskFolder(model: model, method: method, task: task), method: method, settings: settings) != nil
+    }
+
+    /// The JSON record in `folder` when its settings hash is that of `settings`; nil when there is
+    /// no record or it was prepared with other settings.
+    /// - Throws: `MethodError.corruptArtifact` when the JSON is not a record with a settings hash.
+    private func record(in folder: URL, method: MethodName, settings: SettingsText) throws -> StoredRecord? {
         let jsonURL = folder.appendingPathComponent("artifact.json")
         guard let data = try? Data(contentsOf: jsonURL) else { return nil }
         guard let record = try? StoredRecord.decode(data), let hash = record.settingsHash
         else { throw MethodError.corruptArtifact(method: method.description, path: jsonURL.path, reason: "not a JSON object with a settings_hash") }
-        guard hash == settings.hash else { return nil }
+        return hash == settings.hash ? record : nil
+    }
+
+    /// The artifact in `folder` when its settings hash is that of `settings`.
+    private func load(folder: URL, method: MethodName, settings: SettingsText) throws -> Artifact? {
+        guard let record = try record(in: folder, method: method, settings: settings) else { return nil }
         let tensorsURL = folder.appendingPathComponent("artifact.safetensors")
         let tensors: [String: Tensor]
         do {
