@@ -12,7 +12,8 @@ struct BenchCommand: ParsableCommand {
             `bench --all` runs the whole benchmark into results/, resumably (finished cells are skipped): \
             every default model (\(AllBenchmark.defaultModels.joined(separator: ", ")); fetched when absent) on \
             the 57 tasks × \(AllBenchmark.methods.map(\.rawValue).joined(separator: ", ")) with the papers' \
-            settings, on every test item (--max-items N caps it at the first N of each task), then the \
+            settings, on every test item (--max-items N caps it at the first N of each task), then \
+            SITE's head analysis (where the 57 tasks' SITE artifacts are on this machine), then the \
             regression benchmark, then the tables. `bench all --help` lists \
             its options (models, item cap, results folder and every sweep option of `bench run`).
             """,

@@ -11,7 +11,7 @@ import Testing
         for name in ["alpha-antonym.svg", "alpha-mean.svg", "alpha-ag_news.svg", "alpha-x.svg", "top10-overlap.md", "patching.csv"] {
             try Data("<svg/>".utf8).write(to: folder.appendingPathComponent(name))
         }
-        let stale = try HeadsCommand.staleHeatmaps(in: folder, tasks: ["antonym", "capitalize"])
+        let stale = try HeadAnalysisRun.staleHeatmaps(in: folder, tasks: ["antonym", "capitalize"])
         #expect(stale.map(\.lastPathComponent) == ["alpha-ag_news.svg", "alpha-x.svg"])
     }
 

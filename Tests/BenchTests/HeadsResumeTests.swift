@@ -40,8 +40,9 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: root) }
         let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
         for (i, task) in ["antonym", "capitalize", "country-capital"].enumerated() { try writeArtifact(task, cache: cache, seed: UInt64(i + 1)) }
-        let folder = root.appendingPathComponent("heads/smollm2-135m")
-        let cellsURL = folder.appendingPathComponent("cells.csv")
+        // cells.csv is per model; the tables of a capped analysis go to cap<N>.
+        let cellsURL = root.appendingPathComponent("heads/smollm2-135m/cells.csv")
+        let folder = root.appendingPathComponent("heads/smollm2-135m/cap3")
 
         try heads("antonym,capitalize", root: root)
         let first = try CSVStore<HeadEvaluationCell>(url: cellsURL).rows
@@ -135,7 +136,7 @@ import TestSupport
         let tensors = cache.folder(model: "smollm2-135m", method: .site, task: "antonym", settings: settings)
             .appendingPathComponent("artifact.safetensors")
         let written = try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date
-        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("heads/smollm2-135m/top2-overlap.csv").path))
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("heads/smollm2-135m/cap2/top2-overlap.csv").path))
 
         try heads()
         #expect(try FileManager.default.attributesOfItem(atPath: tensors.path)[.modificationDate] as? Date == written)
@@ -172,6 +173,46 @@ import TestSupport
         let heatmap = "alpha-antonym.svg"
         #expect(try Data(contentsOf: own.appendingPathComponent(heatmap)) != Data(contentsOf: folder.appendingPathComponent(heatmap)),
                 "seed 1's heatmap shows its own α")
+    }
+
+    /// The tables' folder: the model's own for the default settings over every item; a settings
+    /// subfolder, then cap<N>, otherwise.
+    @Test func tablesFolderNamesSettingsThenCap() {
+        let model = URL(fileURLWithPath: "/r/heads/smollm2-135m")
+        let seed0 = SoftInjectionMethod().artifactSettings(seed: 0, model: "smollm2-135m")
+        let seed1 = SoftInjectionMethod().artifactSettings(seed: 1, model: "smollm2-135m")
+        let own = String(seed1.hash.prefix(16))
+        #expect(HeadAnalysisRun.tablesFolder(model, settings: seed0, model: "smollm2-135m", maxItems: nil).path == "/r/heads/smollm2-135m")
+        #expect(HeadAnalysisRun.tablesFolder(model, settings: seed0, model: "smollm2-135m", maxItems: 50).path == "/r/heads/smollm2-135m/cap50")
+        #expect(HeadAnalysisRun.tablesFolder(model, settings: seed1, model: "smollm2-135m", maxItems: nil).path == "/r/heads/smollm2-135m/\(own)")
+        #expect(HeadAnalysisRun.tablesFolder(model, settings: seed1, model: "smollm2-135m", maxItems: 5).path
+                == "/r/heads/smollm2-135m/\(own)/cap5")
+    }
+
+    /// `bench --all`'s head stage passes over a model with any of its tasks' SITE artifacts
+    /// missing (writing nothing, failing nothing), and analyses it once all are stored.
+    @Test func allStageWaitsForEveryTasksArtifact() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-all-stage")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let results = root.appendingPathComponent("results")
+        let cache = ArtifactCache(root: results.appendingPathComponent("artifacts"))
+        let command = try #require(try BenchCommand.parseAsRoot([
+            "--all", "--models-dir", SharedPaths.models.path, "--max-items", "2", "--batch-size", "2",
+            "--artifacts", results.appendingPathComponent("artifacts").path,
+            "--data-dir", SharedPaths.shared.appendingPathComponent("datasets").path,
+        ]) as? WholeBenchmarkCommand)
+        let stage = SITEHeadsStage(tasks: ["antonym", "capitalize"])
+        try writeArtifact("antonym", cache: cache, seed: 1)
+        #expect(stage.runAll(models: ["smollm2-135m"], sweep: command.sweep, modelStore: command.location.store(), resultsDirectory: results).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: results.appendingPathComponent("heads").path))
+
+        try writeArtifact("capitalize", cache: cache, seed: 2)
+        #expect(stage.runAll(models: ["smollm2-135m"], sweep: command.sweep, modelStore: command.location.store(), resultsDirectory: results).isEmpty)
+        let patching = try String(contentsOf: results.appendingPathComponent("heads/smollm2-135m/cap2/patching.csv"), encoding: .utf8)
+        #expect(patching.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] } == ["antonym", "capitalize"])
+        let cells = try CSVStore<HeadEvaluationCell>(url: results.appendingPathComponent("heads/smollm2-135m/cells.csv")).rows
+        #expect(cells.count == 8 && cells.allSatisfy { $0.items == 2 && $0.maxItems == 2 })
     }
 
     @Test func experimentsReadBackFromTheirText() throws {

@@ -9,8 +9,10 @@ import Tasks
 ///
 /// 1. For each default model (fetched when absent): the 57 tasks × zero-shot, icl-10, fv, tv, ltv,
 ///    site with the papers' settings, into results/runs/<model>.csv.
-/// 2. The regression steering benchmark into results/regression/steering.csv.
-/// 3. The tables, from everything under results/.
+/// 2. SITE's head analysis of each model into results/heads/<model>/, where the sweep's SITE
+///    artifacts of all 57 tasks are on this machine (`SITEHeadsStage`).
+/// 3. The regression steering benchmark into results/regression/steering.csv.
+/// 4. The tables, from everything under results/.
 struct AllBenchmark {
     static let defaultModels = ["smollm2-135m", "gemma3-270m"]
     static let methods: [MethodKind] = [.zeroShot, .icl, .functionVector, .taskVector, .ltv, .site]
@@ -19,17 +21,26 @@ struct AllBenchmark {
     var sweep: SweepOptions
     var modelStore: ModelStore
     var resultsRoot: URL
+    var heads: any HeadsStage
     var regression: any RegressionBenchmarkStage
     var tables: any TablesStage
 
-    /// - Returns: the text cells that failed (the regression and tables stages still run).
+    /// - Returns: the text cells and head analyses that failed (the later stages still run).
     func run() throws -> [SweepProgress.Failure] {
         let plan = try sweep.plan(models: models, modelStore: modelStore, tasks: TaskRegistry.site57.tasks, methods: Self.methods)
         let text = try plan.run()
+        let headFailures = heads.runAll(models: models, sweep: sweep, modelStore: modelStore, resultsDirectory: resultsRoot)
         try regression.runAll(resultsDirectory: resultsRoot)
         try tables.writeAll(resultsDirectory: resultsRoot)
-        return text.failures
+        return text.failures + headFailures
     }
+}
+
+/// The head analysis' entry point for `bench --all`.
+protocol HeadsStage {
+    /// Writes (resumably) each model's head analysis under `resultsDirectory`/heads.
+    /// - Returns: one failure per model whose analysis failed (the others still run).
+    func runAll(models: [String], sweep: SweepOptions, modelStore: ModelStore, resultsDirectory: URL) -> [SweepProgress.Failure]
 }
 
 /// The regression steering benchmark's entry point for `bench --all`.

@@ -7,9 +7,11 @@ import Tasks
 struct WholeBenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "The whole benchmark (run as `bench --all`): every default model × 57 tasks × 6 methods, the regression stage, the tables.",
+        abstract: "The whole benchmark (run as `bench --all`): every default model × 57 tasks × 6 methods, the head analysis, the regression stage, the tables.",
         discussion: """
             Resumable: cells already in <results-root>/runs/<model>.csv are skipped and cached artifacts reused. \
+            The head analysis (`bench heads` over the 57 tasks, the sweep's cap) runs for a model whose SITE artifacts \
+            of all 57 tasks are on this machine; otherwise it says so and names the command that trains them. \
             Evaluates every test item unless --max-items N caps it at the first N of each task (a capped cell is another cell: its rows never mix with the uncapped ones).
             """)
 
@@ -50,7 +52,7 @@ struct WholeBenchmarkCommand: ParsableCommand {
         if options.artifacts == "results/artifacts" { options.artifacts = root.appendingPathComponent("artifacts").path }
         let benchmark = AllBenchmark(
             models: chosen, sweep: options, modelStore: location.store(), resultsRoot: root,
-            regression: SteeringRegressionStage(), tables: Self.tablesStage)
+            heads: SITEHeadsStage(), regression: SteeringRegressionStage(), tables: Self.tablesStage)
         let failures = try benchmark.run()
         if !failures.isEmpty { throw ExitCode(1) }
     }

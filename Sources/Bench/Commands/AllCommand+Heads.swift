@@ -1,0 +1,46 @@
+import Foundation
+import Methods
+import Models
+import Tasks
+
+/// The SITE head analysis of `bench --all`: for each model whose SITE artifacts (default settings,
+/// the sweep's first seed and precision) are stored for all of `tasks` (the text sweep stores
+/// them as it runs SITE), the analysis over those tasks under the sweep's scoring and item cap,
+/// into `<results>/heads/<model>/` (`HeadAnalysisRun`); stored cells are reused. A model with some
+/// artifacts missing (a checkout whose SITE rows were made on another machine) is passed over
+/// with a note naming the command that trains them, so tables over all tasks are never replaced
+/// by tables over the few at hand.
+struct SITEHeadsStage: HeadsStage {
+    /// The tasks analysed, in table order.
+    var tasks = TaskRegistry.site57Names
+
+    func runAll(models: [String], sweep: SweepOptions, modelStore: ModelStore, resultsDirectory: URL) -> [SweepProgress.Failure] {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        var failures = [SweepProgress.Failure]()
+        for name in models {
+            do {
+                let lm = try modelStore.loadModel(name, compute: sweep.compute)
+                let seed = try sweep.seedList()[0]
+                let native = NativeBackend(model: lm)
+                let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
+                let settings = SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name).merging(native.settings)
+                let missing = try tasks.filter { try !cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
+                if !missing.isEmpty {
+                    standardError("heads \(lm.name): passed over, \(missing.count) of \(tasks.count) tasks have no SITE artifact here "
+                        + "(first: \(missing[0])); `bench heads --model \(lm.name) --prepare` trains them and analyses")
+                    continue
+                }
+                try HeadAnalysisRun(
+                    model: lm, backend: { native }, cache: cache,
+                    data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
+                    seed: seed, settings: settings, tasks: tasks, output: resultsDirectory.appendingPathComponent("heads"),
+                    options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
+                ).run()
+            } catch {
+                standardError("heads \(name): \(error)")
+                failures.append(.init(cell: "heads \(name)", reason: "\(error)"))
+            }
+        }
+        return failures
+    }
+}

@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import Methods
+import Models
+import Tasks
+
+/// One SITE head analysis of one model under one setting and item cap: the α heatmaps and the
+/// top-k overlap of the tasks' stored artifacts (trained first with `prepare`), then the
+/// evaluations (each stored in `cells.csv` as it finishes) and the cross-task and patching tables,
+/// written under `output/<model>/` (`tablesFolder`). `bench heads` and `bench --all` run it.
+struct HeadAnalysisRun {
+    var model: LanguageModel
+    /// Starts the backend the preparations and evaluations run on; called only when one runs.
+    var backend: () throws -> any ModelBackend
+    var cache: ArtifactCache
+    var data: DataDirectory
+    /// The seed of the artifacts analysed (and of those prepared).
+    var seed: UInt64
+    /// The artifacts' settings: SITE's defaults for `seed` and the model, with the backend's.
+    var settings: SettingsText
+    /// The tasks, in table order; nil: every task with an artifact of `settings` (all 57 with `prepare`).
+    var tasks: [String]?
+    /// Train the SITE artifacts the tasks lack, `jointTasks` at a time, before analysing.
+    var prepare = false
+    var jointTasks = Sweep.defaultJointGroupSize
+    /// The folder the analysis is written under (a subfolder per model).
+    var output: URL
+    var topK = 10
+    /// Tasks (the first ones) in the cross-task matrix; 0 skips it.
+    var crossTasks = 4
+    var options: EvaluationOptions
+    /// false: only the heatmaps and the overlap table.
+    var evaluate = true
+
+    /// - Throws: `ValidationError` for a top-k above the model's heads; what loading, preparing,
+    ///   evaluating or writing throws (`HeadAnalysisError` names a missing or unreadable artifact).
+    func run() throws {
+        let configuration = model.decoder.configuration
+        let heads = configuration.layerCount * configuration.attentionHeads
+        if topK > heads { throw ValidationError("--top-k \(topK) exceeds the model's \(heads) heads") }
+        let modelFolder = output.appendingPathComponent(model.name)
+        var cells: HeadCells?
+        func evaluator() throws -> HeadCells {
+            if let cells { return cells }
+            let made = try HeadCells(url: modelFolder.appendingPathComponent("cells.csv"), model: model, backend: try backend(),
+                                     data: data, options: options, settingsHash: settings.hash, topK: topK)
+            cells = made
+            return made
+        }
+
+        var asked = tasks
+        if prepare {
+            let names = tasks ?? TaskRegistry.site57Names
+            // Each group's cells are evaluated and stored as soon as its artifacts are, so that a
+            // long preparation that stops keeps the cells of every group it finished.
+            try prepareArtifacts(names) { _ in
+                if !evaluate { return }
+                let present = try names.filter { try cache.contains(model: model.name, method: .site, task: $0, settings: settings) }
+                var evaluation = try evaluator()
+                try evaluation.evaluateMissing(try SITEArtifact.loadAll(from: cache, model: model.name, settings: settings, tasks: present),
+                                               crossTasks: Array(names.prefix(crossTasks)))
+                cells = evaluation
+            }
+            asked = names
+        }
+        let found = try SITEArtifact.loadAll(from: cache, model: model.name, settings: settings, tasks: asked)
+        let otherSettingsOnly = SITEArtifact.tasks(in: cache, model: model.name).subtracting(found.map(\.task)).sorted()
+        if asked == nil && !otherSettingsOnly.isEmpty {
+            standardError("left out: \(otherSettingsOnly.count) task(s) with SITE artifacts of other settings only (\(otherSettingsOnly.joined(separator: ", ")))")
+        }
+        let folder = Self.tablesFolder(modelFolder, settings: settings, model: model.name, maxItems: options.maxItems)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ text: String, _ name: String) throws {
+            try Data(text.utf8).write(to: folder.appendingPathComponent(name))
+            print("wrote \(folder.appendingPathComponent(name).path)")
+        }
+
+        // Heatmaps: one per task and the mean over tasks; those of tasks no longer analysed go.
+        for stale in try Self.staleHeatmaps(in: folder, tasks: found.map(\.task)) {
+            try FileManager.default.removeItem(at: stale)
+            print("removed \(stale.path) (its task has no SITE artifact of these settings)")
+        }
+        for artifact in found {
+            try write(HeadHeatmap(values: Self.table(artifact.alphas.scalars, heads: artifact.headCount),
+                                  title: "SITE α, \(model.name), task \(artifact.task)").svg(), "alpha-\(artifact.task).svg")
+        }
+        try write(HeadHeatmap(values: Self.meanAlphas(found), title: "SITE α, \(model.name), mean over \(found.count) tasks").svg(),
+                  "alpha-mean.svg")
+
+        let overlap = HeadOverlapTable(tasks: found.map(\.task), topHeads: found.map { Set($0.topHeads(topK)) }, k: topK)
+        try write(overlap.csv(), "top\(topK)-overlap.csv")
+        try write(overlap.markdown(), "top\(topK)-overlap.md")
+        print(overlap.markdown())
+        if !evaluate { return }
+
+        var evaluation = try evaluator()
+        let crossNames = found.prefix(crossTasks).map(\.task)
+        try evaluation.evaluateMissing(found, crossTasks: crossNames)
+        // Every cell is stored now.
+        func cell(_ experiment: HeadExperiment, on task: String) -> HeadEvaluationCell {
+            guard let cell = evaluation.cell(experiment, task: task) else { preconditionFailure("heads: no cell \(experiment) of \(task)") }
+            return cell
+        }
+
+        if !crossNames.isEmpty {
+            let matrix = crossNames.map { a in crossNames.map { b in cell(.crossTask(alphaOf: a, embeddingOf: b), on: a) } }
+            let report = CrossTaskReport(tasks: crossNames, accuracy: matrix.map { $0.map(\.accuracy) }, items: matrix.map { $0[0].items })
+            try write(report.csv(), "cross-task.csv")
+            try write(report.markdown(), "cross-task.md")
+            print(report.markdown())
+        }
+
+        var patching = PatchingReport(k: topK)
+        for artifact in found {
+            let site = cell(.site, on: artifact.task), highest = cell(.highest(topK), on: artifact.task)
+            let lowest = cell(.lowest(topK), on: artifact.task)
+            patching.rows.append(.init(task: artifact.task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
+        }
+        try write(patching.csv(), "patching.csv")
+        try write(patching.markdown(), "patching.md")
+        print(patching.markdown())
+    }
+
+    /// Trains into `cache` the SITE artifacts (default settings, this seed) that the tasks `names` lack.
+    /// - Parameter finished: called after each group is stored (`prepareMissing`).
+    private func prepareArtifacts(_ names: [String], finished: ([String]) throws -> Void) throws {
+        let runner = try backend()
+        let contexts = try names.map { name -> MethodContext in
+            let task = try TaskRegistry.site57.task(named: name)
+            let splits = try task.loadSplits(from: data)
+            return MethodContext(model: model, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: runner)
+        }
+        let prepared = try SoftInjectionMethod().prepareMissing(
+            contexts, cache: cache, groupSize: jointTasks, starting: { standardError("preparing SITE on \($0.joined(separator: ", "))") },
+            finished: finished)
+        standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")
+    }
+
+    /// Where the heatmaps and tables go: `modelFolder` itself for SITE's default settings on the
+    /// native engine in float32 with seed 0 over every test item; otherwise its subfolder named by
+    /// the first 16 hex digits of the settings hash (other settings) and then `cap<N>` (an item
+    /// cap), so that a bfloat16, another seed's or a capped analysis replaces none of the default
+    /// tables. `cells.csv` stays in `modelFolder` (its rows carry the hash and the cap).
+    static func tablesFolder(_ modelFolder: URL, settings: SettingsText, model: String, maxItems: Int?) -> URL {
+        var folder = modelFolder
+        if settings != SoftInjectionMethod().artifactSettings(seed: 0, model: model) {
+            folder = folder.appendingPathComponent(String(settings.hash.prefix(16)))
+        }
+        if let maxItems { folder = folder.appendingPathComponent("cap\(maxItems)") }
+        return folder
+    }
+
+    /// The task heatmaps (`alpha-<task>.svg`) in `folder` of tasks not in `tasks`: left from an
+    /// earlier analysis, they would sit beside tables that do not include them.
+    static func staleHeatmaps(in folder: URL, tasks: [String]) throws -> [URL] {
+        let keep = Set(tasks.map { "alpha-\($0).svg" } + ["alpha-mean.svg"])
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasPrefix("alpha-") && $0.hasSuffix(".svg") && !keep.contains($0) }
+            .sorted()
+            .map { folder.appendingPathComponent($0) }
+    }
+
+    /// (L·H) row-major values as an (L, H) table.
+    static func table(_ values: [Float], heads h: Int) -> [[Double]] {
+        stride(from: 0, to: values.count, by: h).map { values[$0..<($0 + h)].map(Double.init) }
+    }
+
+    /// The mean α over tasks, (L, H).
+    static func meanAlphas(_ artifacts: [SITEArtifact]) -> [[Double]] {
+        var sum = [Double](repeating: 0, count: artifacts[0].alphaLogits.scalars.count)
+        for a in artifacts { for (i, v) in a.alphas.scalars.enumerated() { sum[i] += Double(v) } }
+        return table(sum.map { Float($0 / Double(artifacts.count)) }, heads: artifacts[0].headCount)
+    }
+}
