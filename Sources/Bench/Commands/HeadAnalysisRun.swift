@@ -70,54 +70,62 @@ struct HeadAnalysisRun {
         }
         let folder = Self.tablesFolder(modelFolder, settings: settings, model: model.name, maxItems: options.maxItems)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        func write(_ text: String, _ name: String) throws {
-            try Data(text.utf8).write(to: folder.appendingPathComponent(name))
-            print("wrote \(folder.appendingPathComponent(name).path)")
-        }
+        try writeMaps(found, in: folder)
+        if !evaluate { return }
 
-        // Heatmaps: one per task and the mean over tasks; those of tasks no longer analysed go.
+        var evaluation = try evaluator()
+        let crossNames = found.prefix(crossTasks).map(\.task)
+        try evaluation.evaluateMissing(found, crossTasks: crossNames)
+        try writeEvaluations(found, crossTasks: crossNames, from: evaluation, in: folder)
+    }
+
+    /// Writes `text` to `folder`/`name` and says so.
+    private func write(_ text: String, _ name: String, in folder: URL) throws {
+        try Data(text.utf8).write(to: folder.appendingPathComponent(name))
+        print("wrote \(folder.appendingPathComponent(name).path)")
+    }
+
+    /// The α heatmaps (each task's and their mean) and the top-k overlap table; heatmaps of tasks
+    /// no longer analysed are removed.
+    private func writeMaps(_ found: [SITEArtifact], in folder: URL) throws {
         for stale in try Self.staleHeatmaps(in: folder, tasks: found.map(\.task)) {
             try FileManager.default.removeItem(at: stale)
             print("removed \(stale.path) (its task has no SITE artifact of these settings)")
         }
         for artifact in found {
             try write(HeadHeatmap(values: Self.table(artifact.alphas.scalars, heads: artifact.headCount),
-                                  title: "SITE α, \(model.name), task \(artifact.task)").svg(), "alpha-\(artifact.task).svg")
+                                  title: "SITE α, \(model.name), task \(artifact.task)").svg(), "alpha-\(artifact.task).svg", in: folder)
         }
         try write(HeadHeatmap(values: Self.meanAlphas(found), title: "SITE α, \(model.name), mean over \(found.count) tasks").svg(),
-                  "alpha-mean.svg")
-
+                  "alpha-mean.svg", in: folder)
         let overlap = HeadOverlapTable(tasks: found.map(\.task), topHeads: found.map { Set($0.topHeads(topK)) }, k: topK)
-        try write(overlap.csv(), "top\(topK)-overlap.csv")
-        try write(overlap.markdown(), "top\(topK)-overlap.md")
+        try write(overlap.csv(), "top\(topK)-overlap.csv", in: folder)
+        try write(overlap.markdown(), "top\(topK)-overlap.md", in: folder)
         print(overlap.markdown())
-        if !evaluate { return }
+    }
 
-        var evaluation = try evaluator()
-        let crossNames = found.prefix(crossTasks).map(\.task)
-        try evaluation.evaluateMissing(found, crossTasks: crossNames)
-        // Every cell is stored now.
+    /// The cross-task and patching tables from the stored cells.
+    /// - Precondition: `cells` holds every cell of `found`'s tasks and of the cross-task matrix.
+    private func writeEvaluations(_ found: [SITEArtifact], crossTasks crossNames: [String], from cells: HeadCells, in folder: URL) throws {
         func cell(_ experiment: HeadExperiment, on task: String) -> HeadEvaluationCell {
-            guard let cell = evaluation.cell(experiment, task: task) else { preconditionFailure("heads: no cell \(experiment) of \(task)") }
+            guard let cell = cells.cell(experiment, task: task) else { preconditionFailure("heads: no cell \(experiment) of \(task)") }
             return cell
         }
-
         if !crossNames.isEmpty {
             let matrix = crossNames.map { a in crossNames.map { b in cell(.crossTask(alphaOf: a, embeddingOf: b), on: a) } }
             let report = CrossTaskReport(tasks: crossNames, accuracy: matrix.map { $0.map(\.accuracy) }, items: matrix.map { $0[0].items })
-            try write(report.csv(), "cross-task.csv")
-            try write(report.markdown(), "cross-task.md")
+            try write(report.csv(), "cross-task.csv", in: folder)
+            try write(report.markdown(), "cross-task.md", in: folder)
             print(report.markdown())
         }
-
         var patching = PatchingReport(k: topK)
         for artifact in found {
             let site = cell(.site, on: artifact.task), highest = cell(.highest(topK), on: artifact.task)
             let lowest = cell(.lowest(topK), on: artifact.task)
             patching.rows.append(.init(task: artifact.task, site: site.accuracy, highest: highest.accuracy, lowest: lowest.accuracy, items: site.items))
         }
-        try write(patching.csv(), "patching.csv")
-        try write(patching.markdown(), "patching.md")
+        try write(patching.csv(), "patching.csv", in: folder)
+        try write(patching.markdown(), "patching.md", in: folder)
         print(patching.markdown())
     }
 
