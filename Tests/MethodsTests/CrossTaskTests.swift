@@ -23,7 +23,7 @@ import Testing
                                                                   settings: method.artifactSettings(ctx)), task: ctx.task.name)
         #expect(artifact.alphaLogits == site.alphaLogits && artifact.taskEmbedding == site.embedding)
         let analysis = HeadAnalysis(model: model, artifacts: [artifact], tasks: [ctx.task], splits: [splits], options: options)
-        #expect(analysis.crossTask(alphaOf: 0, embeddingOf: 0) == .site)
+        #expect(HeadExperiment.crossTask(alphaOf: ctx.task.name, embeddingOf: ctx.task.name) == .site)
         let same = try analysis.evaluate(.site, on: 0)
         #expect(same.count == 6)
         #expect(same.correct == expected.correct)

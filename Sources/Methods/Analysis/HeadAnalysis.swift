@@ -62,10 +62,4 @@ public struct HeadAnalysis {
             return HeadInjection.patching(artifact.bottomHeads(k), of: artifact)
         }
     }
-
-    /// The cross-task experiment with α of task `a` and the embedding of task `b`: SITE itself
-    /// on the diagonal.
-    public func crossTask(alphaOf a: Int, embeddingOf b: Int) -> HeadExperiment {
-        .crossTask(alphaOf: artifacts[a].task, embeddingOf: artifacts[b].task)
-    }
 }
