@@ -47,6 +47,11 @@ import Testing
         #expect(report.contains("smollm2-135m squad_val icl-10-seed0-aaaaaaaaaaaa: running (pid \(getpid())), 300 of 1000 items answered in 2 parts, about 2m43s left, last part 0s ago"))
         #expect(report.contains("smollm2-135m ag_news icl-10-seed0-bbbbbbbbbbbb: interrupted (resumes on the next run), 256 items answered in 1 part"))
         #expect(!report.contains("ltv"))
+        // The lock holder stopped (SIGSTOP): the cell is paused, not running.
+        let stopped = try SweepStatus.read(results: root, processState: { $0 == Int(getpid()) ? "T" : "S" })
+        #expect(stopped.open[1].paused && !stopped.open[0].paused)
+        #expect(stopped.render(taskCount: 57).contains("squad_val icl-10-seed0-aaaaaaaaaaaa: paused (pid \(getpid()) is stopped; SIGCONT resumes it), 300 of 1000"))
+        #expect(try !SweepStatus.read(results: root, processState: { _ in nil }).open[1].paused, "unknown state: running")
         #expect(!status.open.contains { $0.stored })
         // A journal whose row is stored is left over, whatever its lock says.
         let leftOver = SweepCell(model: "smollm2-135m", task: "antonym", method: .site, seed: 0, settingsHash: "0123456789ab", settings: "")
@@ -56,6 +61,31 @@ import Testing
         #expect(again.render(taskCount: 57).contains("smollm2-135m antonym site-seed0-0123456789ab: row stored, journal left over (safe to delete), 10 items answered in 1 part"))
         claims.release(ResultRow.Key(running), stored: false)
         #expect(try SweepStatus.read(results: root).open.allSatisfy { $0.runningPid == nil }, "released: nothing runs")
+    }
+
+    /// A real child process reads as sleeping, then stopped after SIGSTOP, then gone.
+    @Test func processStateReadsProcStat() throws {
+        // /proc/<pid>/stat gives the main thread's state; the tests run on others.
+        #expect(SweepStatus.processState(pid: Int(getpid())).map { "RS".contains($0) } == true)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        let pid = Int(child.processIdentifier)
+        defer { kill(pid_t(pid), SIGKILL); child.waitUntilExit() }
+        func state(becomes letter: Character) -> Bool {
+            for _ in 0..<200 {
+                if SweepStatus.processState(pid: pid) == letter { return true }
+                usleep(10_000)
+            }
+            return false
+        }
+        #expect(state(becomes: "S"))
+        kill(pid_t(pid), SIGSTOP)
+        #expect(state(becomes: "T"))
+        kill(pid_t(pid), SIGCONT)
+        #expect(state(becomes: "S"))
+        #expect(SweepStatus.processState(pid: Int(Int32.max)) == nil, "no such process")
     }
 
     @Test func heldInodesAreReadFromProcLocks() {

@@ -23,7 +23,7 @@ struct SITEHeadsStage: HeadsStage {
                 let seed = try sweep.seedList()[0]
                 let native = NativeBackend(model: lm)
                 let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
-                let settings = SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name).merging(native.settings)
+                let settings = SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name, backend: native.settings)
                 let missing = try tasks.filter { try !cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
                 if !missing.isEmpty {
                     standardError("heads \(lm.name): passed over, \(missing.count) of \(tasks.count) tasks have no SITE artifact here "

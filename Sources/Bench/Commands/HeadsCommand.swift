@@ -76,7 +76,7 @@ struct HeadsCommand: ParsableCommand {
             model: lm, backend: runner, cache: ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd)),
             data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
             seed: seed,
-            settings: SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name).merging(backend.settings(compute: sweep.compute)),
+            settings: SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name, backend: backend.settings(compute: sweep.compute)),
             tasks: tasks.map { $0.isAll ? TaskRegistry.site57Names : $0.items }, prepare: prepare, jointTasks: sweep.jointTasks,
             output: URL(fileURLWithPath: output, relativeTo: cwd), topK: topK, crossTasks: crossTasks,
             options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize),

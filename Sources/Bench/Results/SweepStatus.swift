@@ -7,8 +7,8 @@ import Tasks
 
 /// Where a sweep stands, from its results folder alone (`bench status`): the stored rows by model
 /// and method, and the cells under way: those with a journal or a lock under <results>/partial,
-/// each running (another process holds its lock, as /proc/locks says) or interrupted (its journal
-/// waits for the next run).
+/// each running (another process holds its lock, as /proc/locks says), paused (that process is
+/// stopped, by SIGSTOP or a debugger) or interrupted (its journal waits for the next run).
 struct SweepStatus: Equatable {
     /// The stored rows of one (model, method, seed, scoring, cap).
     struct Stored: Equatable {
@@ -31,6 +31,9 @@ struct SweepStatus: Equatable {
         var cell: String
         /// The process holding the cell's lock, nil when none does.
         var runningPid: Int?
+        /// That process is stopped (state T or t in /proc/<pid>/stat): it holds the lock and
+        /// answers nothing until SIGCONT.
+        var paused = false
         var items: Int
         /// Items of the whole pass, where the journal recorded it.
         var passItems: Int?
@@ -48,10 +51,13 @@ struct SweepStatus: Equatable {
     var open: [Open]
 
     /// Reads `results` (results/runs: <model>.csv files and partial/).
-    /// - Parameter locks: the text of /proc/locks (nil where there is none: every lock counts as free).
+    /// - Parameters:
+    ///   - locks: the text of /proc/locks (nil where there is none: every lock counts as free).
+    ///   - processState: a process's state letter (`processState(pid:)`; nil: unknown, counted as running).
     /// - Throws: `ResultStoreError` for a missing folder or a file that cannot be read, `CSVError`
     ///   for a results file or journal that does not parse.
-    static func read(results: URL, locks: String? = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) throws -> SweepStatus {
+    static func read(results: URL, locks: String? = try? String(contentsOfFile: "/proc/locks", encoding: .utf8),
+                     processState: (Int) -> Character? = processState(pid:)) throws -> SweepStatus {
         try ResultStoreError.requireFolder(results, holds: "<model>.csv")
         var groups = [String: (stored: Stored, accuracies: [Double])]()
         var order = [String]()
@@ -84,6 +90,7 @@ struct SweepStatus: Equatable {
         let open = try openCells(partial: results.appendingPathComponent("partial"), held: heldInodes(locks)).map { cell in
             var cell = cell
             cell.stored = storedCells.contains("\(cell.model)/\(cell.task)/\(cell.cell)")
+            cell.paused = cell.runningPid.flatMap(processState).map { $0 == "T" || $0 == "t" } ?? false
             return cell
         }
         return SweepStatus(stored: stored, open: open)
@@ -127,6 +134,15 @@ struct SweepStatus: Equatable {
         return open
     }
 
+    /// The state letter of process `pid` (R, S, D, T for stopped, t for traced, Z …), from
+    /// /proc/<pid>/stat ("4242 (bench) T 1 …": the letter follows the last ')', since the command
+    /// name may hold spaces and parentheses); nil where there is no such file.
+    static func processState(pid: Int) -> Character? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].first { $0 != " " }
+    }
+
     /// Inode → pid of every flock(2) in /proc/locks ("1: FLOCK  ADVISORY  WRITE 4242 08:01:131 0 EOF").
     static func heldInodes(_ locks: String?) -> [UInt64: Int] {
         var held = [UInt64: Int]()
@@ -159,7 +175,8 @@ struct SweepStatus: Equatable {
         lines.append(open.isEmpty ? "no cell under way" : "under way:")
         for cell in open {
             let state = cell.stored ? "row stored, journal left over (safe to delete)"
-                : cell.runningPid.map { "running (pid \($0))" } ?? "interrupted (resumes on the next run)"
+                : cell.runningPid.map { cell.paused ? "paused (pid \($0) is stopped; SIGCONT resumes it)" : "running (pid \($0))" }
+                ?? "interrupted (resumes on the next run)"
             let last = cell.lastPart.map { ", last part \(SweepProgress.duration(max(0, now.timeIntervalSince($0)))) ago" } ?? ""
             let of = cell.passItems.map { " of \($0)" } ?? ""
             var progress = cell.parts == 0 ? "no part finished yet" : "\(cell.items)\(of) items answered in \(cell.parts) part\(cell.parts == 1 ? "" : "s")"

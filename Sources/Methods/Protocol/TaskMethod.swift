@@ -63,10 +63,16 @@ extension TaskMethod {
         return s
     }
 
-    /// Settings that name a task's artifact in `context`. The backend's settings are empty on the
-    /// native engine, so its artifacts keep their names.
+    /// Settings that name an artifact prepared with `seed` on `model` by a backend whose settings
+    /// are `backend` (`ModelBackend.settings`: empty on the native engine in float32, so its
+    /// artifacts keep their names). The one rule for every command that looks artifacts up.
+    public func artifactSettings(seed: UInt64, model: String, backend: [String: String]) -> SettingsText {
+        artifactSettings(seed: seed, model: model).merging(backend)
+    }
+
+    /// Settings that name a task's artifact in `context`.
     func artifactSettings(_ context: MethodContext) -> SettingsText {
-        artifactSettings(seed: context.seed, model: context.model.name).merging(context.backend.settings)
+        artifactSettings(seed: context.seed, model: context.model.name, backend: context.backend.settings)
     }
 }
 
