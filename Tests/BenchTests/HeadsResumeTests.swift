@@ -13,12 +13,13 @@ import TestSupport
 @Suite struct HeadsResumeTests {
     /// Writes a SITE artifact of SmolLM2's shapes (30 layers, 9 heads of 64) with seeded values
     /// under the settings `bench heads` asks for by default.
-    func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64, artifactSeed: UInt64 = 0) throws {
+    func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64, artifactSeed: UInt64 = 0,
+                       site: SoftInjectionMethod = SoftInjectionMethod()) throws {
         var random = SeededGenerator(seed: seed)
         let logits = (0..<(30 * 9)).map { _ in Float.random(in: -3...3, using: &random) }
         let embedding = (0..<(30 * 576)).map { _ in Float.random(in: -0.5...0.5, using: &random) }
         try cache.save(model: "smollm2-135m", method: .site, task: task,
-                       settings: SoftInjectionMethod().artifactSettings(seed: artifactSeed, model: "smollm2-135m"),
+                       settings: site.artifactSettings(seed: artifactSeed, model: "smollm2-135m"),
                        artifact: ArtifactCache.Artifact(tensors: ["alpha_logits": Tensor(shape: [30, 9], scalars: logits),
                                                                   "task_embedding": Tensor(shape: [30, 576], scalars: embedding)],
                                                         facts: [:]))
@@ -175,6 +176,40 @@ import TestSupport
                 "seed 1's heatmap shows its own α")
     }
 
+    /// SITE's settings flags choose the artifacts analysed: `--site-lr 0.5` reads those trained
+    /// with that rate and writes its tables in their settings' folder; task-agnostic SITE, which
+    /// stores no per-task artifact, is refused.
+    @Test func siteFlagsNameTheArtifactsAnalysed() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-site-flags")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ArtifactCache(root: root.appendingPathComponent("artifacts"))
+        var faster = SoftInjectionSettings()
+        faster.learningRate = 0.5
+        let site = SoftInjectionMethod(settings: faster)
+        for (i, task) in ["antonym", "capitalize"].enumerated() {
+            try writeArtifact(task, cache: cache, seed: UInt64(i + 1))
+            try writeArtifact(task, cache: cache, seed: UInt64(i + 7), site: site)
+        }
+        func heads(_ flags: [String]) throws {
+            let command = try #require(try BenchCommand.parseAsRoot([
+                "heads", "--no-evaluation", "--model", "smollm2-135m", "--models-dir", SharedPaths.models.path,
+                "--artifacts", root.appendingPathComponent("artifacts").path, "--output", root.appendingPathComponent("heads").path,
+                "--top-k", "2", "--threads", "1",
+            ] + flags) as? HeadsCommand)
+            try command.run()
+        }
+        let folder = root.appendingPathComponent("heads/smollm2-135m")
+        try heads([])
+        try heads(["--site-lr", "0.5"])
+        let own = folder.appendingPathComponent(String(site.artifactSettings(seed: 0, model: "smollm2-135m").hash.prefix(16)))
+        let heatmap = "alpha-antonym.svg"
+        #expect(try Data(contentsOf: own.appendingPathComponent(heatmap)) != Data(contentsOf: folder.appendingPathComponent(heatmap)),
+                "the lr-0.5 artifact's α, not the default's")
+        #expect(try String(contentsOf: own.appendingPathComponent("top2-overlap.md"), encoding: .utf8).contains("capitalize"))
+        #expect(throws: (any Error).self) { try BenchCommand.parseAsRoot(["heads", "--site-task-agnostic"]) }
+    }
+
     /// The tables' folder: the model's own for the default settings over every item; a settings
     /// subfolder, then cap<N>, otherwise.
     @Test func tablesFolderNamesSettingsThenCap() {
@@ -213,6 +248,26 @@ import TestSupport
         #expect(patching.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] } == ["antonym", "capitalize"])
         let cells = try CSVStore<HeadEvaluationCell>(url: results.appendingPathComponent("heads/smollm2-135m/cells.csv")).rows
         #expect(cells.count == 8 && cells.allSatisfy { $0.items == 2 && $0.maxItems == 2 })
+    }
+
+    /// `bench --all` with other SITE settings looks for the artifacts of those settings: the
+    /// default ones stored here do not stand in for them, and task-agnostic SITE has none.
+    @Test func allStageReadsTheSweepsSITESettings() throws {
+        _ = try SharedPaths.requireModel(SharedPaths.smolLM2)
+        let root = try makeTemporaryDirectory("heads-all-settings")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let results = root.appendingPathComponent("results")
+        let cache = ArtifactCache(root: results.appendingPathComponent("artifacts"))
+        try writeArtifact("antonym", cache: cache, seed: 1)
+        for flags in [["--site-lr", "0.5"], ["--site-task-agnostic"]] {
+            let command = try #require(try BenchCommand.parseAsRoot([
+                "--all", "--models-dir", SharedPaths.models.path, "--max-items", "2",
+                "--artifacts", results.appendingPathComponent("artifacts").path,
+            ] + flags) as? WholeBenchmarkCommand)
+            let stage = SITEHeadsStage(tasks: ["antonym"])
+            #expect(stage.runAll(models: ["smollm2-135m"], sweep: command.sweep, modelStore: command.location.store(), resultsDirectory: results).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: results.appendingPathComponent("heads").path), "\(flags)")
+        }
     }
 
     @Test func experimentsReadBackFromTheirText() throws {

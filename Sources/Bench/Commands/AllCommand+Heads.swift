@@ -3,8 +3,8 @@ import Methods
 import Models
 import Tasks
 
-/// The SITE head analysis of `bench --all`: for each model whose SITE artifacts (default settings,
-/// the sweep's first seed and precision) are stored for all of `tasks` (the text sweep stores
+/// The SITE head analysis of `bench --all`: for each model whose SITE artifacts (the sweep's SITE
+/// settings, first seed and precision) are stored for all of `tasks` (the text sweep stores
 /// them as it runs SITE), the analysis over those tasks under the sweep's scoring and item cap,
 /// into `<results>/heads/<model>/` (`HeadAnalysisRun`); stored cells are reused. A model with some
 /// artifacts missing (a checkout whose SITE rows were made on another machine) is passed over
@@ -17,13 +17,18 @@ struct SITEHeadsStage: HeadsStage {
     func runAll(models: [String], sweep: SweepOptions, modelStore: ModelStore, resultsDirectory: URL) -> [SweepProgress.Failure] {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         var failures = [SweepProgress.Failure]()
+        if sweep.siteTaskAgnostic {
+            standardError("heads: passed over, task-agnostic SITE (--site-task-agnostic) stores no per-task artifact to analyse")
+            return failures
+        }
         for name in models {
             do {
                 let lm = try modelStore.loadModel(name, compute: sweep.compute)
                 let seed = try sweep.seedList()[0]
                 let native = NativeBackend(model: lm)
                 let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
-                let settings = SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name, backend: native.settings)
+                let site = SoftInjectionMethod(settings: sweep.hyperparameters.site)
+                let settings = site.artifactSettings(seed: seed, model: lm.name, backend: native.settings)
                 let missing = try tasks.filter { try !cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
                 if !missing.isEmpty {
                     standardError("heads \(lm.name): passed over, \(missing.count) of \(tasks.count) tasks have no SITE artifact here "
@@ -33,7 +38,7 @@ struct SITEHeadsStage: HeadsStage {
                 try HeadAnalysisRun(
                     model: lm, backend: { native }, cache: cache,
                     data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
-                    seed: seed, settings: settings, tasks: tasks, output: resultsDirectory.appendingPathComponent("heads"),
+                    seed: seed, site: site, backendSettings: native.settings, tasks: tasks, output: resultsDirectory.appendingPathComponent("heads"),
                     options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
                 ).run()
             } catch {

@@ -16,8 +16,10 @@ struct HeadAnalysisRun {
     var data: DataDirectory
     /// The seed of the artifacts analysed (and of those prepared).
     var seed: UInt64
-    /// The artifacts' settings: SITE's defaults for `seed` and the model, with the backend's.
-    var settings: SettingsText
+    /// The SITE whose artifacts are analysed (and prepared): its settings name them.
+    var site = SoftInjectionMethod()
+    /// The backend's settings (`ModelBackend.settings`), part of the artifacts' names.
+    var backendSettings: [String: String] = [:]
     /// The tasks, in table order; nil: every task with an artifact of `settings` (all 57 with `prepare`).
     var tasks: [String]?
     /// Train the SITE artifacts the tasks lack, `jointTasks` at a time, before analysing.
@@ -31,6 +33,9 @@ struct HeadAnalysisRun {
     var options: EvaluationOptions
     /// false: only the heatmaps and the overlap table.
     var evaluate = true
+
+    /// The analysed artifacts' settings: `site`'s for `seed` and the model, with the backend's.
+    var settings: SettingsText { site.artifactSettings(seed: seed, model: model.name, backend: backendSettings) }
 
     /// - Throws: `ValidationError` for a top-k above the model's heads; what loading, preparing,
     ///   evaluating or writing throws (`HeadAnalysisError` names a missing or unreadable artifact).
@@ -129,7 +134,7 @@ struct HeadAnalysisRun {
         print(patching.markdown())
     }
 
-    /// Trains into `cache` the SITE artifacts (default settings, this seed) that the tasks `names` lack.
+    /// Trains into `cache` the SITE artifacts (`site`'s settings, this seed) that the tasks `names` lack.
     /// - Parameter finished: called after each group is stored (`prepareMissing`).
     private func prepareArtifacts(_ names: [String], finished: ([String]) throws -> Void) throws {
         let runner = try backend()
@@ -138,7 +143,7 @@ struct HeadAnalysisRun {
             let splits = try task.loadSplits(from: data)
             return MethodContext(model: model, task: task, train: splits.train, valid: splits.valid, seed: seed, backend: runner)
         }
-        let prepared = try SoftInjectionMethod().prepareMissing(
+        let prepared = try site.prepareMissing(
             contexts, cache: cache, groupSize: jointTasks, starting: { standardError("preparing SITE on \($0.joined(separator: ", "))") },
             finished: finished)
         standardError("SITE artifacts: \(prepared.count) prepared, \(names.count - prepared.count) already stored")

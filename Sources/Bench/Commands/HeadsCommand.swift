@@ -10,11 +10,11 @@ struct HeadsCommand: ParsableCommand {
         commandName: "heads",
         abstract: "Analyse SITE's learned head weights α: heatmaps, top-k overlap, cross-task injection, top vs bottom heads.",
         discussion: """
-            Reads the SITE artifacts of --seed (one seed) and --compute (or the torch backend's options) with the \
-            method's default settings from results/artifacts/<model>/site/<task> (written by `bench run --methods site`), \
-            and writes under \
+            Reads the SITE artifacts of --seed (one seed), --compute (or the torch backend's options) and SITE's \
+            settings (--site-prompts, --site-shots, --site-steps, --site-lr; defaults otherwise) from \
+            results/artifacts/<model>/site/<task> (written by `bench run --methods site`), and writes under \
             results/heads/<model>/ (under a subfolder named by the settings hash for any settings but the \
-            default seed 0 in float32): alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
+            defaults with seed 0 in float32): alpha-<task>.svg and alpha-mean.svg (layers × heads), top<k>-overlap.csv/.md \
             (Jaccard overlap of the top-k α heads between tasks), cross-task.csv/.md (α of task A with the task \
             embedding of task B, accuracy on A's test items; the diagonal is SITE) and patching.csv/.md (the task \
             embedding patched with α = 1 into only the k highest-α or only the k lowest-α heads). Each evaluation is stored \
@@ -30,7 +30,7 @@ struct HeadsCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
     /// Test-item cap, scoring, data, artifacts, batch size, compute and the one seed whose
     /// artifacts are analysed, shared with `bench run` (the root command declares the same group);
-    /// method settings do not apply here.
+    /// SITE's settings (--site-*) name the artifacts analysed and prepared, other methods' do not apply.
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated tasks, or all (default: every task with a SITE artifact; with --prepare, all).")
@@ -56,6 +56,9 @@ struct HeadsCommand: ParsableCommand {
         if crossTasks < 0 { throw ValidationError("--cross-tasks must not be negative") }
         try backend.check(compute: sweep.compute)
         if try sweep.seedList().count != 1 { throw ValidationError("--seed: bench heads analyses the artifacts of one seed") }
+        if sweep.siteTaskAgnostic {
+            throw ValidationError("--site-task-agnostic: one α shared by the tasks is trained with them and stored as no task's artifact; bench heads analyses per-task SITE")
+        }
     }
 
     func run() throws {
@@ -76,7 +79,7 @@ struct HeadsCommand: ParsableCommand {
             model: lm, backend: runner, cache: ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd)),
             data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
             seed: seed,
-            settings: SoftInjectionMethod().artifactSettings(seed: seed, model: lm.name, backend: backend.settings(compute: sweep.compute)),
+            site: SoftInjectionMethod(settings: sweep.hyperparameters.site), backendSettings: backend.settings(compute: sweep.compute),
             tasks: tasks.map { $0.isAll ? TaskRegistry.site57Names : $0.items }, prepare: prepare, jointTasks: sweep.jointTasks,
             output: URL(fileURLWithPath: output, relativeTo: cwd), topK: topK, crossTasks: crossTasks,
             options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize),
