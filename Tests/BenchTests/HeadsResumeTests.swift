@@ -12,7 +12,7 @@ import TestSupport
 /// that task's cells.
 @Suite struct HeadsResumeTests {
     /// Writes a SITE artifact of SmolLM2's shapes (30 layers, 9 heads of 64) with seeded values
-    /// under the settings `bench heads` asks for by default.
+    /// under `site`'s settings for `artifactSeed` (by default those `bench heads` asks for).
     func writeArtifact(_ task: String, cache: ArtifactCache, seed: UInt64, artifactSeed: UInt64 = 0,
                        site: SoftInjectionMethod = SoftInjectionMethod()) throws {
         var random = SeededGenerator(seed: seed)
