@@ -26,21 +26,20 @@ struct SITEHeadsStage: HeadsStage {
                 let lm = try modelStore.loadModel(name, compute: sweep.compute)
                 let seed = try sweep.seedList()[0]
                 let native = NativeBackend(model: lm)
-                let cache = ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd))
-                let site = SoftInjectionMethod(settings: sweep.hyperparameters.site)
-                let settings = site.artifactSettings(seed: seed, model: lm.name, backend: native.settings)
-                let missing = try tasks.filter { try !cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
+                let analysis = HeadAnalysisRun(
+                    model: lm, backend: { native }, cache: ArtifactCache(root: DataDirectory.absolute(sweep.artifacts, from: cwd)),
+                    data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
+                    seed: seed, site: SoftInjectionMethod(settings: sweep.hyperparameters.site), backendSettings: native.settings,
+                    tasks: tasks, output: resultsDirectory.appendingPathComponent("heads"),
+                    options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize))
+                let settings = analysis.settings
+                let missing = try tasks.filter { try !analysis.cache.contains(model: lm.name, method: .site, task: $0, settings: settings) }
                 if !missing.isEmpty {
                     standardError("heads \(lm.name): passed over, \(missing.count) of \(tasks.count) tasks have no SITE artifact here "
                         + "(first: \(missing[0])); `bench heads --model \(lm.name) --prepare` trains them and analyses")
                     continue
                 }
-                try HeadAnalysisRun(
-                    model: lm, backend: { native }, cache: cache,
-                    data: DataDirectory.resolve(flag: sweep.dataDir, environment: ProcessInfo.processInfo.environment, currentDirectory: cwd),
-                    seed: seed, site: site, backendSettings: native.settings, tasks: tasks, output: resultsDirectory.appendingPathComponent("heads"),
-                    options: EvaluationOptions(scoring: sweep.scoring, maxItems: sweep.maxItems, batchSize: sweep.batchSize)
-                ).run()
+                try analysis.run()
             } catch {
                 standardError("heads \(name): \(error)")
                 failures.append(.init(cell: "heads \(name)", reason: "\(error)"))

@@ -44,6 +44,7 @@ struct HeadAnalysisRun {
         let heads = configuration.layerCount * configuration.attentionHeads
         if topK > heads { throw ValidationError("--top-k \(topK) exceeds the model's \(heads) heads") }
         let modelFolder = output.appendingPathComponent(model.name)
+        let settings = self.settings
         var cells: HeadCells?
         func evaluator() throws -> HeadCells {
             if let cells { return cells }
