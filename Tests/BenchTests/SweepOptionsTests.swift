@@ -67,4 +67,29 @@ import Testing
         let plain = try #require(try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"]) as? RunCommand)
         #expect(plain.sweep.journalPartTokens == EvaluationOptions.defaultJournalPartTokens)
     }
+
+    /// Commands that read part of the group refuse the rest by name rather than ignore them; a
+    /// flag given its default value changes nothing and passes.
+    @Test func partialReadersRefuseTheFlagsTheyIgnore() throws {
+        func refusal(_ arguments: [String]) -> String? {
+            do {
+                _ = try BenchCommand.parseAsRoot(arguments)
+                return nil
+            } catch {
+                return BenchCommand.message(for: error)
+            }
+        }
+        let shots = try #require(refusal(["heads", "--shots", "5"]))
+        #expect(shots.contains("--shots") && shots.contains("--site-shots"), "\(shots)")
+        let two = try #require(refusal(["heads", "--fv-heads", "3", "--results", "elsewhere"]))
+        #expect(two.hasPrefix("--fv-heads, --results: bench heads does not read them"), "\(two)")
+        for flags in [["--ltv-profile", "paper"], ["--answers", "a"], ["--manifest", "m.json"], ["--journal-part-tokens", "7"], ["--fv-layer", "2"]] {
+            #expect(refusal(["heads"] + flags)?.contains(flags[0]) == true, "\(flags)")
+        }
+        #expect(refusal(["heads", "--shots", "10", "--site-shots", "5", "--max-items", "20"]) == nil)
+        let ablate = try #require(refusal(["ablate", "--fv-layer", "2", "--site-lr", "0.5"]))
+        #expect(ablate.hasPrefix("--site-lr, --fv-layer: bench ablate sets the method settings itself"), "\(ablate)")
+        #expect(refusal(["ablate", "--results", "x"])?.contains("not --results") == true)
+        #expect(refusal(["ablate"]) == nil)
+    }
 }

@@ -53,12 +53,11 @@ struct AblateCommand: ParsableCommand {
         _ = try selectedAblations()
         if tasks.items.isEmpty { throw ValidationError("--tasks names no task") }
         if try sweep.seedList().count != 1 { throw ValidationError("bench ablate takes one --seed") }
-        let s = sweep
-        if s.sitePrompts != nil || s.siteShots != nil || s.siteSteps != nil || s.siteLr != nil || s.siteTaskAgnostic
-            || s.fvHeads != nil || s.fvLayer != nil || s.ltvProfile != .sameBudget {
-            throw ValidationError("bench ablate sets the method settings itself; choose variables with --ablations")
+        let methodFlags = try sweep.setFlags(among: [.sitePrompts, .siteShots, .siteSteps, .siteLr, .siteTaskAgnostic, .fvHeads, .fvLayer, .ltvProfile])
+        if !methodFlags.isEmpty {
+            throw ValidationError("\(methodFlags.map(\.rawValue).joined(separator: ", ")): bench ablate sets the method settings itself; choose variables with --ablations")
         }
-        if sweep.results != "results/runs" { throw ValidationError("bench ablate writes under --output, not --results") }
+        if try !sweep.setFlags(among: [.results]).isEmpty { throw ValidationError("bench ablate writes under --output, not --results") }
         try backend.check(compute: sweep.compute)
     }
 

@@ -30,7 +30,7 @@ struct HeadsCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
     /// Test-item cap, scoring, data, artifacts, batch size, compute and the one seed whose
     /// artifacts are analysed, shared with `bench run` (the root command declares the same group);
-    /// SITE's settings (--site-*) name the artifacts analysed and prepared, other methods' do not apply.
+    /// SITE's settings (--site-*) name the artifacts analysed and prepared; the flags it does not read are refused.
     @OptionGroup var sweep: SweepOptions
 
     @Option(help: "Comma-separated tasks, or all (default: every task with a SITE artifact; with --prepare, all).")
@@ -58,6 +58,12 @@ struct HeadsCommand: ParsableCommand {
         if try sweep.seedList().count != 1 { throw ValidationError("--seed: bench heads analyses the artifacts of one seed") }
         if sweep.siteTaskAgnostic {
             throw ValidationError("--site-task-agnostic: one α shared by the tasks is trained with them and stored as no task's artifact; bench heads analyses per-task SITE")
+        }
+        // Flags the analysis would otherwise ignore: a --shots meant for SITE's prompts, say, would
+        // leave the default artifacts analysed under the user's belief that it had changed them.
+        let unread = try sweep.setFlags(among: [.shots, .fvHeads, .fvLayer, .ltvProfile, .results, .answers, .manifest, .journalPartTokens])
+        if !unread.isEmpty {
+            throw ValidationError("\(unread.map(\.rawValue).joined(separator: ", ")): bench heads does not read \(unread.count == 1 ? "it" : "them") (SITE's settings are --site-prompts, --site-shots, --site-steps and --site-lr; the analysis writes under --output)")
         }
     }
 

@@ -118,6 +118,38 @@ struct SweepOptions: ParsableArguments {
         }
     }
 
+    /// A flag of this group, by its long name.
+    enum FlagName: String, CaseIterable {
+        case shots = "--shots", results = "--results", answers = "--answers", manifest = "--manifest"
+        case journalPartTokens = "--journal-part-tokens"
+        case sitePrompts = "--site-prompts", siteShots = "--site-shots", siteSteps = "--site-steps", siteLr = "--site-lr"
+        case siteTaskAgnostic = "--site-task-agnostic"
+        case fvHeads = "--fv-heads", fvLayer = "--fv-layer", ltvProfile = "--ltv-profile"
+    }
+
+    /// The flags among `flags` given a value other than their default, in the order asked: a
+    /// command that reads only part of this group refuses the others rather than run without them.
+    func setFlags(among flags: [FlagName]) throws -> [FlagName] {
+        let defaults = try Self.parse([])
+        return flags.filter { flag in
+            switch flag {
+            case .shots: shots != defaults.shots
+            case .results: results != defaults.results
+            case .answers: answers != nil
+            case .manifest: manifest != defaults.manifest
+            case .journalPartTokens: journalPartTokens != defaults.journalPartTokens
+            case .sitePrompts: sitePrompts != nil
+            case .siteShots: siteShots != nil
+            case .siteSteps: siteSteps != nil
+            case .siteLr: siteLr != nil
+            case .siteTaskAgnostic: siteTaskAgnostic
+            case .fvHeads: fvHeads != nil
+            case .fvLayer: fvLayer != nil
+            case .ltvProfile: ltvProfile != defaults.ltvProfile
+            }
+        }
+    }
+
     /// The flag of each method setting this group sets, by method and setting name.
     static let settingFlags: [MethodKind: [String: String]] = [
         .site: ["embedding_prompts": "--site-prompts", "embedding_shots": "--site-shots", "steps": "--site-steps", "lr": "--site-lr"],
