@@ -118,8 +118,8 @@ struct SweepOptions: ParsableArguments {
         }
     }
 
-    /// A flag of this group, by its long name.
-    enum FlagName: String, CaseIterable {
+    /// The flags of this group that some command leaves unread, by their long names.
+    enum FlagName: String {
         case shots = "--shots", results = "--results", answers = "--answers", manifest = "--manifest"
         case journalPartTokens = "--journal-part-tokens"
         case sitePrompts = "--site-prompts", siteShots = "--site-shots", siteSteps = "--site-steps", siteLr = "--site-lr"
