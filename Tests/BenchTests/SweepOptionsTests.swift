@@ -6,10 +6,10 @@ import Testing
 /// `bench run` (and `bench --all`, `ablate`, `heads`) check the method settings by the methods'
 /// own rules, so a value the command line accepts never fails every cell later.
 @Suite struct SweepOptionsTests {
-    /// The message of the error parsing `arguments` throws; nil when they parse.
-    static func refusal(_ arguments: [String]) -> String? {
+    /// The message of the error parsing `command` then `arguments` throws; nil when they parse.
+    static func refusal(_ arguments: [String], command: [String] = ["run", "--tasks", "antonym"]) -> String? {
         do {
-            _ = try BenchCommand.parseAsRoot(["run", "--tasks", "antonym"] + arguments)
+            _ = try BenchCommand.parseAsRoot(command + arguments)
             return nil
         } catch {
             return BenchCommand.message(for: error)
@@ -71,14 +71,7 @@ import Testing
     /// Commands that read part of the group refuse the rest by name rather than ignore them; a
     /// flag given its default value changes nothing and passes.
     @Test func partialReadersRefuseTheFlagsTheyIgnore() throws {
-        func refusal(_ arguments: [String]) -> String? {
-            do {
-                _ = try BenchCommand.parseAsRoot(arguments)
-                return nil
-            } catch {
-                return BenchCommand.message(for: error)
-            }
-        }
+        func refusal(_ arguments: [String]) -> String? { Self.refusal(arguments, command: []) }
         let shots = try #require(refusal(["heads", "--shots", "5"]))
         #expect(shots.contains("--shots") && shots.contains("--site-shots"), "\(shots)")
         let two = try #require(refusal(["heads", "--fv-heads", "3", "--results", "elsewhere"]))

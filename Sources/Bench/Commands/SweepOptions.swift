@@ -118,7 +118,7 @@ struct SweepOptions: ParsableArguments {
         }
     }
 
-    /// The flags of this group that some command leaves unread, by their long names.
+    /// The flags of this group that some command leaves unread or that set a method setting, by their long names.
     enum FlagName: String {
         case shots = "--shots", results = "--results", answers = "--answers", manifest = "--manifest"
         case journalPartTokens = "--journal-part-tokens"
@@ -151,9 +151,9 @@ struct SweepOptions: ParsableArguments {
     }
 
     /// The flag of each method setting this group sets, by method and setting name.
-    static let settingFlags: [MethodKind: [String: String]] = [
-        .site: ["embedding_prompts": "--site-prompts", "embedding_shots": "--site-shots", "steps": "--site-steps", "lr": "--site-lr"],
-        .functionVector: ["top_heads": "--fv-heads", "layer": "--fv-layer"],
+    static let settingFlags: [MethodKind: [String: FlagName]] = [
+        .site: ["embedding_prompts": .sitePrompts, "embedding_shots": .siteShots, "steps": .siteSteps, "lr": .siteLr],
+        .functionVector: ["top_heads": .fvHeads, "layer": .fvLayer],
     ]
 
     /// A method's complaint, led by the flag that set the value when there is one.
@@ -162,7 +162,7 @@ struct SweepOptions: ParsableArguments {
               let flag = settingFlags[kind]?[setting] else {
             return "\(error)"
         }
-        return "\(flag): \(error)"
+        return "\(flag.rawValue): \(error)"
     }
 
     func plan(models: [String], modelStore: ModelStore, tasks: [TextTask], methods: [MethodKind]) throws -> StoredSweep {
